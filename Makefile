@@ -1,0 +1,37 @@
+# Every target creates the virtualenv and installs the pinned dependencies first,
+# so each one works on a fresh machine with Python 3.11.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv run test test-unit bench clean
+
+help:
+	@echo "make run        poll the local Spotify-compatible server through Firehose (local AWS) and show what landed in S3"
+	@echo "make test       all tests (unit + integration); starts and stops its own local servers"
+	@echo "make test-unit  unit tests only (fast)"
+	@echo "make bench      benchmarks (print figures)"
+
+$(STAMP): requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m producer.local_run
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -m "not integration"
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_producer.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
