@@ -1,0 +1,102 @@
+"""AWS Lambda entry point: one invocation polls every configured chart once.
+
+Configuration comes from environment variables (see ``producer.config``);
+clients are built on the first invocation and reused while the container lives.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Callable
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+
+from firehose.writer import FirehoseWriter
+from producer.config import ConfigError, ProducerConfig
+from producer.observability import logger, metrics
+from producer.poll import ChartPoller, PollResult
+from producer.spotify import ChartReader, build_spotify
+from producer.state import StateStore
+
+# Seconds kept back from the Lambda's remaining time for delivery and state writes.
+SAFETY_MARGIN_SECONDS = 10.0
+# Without a Lambda context (local runs), the time budget of one poll.
+DEFAULT_BUDGET_SECONDS = 120.0
+
+_poller: ChartPoller | None = None
+
+
+def spotify_credentials(config: ProducerConfig) -> dict[str, str | None]:
+    """Client id/secret (and refresh token) from the environment or Secrets Manager."""
+    if config.secret_arn:
+        secret = parameters.get_secret(config.secret_arn, transform="json", max_age=300)
+        if not isinstance(secret, dict) or not secret.get("client_id") or not secret.get("client_secret"):
+            raise ConfigError(f"secret {config.secret_arn} must be JSON with client_id and client_secret")
+        return {
+            "client_id": secret["client_id"],
+            "client_secret": secret["client_secret"],
+            "refresh_token": secret.get("refresh_token") or config.refresh_token,
+        }
+    return {"client_id": config.client_id, "client_secret": config.client_secret,
+            "refresh_token": config.refresh_token}
+
+
+def build_poller(config: ProducerConfig) -> ChartPoller:
+    client = build_spotify(api_url=config.api_url, token_url=config.token_url,
+                           pool_size=config.max_concurrency, **spotify_credentials(config))
+    return ChartPoller(
+        config,
+        ChartReader(client, market=config.market),
+        FirehoseWriter(config.delivery_stream_name, boto3.client("firehose")),
+        StateStore(config.state_bucket, config.state_prefix, boto3.client("s3")),
+        logger=logger,
+    )
+
+
+def get_poller() -> ChartPoller:
+    global _poller
+    if _poller is None:
+        _poller = build_poller(ProducerConfig.from_env())
+    return _poller
+
+
+def time_left_from(context: Any) -> Callable[[], float]:
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        return lambda: context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
+    deadline = time.monotonic() + DEFAULT_BUDGET_SECONDS
+    return lambda: deadline - time.monotonic()
+
+
+def record_metrics(result: PollResult) -> None:
+    count = MetricUnit.Count
+    metrics.add_metric("PlaylistsPolled", count, len(result.outcomes) - len(result.by_status("deferred")))
+    metrics.add_metric("PlaylistsChanged", count, len(result.by_status("changed")))
+    metrics.add_metric("PlaylistsUnchanged", count, len(result.by_status("unchanged")))
+    metrics.add_metric("PlaylistsFailed", count, len(result.by_status("failed")))
+    metrics.add_metric("PlaylistsDeferred", count, len(result.by_status("deferred")))
+    metrics.add_metric("RecordsSent", count, result.delivery.records)
+    metrics.add_metric("EntriesSkipped", count, sum(len(o.skipped) for o in result.outcomes))
+    metrics.add_metric("SpotifyRequests", count, result.spotify_requests)
+    metrics.add_metric("SpotifyRateLimited", count, result.rate_limited)
+    metrics.add_metric("FirehoseRetries", count, result.delivery.retried_records)
+    metrics.add_metric("PollDurationMs", MetricUnit.Milliseconds, result.duration_ms)
+    totals = result.movement_totals()
+    for name, key in (("ChartNewEntries", "new_entries"), ("ChartExits", "exits"), ("ChartClimbs", "climbs"),
+                      ("ChartFalls", "falls"), ("ChartNewNumberOne", "new_number_one")):
+        metrics.add_metric(name, count, totals.get(key, 0))
+    # A poll that reached the end, even with failed playlists; the "no successful poll" alarm watches it.
+    metrics.add_metric("PollSucceeded", count, 1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict, context: Any) -> dict:
+    poll_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
+    logger.append_keys(poll_id=poll_id)
+    result = get_poller().poll(poll_id, time_left_from(context))
+    record_metrics(result)
+    summary = result.summary()
+    logger.info("poll finished", extra={"summary": summary})
+    return summary

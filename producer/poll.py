@@ -1,0 +1,219 @@
+"""One poll of every configured chart: read, record, deliver, remember.
+
+1. Read each playlist concurrently (bounded): its snapshot id first, its items
+   only if the snapshot changed since the last delivered poll.
+2. Deliver the records of every changed playlist to Firehose in as few
+   ``PutRecordBatch`` calls as the limits allow.
+3. Only for playlists whose records were all accepted: advance the state and
+   report the chart's movements since the previous delivered version.
+
+A rate limit that does not fit the time left stops the poll from starting more
+playlists; those are reported as deferred and read next time.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from firehose.contract import RecordContractError, encode
+from firehose.writer import DeliveryReport, FirehoseDeliveryError, FirehoseWriter
+from producer.config import Playlist, ProducerConfig
+from producer.movements import ChartMovements, compute_movements
+from producer.records import SkippedEntry, entry_to_record, utc_from_epoch
+from producer.spotify import ChartReader, PlaylistUnavailableError, RateLimitedError, SpotifyError
+from producer.state import ChartSlot, PlaylistState, StateStore
+
+CHANGED, UNCHANGED, FAILED, DEFERRED = "changed", "unchanged", "failed", "deferred"
+
+
+@dataclass
+class PlaylistOutcome:
+    playlist: Playlist
+    status: str
+    snapshot_id: str | None = None
+    previous: PlaylistState | None = None
+    new_state: PlaylistState | None = None
+    records: list[bytes] = field(default_factory=list)
+    skipped: list[SkippedEntry] = field(default_factory=list)
+    movements: ChartMovements | None = None
+    error: str | None = None
+
+
+@dataclass
+class PollResult:
+    poll_id: str
+    outcomes: list[PlaylistOutcome]
+    delivery: DeliveryReport
+    spotify_requests: int
+    rate_limited: int
+    duration_ms: float
+    events_key: str | None = None
+
+    def by_status(self, status: str) -> list[PlaylistOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    def movement_totals(self) -> Counter:
+        totals: Counter = Counter()
+        for outcome in self.outcomes:
+            if outcome.movements:
+                totals.update(outcome.movements.counts())
+        return totals
+
+    def summary(self) -> dict[str, Any]:
+        """What the Lambda returns: small, JSON-serialisable, no secrets."""
+        skipped = Counter(s.reason for o in self.outcomes for s in o.skipped)
+        return {
+            "poll_id": self.poll_id,
+            "playlists": len(self.outcomes),
+            "changed": [o.playlist.id for o in self.by_status(CHANGED)],
+            "unchanged": [o.playlist.id for o in self.by_status(UNCHANGED)],
+            "failed": {o.playlist.id: o.error for o in self.by_status(FAILED)},
+            "deferred": [o.playlist.id for o in self.by_status(DEFERRED)],
+            "records_sent": self.delivery.records,
+            "entries_skipped": dict(skipped),
+            "firehose_calls": self.delivery.calls,
+            "firehose_retried_records": self.delivery.retried_records,
+            "spotify_requests": self.spotify_requests,
+            "spotify_rate_limited": self.rate_limited,
+            "movements": dict(self.movement_totals()),
+            "duration_ms": round(self.duration_ms),
+        }
+
+
+def slot_key(record: dict[str, Any]) -> str:
+    """Identity of a charted item for movement detection (local files have no id)."""
+    if record["track_id"]:
+        return record["track_id"]
+    return f"{record['entry_type']}:{record['track_name']}|{'|'.join(record['artist_names'])}"
+
+
+class ChartPoller:
+    def __init__(self, config: ProducerConfig, reader: ChartReader, writer: FirehoseWriter,
+                 state: StateStore, logger=None):
+        self.config = config
+        self.reader = reader
+        self.writer = writer
+        self.state = state
+        self.logger = logger
+
+    def poll(self, poll_id: str, time_left: Callable[[], float]) -> PollResult:
+        started = time.monotonic()
+        requests_before, limited_before = self.reader.requests, self.reader.rate_limited
+        stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
+            outcomes = list(pool.map(lambda p: self._read(p, poll_id, time_left, stop), self.config.playlists))
+        delivery = self._deliver(outcomes)
+        for outcome in outcomes:
+            if outcome.status == CHANGED:
+                self.state.save(outcome.new_state)
+                if outcome.previous is not None:
+                    outcome.movements = compute_movements(
+                        outcome.previous.slots, outcome.new_state.slots, self.config.movement_threshold
+                    )
+        result = PollResult(
+            poll_id=poll_id,
+            outcomes=outcomes,
+            delivery=delivery,
+            spotify_requests=self.reader.requests - requests_before,
+            rate_limited=self.reader.rate_limited - limited_before,
+            duration_ms=(time.monotonic() - started) * 1000,
+        )
+        result.events_key = self._save_movements(result)
+        return result
+
+    def _read(self, playlist: Playlist, poll_id: str, time_left: Callable[[], float],
+              stop: threading.Event) -> PlaylistOutcome:
+        if stop.is_set():
+            return PlaylistOutcome(playlist, DEFERRED, error="poll stopped by a rate limit")
+        try:
+            previous = self.state.load(playlist.id)
+            version = self.reader.version(playlist.id, time_left)
+            if previous is not None and previous.snapshot_id == version.snapshot_id:
+                return PlaylistOutcome(playlist, UNCHANGED, version.snapshot_id, previous)
+            items = self.reader.items(version, time_left)
+        except RateLimitedError as error:
+            stop.set()
+            return PlaylistOutcome(playlist, DEFERRED, error=str(error))
+        except PlaylistUnavailableError as error:
+            self._log("warning", str(error), playlist_id=playlist.id, status=error.status)
+            return PlaylistOutcome(playlist, FAILED, error=str(error))
+        except SpotifyError as error:
+            self._log("error", str(error), playlist_id=playlist.id)
+            return PlaylistOutcome(playlist, FAILED, error=str(error))
+        return self._build(playlist, poll_id, items, previous)
+
+    def _build(self, playlist: Playlist, poll_id: str, items, previous: PlaylistState | None) -> PlaylistOutcome:
+        version = items.version
+        observed_at: datetime = utc_from_epoch(items.observed_at)
+        outcome = PlaylistOutcome(playlist, CHANGED, version.snapshot_id, previous)
+        slots = []
+        for position, entry in enumerate(items.entries, start=1):
+            try:
+                record = entry_to_record(
+                    entry, position, poll_id=poll_id, observed_at=observed_at, playlist_id=playlist.id,
+                    chart_label=playlist.label, playlist_name=version.name, snapshot_id=version.snapshot_id,
+                )
+                if isinstance(record, SkippedEntry):
+                    outcome.skipped.append(record)
+                    continue
+                outcome.records.append(encode(record))
+            except RecordContractError as error:
+                outcome.skipped.append(SkippedEntry(position, f"{type(error).__name__}: {error}"))
+                continue
+            slots.append(ChartSlot(position, slot_key(record), record["track_name"], record["artist_names"]))
+        for skipped in outcome.skipped:
+            self._log("warning", "entry not recorded", playlist_id=playlist.id, position=skipped.position,
+                      reason=skipped.reason, snapshot_id=version.snapshot_id)
+        outcome.new_state = PlaylistState(
+            playlist.id, version.snapshot_id, poll_id, observed_at.isoformat(), slots
+        )
+        return outcome
+
+    def _deliver(self, outcomes: list[PlaylistOutcome]) -> DeliveryReport:
+        records, owners = [], []
+        for outcome in outcomes:
+            if outcome.status == CHANGED:
+                records.extend(outcome.records)
+                owners.extend([outcome] * len(outcome.records))
+        if not records:
+            return DeliveryReport()
+        try:
+            return self.writer.put(records)
+        except FirehoseDeliveryError as error:
+            # The state of these playlists stays put, so the next poll sends them again.
+            refused = Counter(id(owners[i]) for i in error.failed_indices)
+            for outcome in outcomes:
+                if id(outcome) in refused:
+                    outcome.status = FAILED
+                    outcome.error = f"Firehose refused {refused[id(outcome)]} records: {dict(error.reasons)}"
+            self._log("error", str(error), failed_playlists=sum(1 for o in outcomes if id(o) in refused))
+            return error.report
+
+    def _save_movements(self, result: PollResult) -> str | None:
+        charts = [
+            {
+                "playlist_id": o.playlist.id,
+                "chart_label": o.playlist.label,
+                "snapshot_id": o.snapshot_id,
+                "previous_snapshot_id": o.previous.snapshot_id,
+                **o.movements.to_dict(),
+            }
+            for o in result.outcomes
+            if o.movements is not None and o.movements.any
+        ]
+        if not charts:
+            return None
+        now = datetime.now(timezone.utc)
+        event = {"event": "chart_movements", "poll_id": result.poll_id, "detected_at": now.isoformat(),
+                 "charts": charts}
+        self._log("info", "chart movements", **event)
+        return self.state.save_event("chart_movements", now.date().isoformat(), result.poll_id, event)
+
+    def _log(self, level: str, message: str, **fields: Any) -> None:
+        if self.logger is not None:
+            getattr(self.logger, level)(message, extra=fields)

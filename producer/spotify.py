@@ -1,0 +1,241 @@
+"""Reading chart playlists from the Spotify Web API with spotipy.
+
+spotipy is built with its own requests session and no urllib3 status retries:
+urllib3 would otherwise sleep through a 429's whole ``Retry-After`` (which can be
+an hour) inside the Lambda, and report exhausted 5xx retries as a 429. Instead
+:class:`ChartReader` sees every status and applies the producer's policy:
+
+- 429: wait ``Retry-After`` only if it fits the time left (minus a margin), all
+  threads together (the limit is per app); otherwise raise :class:`RateLimitedError`.
+- 5xx and connection errors: a few retries with exponential backoff, then
+  :class:`PlaylistFetchError`.
+- 403/404: :class:`PlaylistUnavailableError`, with the likely cause.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import requests
+import spotipy
+from spotipy.cache_handler import MemoryCacheHandler
+from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth
+
+PAGE_LIMIT = 50  # Spotify's maximum for playlist items
+SNAPSHOT_FIELDS = "snapshot_id,name"
+_TRACK_FIELDS = (
+    "id,name,type,uri,duration_ms,explicit,popularity,is_local,is_playable,restrictions,"
+    "external_ids(isrc),artists(id,name),album(id,name,release_date,release_date_precision),"
+    "show(id,name),release_date,release_date_precision"
+)
+# Entries arrive under "item" since 2026 and under "track" from older payloads.
+ITEM_FIELDS = f"items(added_at,is_local,item({_TRACK_FIELDS}),track({_TRACK_FIELDS})),next,total"
+READ_SCOPE = "playlist-read-private playlist-read-collaborative"
+
+EDITORIAL_HINT = (
+    "Spotify answers 403/404 for Spotify-owned editorial and algorithmic playlists (ids 37i9dQZEVXb...) "
+    "to development-mode apps; read a user-owned mirror of the chart with SPOTIFY_REFRESH_TOKEN, "
+    "or use an app with extended quota"
+)
+
+
+class SpotifyError(RuntimeError):
+    """Base of the reader's errors."""
+
+
+class RateLimitedError(SpotifyError):
+    """Spotify asked to wait longer than the time left."""
+
+    def __init__(self, retry_after: float, time_left: float):
+        self.retry_after = retry_after
+        super().__init__(
+            f"Spotify rate limit: Retry-After {retry_after:.0f} s does not fit the {time_left:.0f} s left"
+        )
+
+
+class PlaylistUnavailableError(SpotifyError):
+    """403/404 for one playlist."""
+
+    def __init__(self, playlist_id: str, status: int):
+        self.status = status
+        cause = EDITORIAL_HINT if playlist_id.startswith("37i9dQZ") else "the playlist does not exist or is private"
+        super().__init__(f"playlist {playlist_id} answered HTTP {status}: likely cause: {cause}")
+
+
+class PlaylistFetchError(SpotifyError):
+    """A playlist could not be read after retries (5xx, timeouts, other statuses)."""
+
+
+@dataclass(frozen=True)
+class PlaylistVersion:
+    playlist_id: str
+    name: str
+    snapshot_id: str
+
+
+@dataclass(frozen=True)
+class PlaylistItems:
+    version: PlaylistVersion
+    entries: list[Any]  # raw entries as Spotify returned them, in playlist order
+    observed_at: float  # epoch seconds when the first page was read
+    requests: int
+
+
+def build_spotify(
+    *,
+    client_id: str,
+    client_secret: str,
+    api_url: str,
+    token_url: str,
+    refresh_token: str | None = None,
+    pool_size: int = 8,
+    timeout: float = 10.0,
+) -> spotipy.Spotify:
+    """A spotipy client with in-memory token cache, configurable URLs and no status retries."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    if refresh_token:
+        # A user-authorized app: the cached token is expired, so spotipy refreshes it at once.
+        auth = SpotifyOAuth(
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri="http://127.0.0.1:8888/callback",  # unused: no interactive login here
+            scope=READ_SCOPE,
+            open_browser=False,
+            requests_timeout=timeout,
+            cache_handler=MemoryCacheHandler(
+                {"access_token": "", "refresh_token": refresh_token, "expires_at": 0, "scope": READ_SCOPE}
+            ),
+        )
+    else:
+        auth = SpotifyClientCredentials(
+            client_id=client_id,
+            client_secret=client_secret,
+            cache_handler=MemoryCacheHandler(),
+            requests_timeout=timeout,
+        )
+    auth.OAUTH_TOKEN_URL = token_url  # the class attribute names Spotify's; local servers stand in
+    client = spotipy.Spotify(auth_manager=auth, requests_session=session, requests_timeout=timeout)
+    client.prefix = api_url
+    return client
+
+
+class RateGate:
+    """Shared across threads: after a 429, nobody calls Spotify until ``resume_at``."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._lock = threading.Lock()
+        self._resume_at = 0.0
+        self.clock = clock
+
+    def delay(self) -> float:
+        with self._lock:
+            return max(0.0, self._resume_at - self.clock())
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._resume_at = max(self._resume_at, self.clock() + seconds)
+
+
+class ChartReader:
+    """Reads playlist versions and items, applying the retry and rate-limit policy.
+
+    ``time_left`` returns the seconds the caller may still spend (the Lambda's
+    remaining time minus a safety margin).
+    """
+
+    def __init__(
+        self,
+        client: spotipy.Spotify,
+        *,
+        market: str | None = None,
+        max_retries: int = 3,
+        base_delay: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        gate: RateGate | None = None,
+    ):
+        self.client = client
+        self.market = market
+        self.max_retries = max_retries
+        self.base_delay = base_delay
+        self.sleep = sleep
+        self.gate = gate or RateGate()
+        self._count_lock = threading.Lock()
+        self.requests = 0
+        self.rate_limited = 0
+
+    def version(self, playlist_id: str, time_left: Callable[[], float]) -> PlaylistVersion:
+        data = self._call(playlist_id, time_left, self.client.playlist, playlist_id, fields=SNAPSHOT_FIELDS)
+        return PlaylistVersion(playlist_id, data.get("name") or "", data["snapshot_id"])
+
+    def items(self, version: PlaylistVersion, time_left: Callable[[], float]) -> PlaylistItems:
+        """Every entry of the playlist, following ``next`` until the last page."""
+        observed_at = time.time()
+        page = self._call(
+            version.playlist_id, time_left, self.client.playlist_items, version.playlist_id,
+            fields=ITEM_FIELDS, limit=PAGE_LIMIT, market=self.market, additional_types=("track", "episode"),
+        )
+        entries, requests_made = list(page.get("items") or []), 1
+        while page.get("next"):
+            page = self._call(version.playlist_id, time_left, self.client.next, page)
+            entries.extend(page.get("items") or [])
+            requests_made += 1
+        return PlaylistItems(version, entries, observed_at, requests_made)
+
+    def _call(self, playlist_id: str, time_left: Callable[[], float], method, *args, **kwargs):
+        failures = rate_limits = 0
+        while True:
+            self._wait_for_gate(time_left)
+            with self._count_lock:
+                self.requests += 1
+            try:
+                return method(*args, **kwargs)
+            except spotipy.SpotifyException as error:
+                status = error.http_status
+                if status == 429:
+                    with self._count_lock:
+                        self.rate_limited += 1
+                    rate_limits += 1
+                    retry_after = _retry_after(error)
+                    if rate_limits > self.max_retries:
+                        raise RateLimitedError(retry_after, time_left()) from None
+                    self.gate.hold(retry_after)
+                    continue  # _wait_for_gate decides whether the wait fits
+                if status in (403, 404):
+                    raise PlaylistUnavailableError(playlist_id, status) from None
+                if status is None or status < 500:
+                    raise PlaylistFetchError(f"playlist {playlist_id}: HTTP {status}: {error.msg}") from None
+                reason = f"HTTP {status}"
+            except (requests.ConnectionError, requests.Timeout) as error:
+                reason = type(error).__name__
+            failures += 1
+            if failures > self.max_retries:
+                raise PlaylistFetchError(f"playlist {playlist_id}: {reason} after {failures} attempts")
+            delay = random.uniform(0.5, 1.0) * self.base_delay * 2 ** (failures - 1)
+            if delay >= time_left():
+                raise PlaylistFetchError(f"playlist {playlist_id}: {reason}; no time left to retry")
+            self.sleep(delay)
+
+    def _wait_for_gate(self, time_left: Callable[[], float]) -> None:
+        delay = self.gate.delay()
+        if delay <= 0:
+            return
+        left = time_left()
+        if delay >= left:
+            raise RateLimitedError(delay, left)
+        self.sleep(delay)
+
+
+def _retry_after(error: spotipy.SpotifyException) -> float:
+    """Seconds from the Retry-After header (Spotify sends seconds); 1 s if absent or odd."""
+    headers = error.headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0

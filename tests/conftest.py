@@ -1,0 +1,60 @@
+"""Fixtures shared by every test folder: a local AWS endpoint and its resources.
+
+The moto server runs in a child process for the whole session and is stopped
+by pid at the end; each test gets its own bucket and delivery stream names.
+"""
+from __future__ import annotations
+
+import uuid
+
+import boto3
+import pytest
+
+from localdev.aws import apply_environ, local_aws_environ, moto_server, restore_environ
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint(tmp_path_factory):
+    """A moto server; boto3 in this process points at it through AWS_ENDPOINT_URL."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with moto_server(log_path=str(log)) as url:
+        previous = apply_environ(local_aws_environ(url))
+        try:
+            yield url
+        finally:
+            restore_environ(previous)
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def create_delivery_stream(bucket: str, stream: str, prefix: str = "raw/") -> None:
+    """A DirectPut stream into ``bucket`` (local endpoints write each batch as one object)."""
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    boto3.client("firehose").create_delivery_stream(
+        DeliveryStreamName=stream,
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::000000000000:role/firehose-local",
+            "BucketARN": f"arn:aws:s3:::{bucket}",
+            "Prefix": prefix,
+            "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 5},
+        },
+    )
+
+
+def read_objects(bucket: str, prefix: str = "") -> list[bytes]:
+    """Every object under ``prefix``, in key order."""
+    s3 = boto3.client("s3")
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])]
+    return [s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in sorted(keys)]
+
+
+@pytest.fixture
+def delivery_stream(aws_endpoint):
+    """(bucket, stream) of a fresh raw bucket and a DirectPut stream into it."""
+    bucket, stream = unique_name("raw"), unique_name("charts")
+    create_delivery_stream(bucket, stream)
+    return bucket, stream

@@ -1,0 +1,43 @@
+import pytest
+
+from producer.config import ENV_VARS, ConfigError, Playlist, ProducerConfig, parse_playlists
+
+BASE = {"PLAYLISTS": "p1:global, p2", "DELIVERY_STREAM_NAME": "s", "STATE_BUCKET": "b",
+        "SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "s3cr3t-value"}
+
+
+def test_playlists_with_and_without_labels():
+    assert parse_playlists(" p1:global ,p2,, ") == (Playlist("p1", "global"), Playlist("p2", "p2"))
+
+
+@pytest.mark.parametrize("text", ["", " , ", ":label", "p1,p1:x"])
+def test_bad_playlists_are_refused(text):
+    with pytest.raises(ConfigError):
+        parse_playlists(text)
+
+
+def test_defaults_point_at_spotify_and_hide_the_secret():
+    config = ProducerConfig.from_env(BASE)
+    assert config.api_url == "https://api.spotify.com/v1/"
+    assert config.token_url == "https://accounts.spotify.com/api/token"
+    assert config.state_prefix == "producer-state/"
+    assert "s3cr3t-value" not in repr(config)
+
+
+def test_urls_and_prefix_are_normalised():
+    config = ProducerConfig.from_env({**BASE, "SPOTIFY_API_URL": "http://127.0.0.1:1/v1", "STATE_PREFIX": "st"})
+    assert config.api_url == "http://127.0.0.1:1/v1/" and config.state_prefix == "st/"
+
+
+@pytest.mark.parametrize("drop", ["PLAYLISTS", "DELIVERY_STREAM_NAME", "STATE_BUCKET", "SPOTIFY_CLIENT_SECRET"])
+def test_missing_settings_are_named(drop):
+    env = {k: v for k, v in BASE.items() if k != drop}
+    with pytest.raises(ConfigError, match=drop if drop != "SPOTIFY_CLIENT_SECRET" else "SPOTIFY_SECRET_ARN"):
+        ProducerConfig.from_env(env)
+
+
+def test_secret_arn_alone_is_enough_and_every_read_variable_is_declared():
+    env = {k: v for k, v in BASE.items() if not k.startswith("SPOTIFY_")}
+    config = ProducerConfig.from_env({**env, "SPOTIFY_SECRET_ARN": "arn:aws:secretsmanager:x"})
+    assert config.secret_arn and config.client_id is None
+    assert {"SPOTIFY_SECRET_ARN", "SPOTIFY_REFRESH_TOKEN", "STATE_PREFIX"} <= set(ENV_VARS)
