@@ -1,0 +1,390 @@
+"""The local Spotify server's behaviour, independent of HTTP plumbing: one
+:class:`LocalSpotifyApp` turns a :class:`Request` into a :class:`Response`.
+
+Routes (see README.md for the full contract):
+
+- ``POST /api/token``                        Accounts service token endpoint
+- ``GET  /v1/playlists/{id}``                playlist object
+- ``GET  /v1/playlists/{id}/items``          paging object of entries
+- ``GET  /v1/playlists/{id}/tracks``         removed in February 2026: 404 like any unknown endpoint
+- ``/_control/...``                          test and demo control (JSON, no auth)
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Mapping
+
+from local_spotify import catalog
+from local_spotify.auth import Credentials, TokenRequestError, TokenService
+from local_spotify.faults import (
+    ENDPOINT_ITEMS,
+    ENDPOINT_PLAYLIST,
+    ENDPOINT_TOKEN,
+    FaultError,
+    FaultQueue,
+    RequestStats,
+)
+from local_spotify.fields import FieldsSyntaxError, filter_fields, parse_fields
+from local_spotify.objects import ENTRY_KEYS, RenderOptions, error_body, paging_object, playlist_object
+from local_spotify.replay import (
+    NO_ANOMALIES,
+    Anomalies,
+    PlaylistSource,
+    ReplayError,
+    SimulatedClock,
+    build_playlists,
+    market_history,
+    playlist_content,
+)
+
+API_PREFIX = "/v1/"
+TOKEN_PATH = "/api/token"
+CONTROL_PREFIX = "/_control/"
+MAX_LIMIT = 50  # Spotify's page limit for playlist items since 2026
+DEFAULT_ITEMS_LIMIT = 20
+
+# Statistics also count these two endpoints, which only ever answer errors.
+ENDPOINT_TRACKS = "tracks"  # the removed /playlists/{id}/tracks
+ENDPOINT_OTHER = "other"
+
+_PLAYLIST_PATH = re.compile(r"^/v1/playlists/(?P<id>[^/]+)(?:/(?P<sub>[^/]+))?/?$")
+_BASE62 = re.compile(r"^[0-9A-Za-z]+$")
+_MARKET = re.compile(r"^(?:[A-Z]{2}|from_token)$")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: list[tuple[str, str]]  # in request order
+    headers: Mapping[str, str]
+    body: bytes = b""
+    base_url: str = "http://127.0.0.1"  # scheme://host:port as the client addressed the server
+
+    def param(self, name: str) -> str | None:
+        return next((v for k, v in self.query if k == name), None)
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ControlError(ValueError):
+    """A malformed control request (answered with 400)."""
+
+
+def _api_error(status: int, message: str, headers: dict | None = None) -> Response:
+    return Response(status, error_body(status, message), headers or {})
+
+
+class LocalSpotifyApp:
+    def __init__(
+        self,
+        *,
+        start_date: date = catalog.FIRST_DATE,
+        speed: float = 0.0,
+        latency_ms: int = 0,
+        extra_playlists: int = 0,
+        development_mode: bool = True,
+        entry_key: str = "item",
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        refresh_token: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.initial_config = {
+            "start_date": start_date,
+            "speed": speed,
+            "latency_ms": latency_ms,
+            "development_mode": development_mode,
+            "entry_key": entry_key,
+        }
+        self.playlists: dict[str, PlaylistSource] = {p.id: p for p in build_playlists(extra_playlists)}
+        self.clock = SimulatedClock(start_date, speed)
+        self.tokens = TokenService(Credentials(client_id, client_secret, refresh_token))
+        self.faults = FaultQueue()
+        self.stats = RequestStats()
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._anomalies: dict[str, Anomalies] = {}
+        self.latency_ms = 0
+        self.development_mode = True
+        self.entry_key = "item"
+        self._configure({k: v for k, v in self.initial_config.items() if k not in ("start_date", "speed")})
+
+    # -- entry point ---------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith(CONTROL_PREFIX):
+            return self._control(request)
+        if self.latency_ms:
+            self._sleep(self.latency_ms / 1000)  # each request has its own thread: latency overlaps
+        endpoint, response = self._serve(request)
+        self.stats.count(endpoint, response.status)
+        return response
+
+    def preload(self) -> None:
+        """Load every served market now (about 0.3 s each) instead of on first request."""
+        for label in sorted({p.market for p in self.playlists.values()}):
+            market_history(label)
+
+    def _serve(self, request: Request) -> tuple[str, Response]:
+        if request.path == TOKEN_PATH:
+            return ENDPOINT_TOKEN, self._token(request)
+        if not request.path.startswith(API_PREFIX):
+            return ENDPOINT_OTHER, _api_error(404, "Service not found")
+        match = _PLAYLIST_PATH.match(request.path)
+        endpoint = ENDPOINT_OTHER
+        if match:
+            subpaths = {None: ENDPOINT_PLAYLIST, "items": ENDPOINT_ITEMS, "tracks": ENDPOINT_TRACKS}
+            endpoint = subpaths.get(match.group("sub"), ENDPOINT_OTHER)
+        problem = self.tokens.check_bearer(request.headers.get("Authorization"))
+        if problem:
+            return endpoint, _api_error(401, problem)
+        if endpoint in (ENDPOINT_TRACKS, ENDPOINT_OTHER):
+            return endpoint, _api_error(404, "Service not found")
+        if request.method != "GET":
+            return endpoint, _api_error(405, "Method not allowed")
+        playlist_id = match.group("id")
+        fault = self.faults.take(endpoint, playlist_id)
+        if fault:
+            return endpoint, self._fault_response(fault)
+        try:
+            return endpoint, self._playlist_endpoint(request, endpoint, playlist_id)
+        except (FieldsSyntaxError, ReplayError) as error:
+            return endpoint, _api_error(400, str(error))
+
+    # -- token ---------------------------------------------------------------
+
+    def _token(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response(405, {"error": "invalid_request", "error_description": "Use POST"})
+        fault = self.faults.take(ENDPOINT_TOKEN)
+        if fault:
+            error = "temporarily_unavailable" if fault.status in (429, 503) else (
+                "server_error" if fault.status >= 500 else "access_denied"
+            )
+            return Response(fault.status, {"error": error, "error_description": fault.message}, _fault_headers(fault))
+        try:
+            return Response(200, self.tokens.grant(request.headers.get("Authorization"), request.body))
+        except TokenRequestError as error:
+            return Response(error.status, error.body)
+
+    # -- playlists -----------------------------------------------------------
+
+    def _fault_response(self, fault) -> Response:
+        return _api_error(fault.status, fault.message, _fault_headers(fault))
+
+    def _playlist_endpoint(self, request: Request, endpoint: str, playlist_id: str) -> Response:
+        if not _BASE62.match(playlist_id):
+            return _api_error(400, "Invalid base62 id")
+        playlist = self.playlists.get(playlist_id)
+        if playlist is None:
+            return _api_error(404, "Resource not found")
+        market = request.param("market")
+        if market is not None and not _MARKET.match(market):
+            return _api_error(400, "Invalid market code")
+        selection = parse_fields(request.param("fields"))
+        content = self.content(playlist)
+        options = RenderOptions(f"{request.base_url}{API_PREFIX}", self.development_mode, self.entry_key, market)
+        if endpoint == ENDPOINT_PLAYLIST:
+            page_params = [(k, v) for k, v in request.query if k in ("market", "additional_types")]
+            body = playlist_object(content, options, page_params, MAX_LIMIT)
+        else:
+            limit = _int_param(request, "limit", DEFAULT_ITEMS_LIMIT)
+            offset = _int_param(request, "offset", 0)
+            if limit is None or not 1 <= limit <= MAX_LIMIT:
+                return _api_error(400, "Invalid limit")
+            if offset is None or offset < 0:
+                return _api_error(400, "Invalid offset")
+            page_params = [(k, v) for k, v in request.query if k not in ("offset", "limit")]
+            body = paging_object(content, offset, limit, options, page_params)
+        return Response(200, filter_fields(body, selection))
+
+    def content(self, playlist: PlaylistSource):
+        return playlist_content(playlist, self.clock.today(), self._anomalies.get(playlist.id, NO_ANOMALIES))
+
+    # -- control -------------------------------------------------------------
+
+    def _control(self, request: Request) -> Response:
+        route = request.path[len(CONTROL_PREFIX):].strip("/")
+        handler = getattr(self, f"_control_{request.method.lower()}_{route.replace('/', '_')}", None)
+        if handler is None:
+            return Response(404, error_body(404, f"no control endpoint {request.method} {request.path}"))
+        try:
+            data = json.loads(request.body or b"{}")
+            if not isinstance(data, dict):
+                raise ControlError("the request body must be a JSON object")
+            with self._lock:  # control changes are rare; keep them atomic
+                return Response(200, handler(request, data))
+        except json.JSONDecodeError as error:
+            return Response(400, error_body(400, f"the request body is not JSON: {error}"))
+        except (ControlError, ReplayError, FaultError, ValueError, TypeError) as error:
+            return Response(400, error_body(400, str(error)))
+
+    def _control_get_health(self, request, data):
+        return {"ok": True}
+
+    def _control_get_state(self, request, data):
+        return {
+            "date": self.clock.today().isoformat(),
+            "config": self._config_json(),
+            "faults": self.faults.pending(),
+            "anomalies": {pid: a.to_json() for pid, a in self._anomalies.items()},
+            "stats": self.stats.to_json(),
+            "playlists": self._control_get_playlists(request, data)["playlists"],
+        }
+
+    def _control_get_date(self, request, data):
+        return {"date": self.clock.today().isoformat()}
+
+    def _control_post_date(self, request, data):
+        text = data.get("date")
+        if not isinstance(text, str):
+            raise ControlError('send {"date": "YYYY-MM-DD"}')
+        self.clock.set_date(date.fromisoformat(text))
+        return self._control_get_date(request, data)
+
+    def _control_post_advance(self, request, data):
+        days = data.get("days", 1)
+        if not isinstance(days, int) or isinstance(days, bool):
+            raise ControlError('send {"days": N} with an integer N')
+        self.clock.advance(days)
+        return self._control_get_date(request, data)
+
+    def _control_get_config(self, request, data):
+        return self._config_json()
+
+    def _control_post_config(self, request, data):
+        self._configure(data)
+        return self._config_json()
+
+    def _control_get_playlists(self, request, data):
+        listed = []
+        for playlist in self.playlists.values():
+            content = self.content(playlist)
+            listed.append(
+                {
+                    "id": playlist.id,
+                    "name": playlist.name,
+                    "market": playlist.market,
+                    "shift_days": playlist.shift_days,
+                    "snapshot_id": content.snapshot_id,
+                    "chart_day": content.chart_day.isoformat(),
+                    "total": len(content.entries),
+                }
+            )
+        return {"date": self.clock.today().isoformat(), "playlists": listed}
+
+    def _control_get_faults(self, request, data):
+        return {"faults": self.faults.pending()}
+
+    def _control_post_faults(self, request, data):
+        playlist_id = data.get("playlist_id")
+        if playlist_id is not None and playlist_id not in self.playlists:
+            raise ControlError(f"unknown playlist_id {playlist_id!r}")
+        return {"fault": self.faults.add(data).to_json()}
+
+    def _control_delete_faults(self, request, data):
+        self.faults.clear()
+        return {"faults": []}
+
+    def _control_get_anomalies(self, request, data):
+        return {"anomalies": {pid: a.to_json() for pid, a in self._anomalies.items()}}
+
+    def _control_post_anomalies(self, request, data):
+        playlist_id = data.get("playlist_id")
+        if playlist_id not in self.playlists:
+            raise ControlError(f"unknown playlist_id {playlist_id!r}")
+        anomalies = Anomalies.from_json(data)
+        if anomalies == NO_ANOMALIES:
+            self._anomalies.pop(playlist_id, None)
+        else:
+            self._anomalies[playlist_id] = anomalies
+        return {"playlist_id": playlist_id, "anomalies": anomalies.to_json(),
+                "snapshot_id": self.content(self.playlists[playlist_id]).snapshot_id}
+
+    def _control_delete_anomalies(self, request, data):
+        playlist_id = request.param("playlist_id") or data.get("playlist_id")
+        if playlist_id:
+            self._anomalies.pop(playlist_id, None)
+        else:
+            self._anomalies.clear()
+        return self._control_get_anomalies(request, data)
+
+    def _control_get_stats(self, request, data):
+        return self.stats.to_json()
+
+    def _control_delete_stats(self, request, data):
+        self.stats.reset()
+        return self.stats.to_json()
+
+    def _control_post_tokens_expire(self, request, data):
+        return {"expired": self.tokens.expire_all()}
+
+    def _control_post_reset(self, request, data):
+        """Back to the options the server started with; issued tokens stay valid."""
+        self.faults.clear()
+        self.stats.reset()
+        self._anomalies.clear()
+        self.clock.set_speed(0)
+        self.clock.set_date(self.initial_config["start_date"])
+        self.clock.set_speed(self.initial_config["speed"])
+        self._configure({k: v for k, v in self.initial_config.items() if k not in ("start_date", "speed")})
+        return self._control_get_state(request, data)
+
+    # -- configuration -------------------------------------------------------
+
+    def _config_json(self) -> dict:
+        return {
+            "latency_ms": self.latency_ms,
+            "speed": self.clock.speed,
+            "development_mode": self.development_mode,
+            "entry_key": self.entry_key,
+            "playlists": len(self.playlists),
+        }
+
+    def _configure(self, data: dict) -> None:
+        unknown = set(data) - {"latency_ms", "speed", "development_mode", "entry_key"}
+        if unknown:
+            raise ControlError(f"unknown config fields: {', '.join(sorted(unknown))}")
+        latency = data.get("latency_ms", self.latency_ms)
+        if not isinstance(latency, (int, float)) or isinstance(latency, bool) or latency < 0:
+            raise ControlError("latency_ms must be a number >= 0")
+        development_mode = data.get("development_mode", self.development_mode)
+        if not isinstance(development_mode, bool):
+            raise ControlError("development_mode must be true or false")
+        entry_key = data.get("entry_key", self.entry_key)
+        if entry_key not in ENTRY_KEYS:
+            raise ControlError(f"entry_key must be one of {', '.join(ENTRY_KEYS)}")
+        if "speed" in data:
+            speed = data["speed"]
+            if not isinstance(speed, (int, float)) or isinstance(speed, bool):
+                raise ControlError("speed must be a number >= 0")
+            self.clock.set_speed(speed)
+        self.latency_ms, self.development_mode, self.entry_key = latency, development_mode, entry_key
+
+
+def _fault_headers(fault) -> dict[str, str]:
+    headers = {"X-Local-Spotify-Fault": str(fault.id)}
+    if fault.retry_after is not None:
+        headers["Retry-After"] = str(fault.retry_after)
+    return headers
+
+
+def _int_param(request: Request, name: str, default: int) -> int | None:
+    text = request.param(name)
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        return None

@@ -1,0 +1,330 @@
+"""What each replayed playlist holds on a given simulated day.
+
+A playlist is a market's real chart (``catalog``), optionally shifted by some days
+(the synthetic extra playlists), with injected anomalies applied on top. Content
+is a pure function of (playlist, chart day, anomalies), so it is cached, and the
+``snapshot_id`` is a hash of that content: it changes exactly when content does.
+"""
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Callable
+
+from local_spotify import catalog
+
+CHART_LENGTH = 50
+
+# What an entry of a playlist is. Anomalies REPLACE the chart entry at their position.
+KIND_TRACK = "track"
+KIND_NULL = "null"  # the entry's item is null
+KIND_EPISODE = "episode"  # a podcast episode
+KIND_LOCAL = "local"  # a local file (no Spotify id) of the chart track it replaces
+KIND_UNAVAILABLE = "unavailable"  # the chart track, not playable in any market
+
+
+class ReplayError(ValueError):
+    """A date, playlist or anomaly request the replay cannot serve."""
+
+
+# --- market history -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarketHistory:
+    """One market's charts by data day, and when each charted track's current run began."""
+
+    label: str
+    days: tuple[date, ...]
+    charts: dict[date, tuple[catalog.ChartTrack, ...]]
+    run_starts: dict[date, dict[str, date]]
+
+    def data_day(self, day: date) -> date:
+        """The data day whose chart is live on ``day``: ``day`` itself, or the last day
+        before it when ``day`` is missing from the data (same rule as ``catalog.chart_on``)."""
+        index = bisect.bisect_right(self.days, day) - 1
+        if index < 0:
+            raise ReplayError(f"no chart for {self.label} on or before {day}")
+        return self.days[index]
+
+
+def _build_history(label: str) -> MarketHistory:
+    charts = catalog.load_market(label)
+    days = tuple(sorted(charts))
+    run_starts: dict[date, dict[str, date]] = {}
+    previous: dict[str, date] = {}
+    for day in days:
+        # A track continues its run if it was on the previous data day's chart
+        # (a missing day holds the chart, so it does not break a run).
+        current = {t.track_id: previous.get(t.track_id, day) for t in charts[day]}
+        run_starts[day] = current
+        previous = current
+    return MarketHistory(label, days, charts, run_starts)
+
+
+_history_lock = threading.Lock()
+_histories: dict[str, MarketHistory] = {}
+
+
+def market_history(label: str) -> MarketHistory:
+    """The history of one market, loaded on first use (about 0.3 s) and kept."""
+    history = _histories.get(label)
+    if history is None:
+        with _history_lock:  # concurrent first requests load a market once
+            history = _histories.get(label)
+            if history is None:
+                history = _histories[label] = _build_history(label)
+    return history
+
+
+# --- playlists --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaylistSource:
+    """A served playlist: a market's chart, ``shift_days`` ahead of the simulated date."""
+
+    id: str
+    name: str
+    market: str
+    shift_days: int = 0
+    description: str = ""
+
+
+def build_playlists(extra: int = 0) -> tuple[PlaylistSource, ...]:
+    """The 10 market playlists (real ids and names), then ``extra`` synthetic ones.
+
+    Synthetic playlist ``i`` replays market ``i % 10`` shifted ``7 * (i // 10 + 1)``
+    days ahead, under a deterministic id, so 40 extras give 50 distinct playlists.
+    """
+    if extra < 0:
+        raise ReplayError("extra_playlists must be >= 0")
+    playlists = [
+        PlaylistSource(m.playlist_id, m.name, m.label, 0, f"The daily Top 50 of {m.label} (replayed).")
+        for m in catalog.MARKETS
+    ]
+    for i in range(extra):
+        market = catalog.MARKETS[i % len(catalog.MARKETS)]
+        shift = 7 * (i // len(catalog.MARKETS) + 1)
+        playlists.append(
+            PlaylistSource(
+                catalog.spotify_id("playlist", "synthetic", str(i)),
+                f"{market.name} (replay +{shift} days)",
+                market.label,
+                shift,
+                f"Synthetic: the {market.label} chart {shift} days ahead of the simulated date.",
+            )
+        )
+    return tuple(playlists)
+
+
+# --- anomalies --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anomalies:
+    """Content anomalies of one playlist. Positions are 1-based; each REPLACES the
+    entry at its position, so every other entry keeps its position. ``length`` makes
+    the playlist that long: extra entries (past the chart's 50) are tracks that were
+    on the same chart before; a shorter length cuts the chart."""
+
+    null_positions: tuple[int, ...] = ()
+    episode_positions: tuple[int, ...] = ()
+    local_positions: tuple[int, ...] = ()
+    unavailable_positions: tuple[int, ...] = ()
+    length: int | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Anomalies":
+        known = {"null_positions", "episode_positions", "local_positions", "unavailable_positions", "length"}
+        unknown = set(data) - known - {"playlist_id"}
+        if unknown:
+            raise ReplayError(f"unknown anomaly fields: {', '.join(sorted(unknown))}")
+
+        def positions(name: str) -> tuple[int, ...]:
+            values = data.get(name) or []
+            if not isinstance(values, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                raise ReplayError(f"{name} must be a list of integers")
+            return tuple(sorted(set(values)))
+
+        length = data.get("length")
+        if length is not None and (not isinstance(length, int) or isinstance(length, bool) or not 0 <= length <= 10_000):
+            raise ReplayError("length must be an integer from 0 to 10000")
+        anomalies = cls(
+            positions("null_positions"),
+            positions("episode_positions"),
+            positions("local_positions"),
+            positions("unavailable_positions"),
+            length,
+        )
+        anomalies.check()
+        return anomalies
+
+    def to_json(self) -> dict:
+        return {
+            "null_positions": list(self.null_positions),
+            "episode_positions": list(self.episode_positions),
+            "local_positions": list(self.local_positions),
+            "unavailable_positions": list(self.unavailable_positions),
+            "length": self.length,
+        }
+
+    def replaced_kinds(self) -> dict[int, str]:
+        kinds: dict[int, str] = {}
+        for kind, positions in (
+            (KIND_NULL, self.null_positions),
+            (KIND_EPISODE, self.episode_positions),
+            (KIND_LOCAL, self.local_positions),
+            (KIND_UNAVAILABLE, self.unavailable_positions),
+        ):
+            for position in positions:
+                kinds[position] = kind
+        return kinds
+
+    def check(self) -> None:
+        total = self.length if self.length is not None else CHART_LENGTH
+        seen: set[int] = set()
+        for positions in (self.null_positions, self.episode_positions, self.local_positions, self.unavailable_positions):
+            for position in positions:
+                if not 1 <= position <= total:
+                    raise ReplayError(f"position {position} is outside the playlist (1..{total})")
+                if position in seen:
+                    raise ReplayError(f"position {position} has two anomalies")
+                seen.add(position)
+
+
+NO_ANOMALIES = Anomalies()
+
+
+# --- content ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a playlist: what it is, the chart track behind it (``None`` for
+    an episode), and the date it was added."""
+
+    position: int
+    kind: str
+    track: catalog.ChartTrack | None
+    added_on: date
+
+
+@dataclass(frozen=True)
+class PlaylistContent:
+    playlist: PlaylistSource
+    chart_day: date  # the data day whose chart is served (shifted, gaps held)
+    entries: tuple[Entry, ...]
+    snapshot_id: str = field(default="")
+
+
+@lru_cache(maxsize=4096)
+def playlist_content(playlist: PlaylistSource, day: date, anomalies: Anomalies = NO_ANOMALIES) -> PlaylistContent:
+    """What ``playlist`` holds on simulated ``day``; cached, since it is a pure function."""
+    history = market_history(playlist.market)
+    shift = timedelta(days=playlist.shift_days)
+    chart_day = history.data_day(day + shift)
+    starts = history.run_starts[chart_day]
+    rows = [(t, starts[t.track_id] - shift) for t in history.charts[chart_day]]
+
+    length = anomalies.length if anomalies.length is not None else len(rows)
+    if length > len(rows):
+        rows.extend(_earlier_tracks(history, chart_day, length - len(rows), shift))
+    rows = rows[:length]
+
+    kinds = anomalies.replaced_kinds()
+    entries = []
+    for position, (track, added_on) in enumerate(rows, start=1):
+        kind = kinds.get(position, KIND_TRACK)
+        # A null entry or an episode carries nothing of the chart track it replaces.
+        carried = None if kind in (KIND_NULL, KIND_EPISODE) else track
+        entries.append(Entry(position, kind, carried, added_on))
+    entries = tuple(entries)
+    return PlaylistContent(playlist, chart_day, entries, snapshot_id(playlist.id, entries))
+
+
+def _earlier_tracks(history: MarketHistory, chart_day: date, count: int, shift: timedelta):
+    """``count`` distinct tracks that were on this chart on earlier days (nearest first,
+    then later days if the past runs out), each added on its last run's start."""
+    index = history.days.index(chart_day)
+    taken = {t.track_id for t in history.charts[chart_day]}
+    order = list(range(index - 1, -1, -1)) + list(range(index + 1, len(history.days)))
+    found = []
+    for i in order:
+        day = history.days[i]
+        for track in history.charts[day]:
+            if track.track_id not in taken:
+                taken.add(track.track_id)
+                found.append((track, history.run_starts[day][track.track_id] - shift))
+                if len(found) == count:
+                    return found
+    raise ReplayError(f"the {history.label} chart has fewer than {count} other tracks to fill the playlist")
+
+
+def snapshot_id(playlist_id: str, entries: tuple[Entry, ...]) -> str:
+    """A deterministic id of the playlist's content (its entries in order)."""
+    digest = hashlib.sha256(playlist_id.encode())
+    for entry in entries:
+        identity = entry.track.track_id if entry.track else ""
+        digest.update(f"\x1e{entry.kind}\x1f{identity}\x1f{entry.added_on.isoformat()}".encode())
+    # Spotify's snapshot ids are opaque base64 strings of about this length.
+    return base64.b64encode(b"\x00\x00\x00\x01" + digest.digest()[:20]).decode()
+
+
+# --- simulated clock --------------------------------------------------------
+
+
+class SimulatedClock:
+    """The current chart date: ``start`` plus ``speed`` simulated days per real second
+    (0: it moves only when told), plus any days it was advanced."""
+
+    def __init__(self, start: date = catalog.FIRST_DATE, speed: float = 0.0, now: Callable[[], float] = time.monotonic):
+        if speed < 0:
+            raise ReplayError("speed must be >= 0")
+        self._now = now
+        self._lock = threading.Lock()
+        self._base_date = check_date(start)
+        self._base_time = now()
+        self._speed = float(speed)
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def today(self) -> date:
+        with self._lock:
+            return self._today()
+
+    def _today(self) -> date:
+        elapsed_days = int((self._now() - self._base_time) * self._speed)
+        return self._base_date + timedelta(days=elapsed_days)
+
+    def set_date(self, day: date) -> None:
+        day = check_date(day)
+        with self._lock:
+            self._base_date, self._base_time = day, self._now()
+
+    def advance(self, days: int) -> date:
+        with self._lock:
+            check_date(self._today() + timedelta(days=days))
+            self._base_date += timedelta(days=days)
+            return self._today()
+
+    def set_speed(self, speed: float) -> None:
+        if speed < 0:
+            raise ReplayError("speed must be >= 0")
+        with self._lock:
+            self._base_date, self._base_time = self._today(), self._now()
+            self._speed = float(speed)
+
+
+def check_date(day: date) -> date:
+    if day < catalog.FIRST_DATE:
+        raise ReplayError(f"the charts start on {catalog.FIRST_DATE}; {day} is before that")
+    return day
