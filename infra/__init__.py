@@ -1,0 +1,1 @@
+"""Infrastructure: the CloudFormation stacks and the command that packages and deploys them."""

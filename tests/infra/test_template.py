@@ -1,0 +1,423 @@
+"""The stack passes the code exactly what the code reads, and follows the issue's rules.
+
+These read the templates as data (infra.template) and compare them with the
+modules that define the interfaces: producer.config.ENV_VARS,
+glue_streaming.job.JOB_ARGUMENTS, firehose.settings, glue_streaming.curated,
+glue_streaming.metrics and the producer's metric names.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import re
+
+import pytest
+
+from firehose import settings
+from infra import deploy, packaging
+from infra.template import BOOTSTRAP_TEMPLATE, PIPELINE_TEMPLATE, load_template
+from producer.config import ENV_VARS
+
+REPO = packaging.REPO_ROOT
+POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+# Values that must never be plain environment variables of the deployed function.
+SECRET_ENV = {"SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN", "SPOTIFY_CLIENT_ID"}
+# Glue's own job parameters (not the job script's).
+GLUE_SPECIAL_ARGUMENTS = {"--additional-python-modules", "--job-bookmark-option", "--TempDir", "--enable-metrics",
+                          "--enable-continuous-cloudwatch-log", "--continuous-log-logGroup"}
+ATHENA_TYPES = {"string": "string", "long": "bigint", "boolean": "boolean", "timestamp": "timestamp",
+                "date": "date", "array<string>": "array<string>"}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load_template(PIPELINE_TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def resources(template) -> dict:
+    return template["Resources"]
+
+
+def of_type(resources: dict, type_name: str) -> dict:
+    return {name: r for name, r in resources.items() if r["Type"] == type_name}
+
+
+def sub_text(value) -> str:
+    """The text of a plain string or of an ``!Sub`` (either form)."""
+    if isinstance(value, str):
+        return value
+    sub = value["Fn::Sub"]
+    return sub if isinstance(sub, str) else sub[0]
+
+
+def job_module():
+    try:
+        return importlib.import_module("glue_streaming.job")
+    except ModuleNotFoundError as error:
+        pytest.fail(f"glue_streaming.job cannot be imported ({error}); the template's job arguments "
+                    "cannot be checked against it")
+
+
+# --- producer -----------------------------------------------------------------------
+def test_producer_environment_matches_producer_config(resources):
+    env = resources["ProducerFunction"]["Properties"]["Environment"]["Variables"]
+    required = {name for name, needed in ENV_VARS.items() if needed}
+    assert required <= set(env), f"the stack does not set {sorted(required - set(env))}"
+    unknown = set(env) - set(ENV_VARS) - POWERTOOLS_ENV
+    assert not unknown, f"the stack sets variables producer.config does not read: {sorted(unknown)}"
+    assert not SECRET_ENV & set(env), "credentials must come from Secrets Manager, not the environment"
+    assert env["SPOTIFY_SECRET_ARN"] == {"Ref": "SpotifySecret"}
+    assert env["DELIVERY_STREAM_NAME"] == {"Ref": "DeliveryStream"}
+    assert env["STATE_BUCKET"] == {"Ref": "StateBucket"}
+    assert env["POWERTOOLS_SERVICE_NAME"] == "chart-producer"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
+
+
+def test_producer_function_runs_the_handler_once_at_a_time(resources):
+    props = resources["ProducerFunction"]["Properties"]
+    assert props["Runtime"] == f"python{packaging.LAMBDA_PYTHON_VERSION}"
+    module_name, _, function_name = props["Handler"].rpartition(".")
+    module = importlib.import_module(module_name)
+    assert callable(getattr(module, function_name, None)), f"{props['Handler']} does not exist"
+    assert module_name.split(".")[0] in packaging.LAMBDA_PACKAGES
+    assert props["ReservedConcurrentExecutions"] == 1
+    assert props["Code"] == {"S3Bucket": {"Ref": "ArtifactsBucketName"}, "S3Key": {"Ref": "ProducerCodeKey"}}
+    assert props["Architectures"] == [{"Ref": "ProducerArchitecture"}]
+    invoke = resources["ProducerInvokeConfig"]["Properties"]
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["ProducerDeadLetterQueue", "Arn"]}
+
+
+def test_schedule_defaults_to_every_15_minutes(template, resources):
+    parameter = template["Parameters"]["PollIntervalMinutes"]
+    assert parameter["Default"] == 15
+    rule = resources["ProducerScheduleRule"]["Properties"]
+    assert sub_text(rule["ScheduleExpression"]) == "rate(${PollIntervalMinutes} minutes)"
+    seconds = template["Mappings"]["PollInterval"]
+    assert {int(k): v["Seconds"] for k, v in seconds.items()} == {m: 60 * m for m in parameter["AllowedValues"]}
+
+
+def test_producer_policy_is_scoped_to_its_resources(resources):
+    statements = {s["Sid"]: s for s in
+                  resources["ProducerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert statements["PutChartRecords"]["Action"] == "firehose:PutRecordBatch"
+    assert statements["PutChartRecords"]["Resource"] == {"Fn::GetAtt": ["DeliveryStream", "Arn"]}
+    assert sub_text(statements["StateObjects"]["Resource"]) == "${StateBucket.Arn}/${StatePrefix}*"
+    assert statements["StateListing"]["Action"] == "s3:ListBucket"
+    assert "s3:prefix" in statements["StateListing"]["Condition"]["StringLike"]
+    assert statements["SpotifyCredentials"]["Resource"] == {"Ref": "SpotifySecret"}
+
+
+def test_secret_has_no_value_in_the_template(resources):
+    props = resources["SpotifySecret"]["Properties"]
+    assert "SecretString" not in props and "GenerateSecretString" not in props
+
+
+def test_lambda_packages_do_not_import_local_only_packages():
+    assert_imports_within(packaging.LAMBDA_PACKAGES)
+
+
+def test_glue_packages_do_not_import_other_project_packages():
+    assert_imports_within(packaging.GLUE_PACKAGES)
+
+
+def assert_imports_within(packages: tuple[str, ...]) -> None:
+    """Every project package a shipped module imports is shipped too."""
+    project = {p.name for p in REPO.iterdir() if (p / "__init__.py").is_file()}
+    problems = []
+    for package in packages:
+        for path in (REPO / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in project and top not in packages:
+                        problems.append(f"{path.relative_to(REPO)} imports {name}")
+    assert not problems, f"not in the artifact {packages}: {problems}"
+
+
+# --- Firehose -------------------------------------------------------------------------
+def test_delivery_stream_matches_firehose_settings(template, resources):
+    destination = resources["DeliveryStream"]["Properties"]["ExtendedS3DestinationConfiguration"]
+    assert destination["Prefix"] == settings.RAW_PREFIX
+    assert destination["ErrorOutputPrefix"] == settings.ERROR_OUTPUT_PREFIX
+    assert destination["CompressionFormat"] == settings.COMPRESSION
+    assert destination["BufferingHints"] == {"IntervalInSeconds": {"Ref": "FirehoseBufferIntervalSeconds"},
+                                             "SizeInMBs": {"Ref": "FirehoseBufferSizeMiB"}}
+    assert template["Parameters"]["FirehoseBufferIntervalSeconds"]["Default"] == settings.BUFFER_INTERVAL_SECONDS
+    assert template["Parameters"]["FirehoseBufferSizeMiB"]["Default"] == settings.BUFFER_SIZE_MIB
+    assert destination["CloudWatchLoggingOptions"]["Enabled"] is True
+    assert resources["DeliveryStream"]["Properties"]["DeliveryStreamType"] == "DirectPut"
+
+
+# --- Glue -------------------------------------------------------------------------------
+def glue_arguments(resources) -> dict:
+    return resources["GlueJob"]["Properties"]["DefaultArguments"]
+
+
+def test_glue_job_arguments_match_the_job():
+    module = job_module()
+    if not hasattr(module, "JOB_ARGUMENTS"):
+        pytest.fail("glue_streaming.job has no JOB_ARGUMENTS: the template's job arguments cannot be checked")
+    job_arguments = {name.removeprefix("--") for name in module.JOB_ARGUMENTS}
+    required = {name.removeprefix("--") for name in getattr(
+        module, "REQUIRED_JOB_ARGUMENTS", ("source_path", "target_path", "quarantine_path", "checkpoint_path"))}
+    passed = {name.removeprefix("--") for name in glue_arguments(load_template(PIPELINE_TEMPLATE)["Resources"])
+              if name not in GLUE_SPECIAL_ARGUMENTS}
+    assert required <= passed, f"the stack does not pass {sorted(required - passed)}"
+    assert passed <= job_arguments, f"the stack passes arguments the job does not read: {sorted(passed - job_arguments)}"
+
+
+def test_glue_job_reads_what_firehose_writes_and_writes_where_snowpipe_listens(resources):
+    args = glue_arguments(resources)
+    static_raw_prefix = settings.RAW_PREFIX.split("!{")[0].rsplit("/", 1)[0] + "/"
+    assert sub_text(args["--source_path"]) == f"s3://${{RawBucket}}/{static_raw_prefix}"
+    assert sub_text(args["--target_path"]) == "s3://${CuratedBucket}/curated/"
+    rules = resources["CuratedBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"][0]
+    filters = {r["Name"]: r["Value"] for r in rules["Filter"]["S3Key"]["Rules"]}
+    assert filters == {"prefix": "curated/", "suffix": ".parquet"}
+    # Checkpoints (and staged files) live outside the notified prefix.
+    assert not sub_text(args["--checkpoint_path"]).startswith("s3://${CuratedBucket}/curated/")
+    assert sub_text(args["--additional-python-modules"]) == "s3://${ArtifactsBucketName}/${GlueWheelKey}"
+    props = resources["GlueJob"]["Properties"]
+    assert props["GlueVersion"] == "5.0"
+    assert sub_text(props["Command"]["ScriptLocation"]) == "s3://${ArtifactsBucketName}/${GlueScriptKey}"
+    assert props["ExecutionProperty"]["MaxConcurrentRuns"] == 1
+
+
+def test_glue_trigger_runs_the_job_daily(template, resources):
+    trigger = resources["GlueJobTrigger"]["Properties"]
+    assert trigger["Type"] == "SCHEDULED" and trigger["Schedule"] == {"Ref": "GlueSchedule"}
+    assert trigger["Actions"] == [{"JobName": {"Ref": "GlueJob"}}]
+    minute, hour, day, month, weekday, year = template["Parameters"]["GlueSchedule"]["Default"][5:-1].split()
+    assert minute.isdigit() and hour.isdigit() and (day, month, weekday, year) == ("*", "*", "?", "*")
+
+
+def test_catalog_tables_match_the_curated_datasets(resources):
+    from glue_streaming import curated
+
+    tables = {r["Properties"]["TableInput"]["Name"]: r["Properties"]["TableInput"]
+              for r in of_type(resources, "AWS::Glue::Table").values()}
+    assert set(tables) == set(curated.ALL_DATASETS)
+    for name, dataset in curated.ALL_DATASETS.items():
+        table = tables[name]
+        partition = dataset.partition_column
+        expected = [(c.name, ATHENA_TYPES[c.type]) for c in dataset.columns if c.name != partition]
+        actual = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
+        assert actual == expected, f"table {name} differs from glue_streaming.curated"
+        assert table["PartitionKeys"] == [{"Name": partition, "Type": "date"}]
+        params = table["Parameters"]
+        assert params["projection.enabled"] == "true"
+        assert params[f"projection.{partition}.type"] == "date"
+        bucket = "QuarantineBucket" if name == curated.QUARANTINE else "CuratedBucket"
+        root = "" if name == curated.QUARANTINE else "curated/"
+        location = f"s3://${{{bucket}}}/{root}{name}/"
+        assert sub_text(table["StorageDescriptor"]["Location"]) == location
+        assert sub_text(params["storage.location.template"]) == f"{location}{partition}=${{!{partition}}}/"
+
+
+def test_quarantine_location_is_where_the_job_writes(resources):
+    from glue_streaming import curated
+
+    args = glue_arguments(resources)
+    assert sub_text(args["--quarantine_path"]) == "s3://${QuarantineBucket}/"
+    table = next(r["Properties"]["TableInput"] for r in of_type(resources, "AWS::Glue::Table").values()
+                 if r["Properties"]["TableInput"]["Name"] == curated.QUARANTINE)
+    assert sub_text(table["StorageDescriptor"]["Location"]) == f"s3://${{QuarantineBucket}}/{curated.QUARANTINE}/"
+
+
+# --- storage -----------------------------------------------------------------------------
+@pytest.mark.parametrize("path", [PIPELINE_TEMPLATE, BOOTSTRAP_TEMPLATE], ids=lambda p: p.name)
+def test_buckets_are_encrypted_private_and_tls_only(path):
+    resources = load_template(path)["Resources"]
+    policies = {r["Properties"]["Bucket"]["Ref"]: r["Properties"]["PolicyDocument"]
+                for r in of_type(resources, "AWS::S3::BucketPolicy").values()}
+    buckets = of_type(resources, "AWS::S3::Bucket")
+    assert buckets
+    for name, bucket in buckets.items():
+        props = bucket["Properties"]
+        rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+        assert all(props["PublicAccessBlockConfiguration"][k] is True for k in (
+            "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+        assert props["LifecycleConfiguration"]["Rules"], f"{name} has no lifecycle rules"
+        deny = [s for s in policies[name]["Statement"] if s["Effect"] == "Deny"]
+        assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and s["Action"] == "s3:*"
+                   for s in deny), f"{name} accepts plain HTTP"
+
+
+def test_raw_data_moves_to_cheaper_storage_then_expires(resources):
+    rules = resources["RawBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    raw = [r for r in rules if r.get("Prefix") == "raw/"]
+    assert any(r.get("Transitions") for r in raw) and any(r.get("ExpirationInDays") for r in raw)
+
+
+# --- Snowflake ---------------------------------------------------------------------------
+def test_snowpipe_queue_is_created_only_without_an_arn(template, resources):
+    assert template["Conditions"]["CreateSnowpipeQueue"] == {"Fn::Equals": [{"Ref": "SnowpipeQueueArn"}, ""]}
+    assert resources["SnowpipeLocalQueue"]["Condition"] == "CreateSnowpipeQueue"
+    queue = resources["CuratedBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"][0]["Queue"]
+    assert queue == {"Fn::If": ["CreateSnowpipeQueue", {"Fn::GetAtt": ["SnowpipeLocalQueue", "Arn"]},
+                                {"Ref": "SnowpipeQueueArn"}]}
+
+
+def test_snowflake_role_requires_the_external_id_and_reads_only_curated(resources):
+    props = resources["SnowflakeIntegrationRole"]["Properties"]
+    trust = props["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "SnowflakeExternalId"}}}
+    actions = {a for s in props["Policies"][0]["PolicyDocument"]["Statement"]
+               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"}
+
+
+# --- IAM ---------------------------------------------------------------------------------
+def test_iam_policies_name_actions_and_resources(resources):
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        props = role["Properties"]
+        assert "ManagedPolicyArns" not in props, f"{name}: managed policies are broader than needed"
+        for policy in props["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all(a != "*" and not a.endswith(":*") for a in actions), f"{name}: wildcard action"
+                if statement["Resource"] == "*":
+                    assert actions == ["cloudwatch:PutMetricData"] and statement.get("Condition"), \
+                        f"{name}: Resource * without a condition"
+
+
+# --- monitoring --------------------------------------------------------------------------
+def producer_metric_names() -> set[str]:
+    source = "\n".join(p.read_text() for p in (REPO / "producer").rglob("*.py"))
+    return set(re.findall(r'"([A-Z][A-Za-z]+)"', source))
+
+
+def dashboard(resources) -> dict:
+    body, variables = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "MetricsNamespace":
+            return "SpotifyCharts"
+        return "900" if name in variables or name.endswith("Seconds") else f"<{name}>"
+
+    return json.loads(re.sub(r"\$\{([A-Za-z0-9:.]+)\}", value, body))
+
+
+def dashboard_metrics(resources) -> list[tuple[str, str]]:
+    """(namespace, metric name) of every metric line of the dashboard, '.' resolved."""
+    found = []
+    for widget in dashboard(resources)["widgets"]:
+        previous: list = []
+        for line in widget.get("properties", {}).get("metrics", []):
+            names = [x for x in line if isinstance(x, str)]
+            if not names:
+                continue
+            names = [p if n == "." else n for n, p in zip(names, previous + names[len(previous):])]
+            previous = names
+            found.append((names[0], names[1]))
+    return found
+
+
+def alarm_metrics(resources) -> list[tuple[object, str]]:
+    found = []
+    for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if "MetricName" in props:
+            found.append((props["Namespace"], props["MetricName"]))
+        for query in props.get("Metrics", []):
+            if "MetricStat" in query:
+                metric = query["MetricStat"]["Metric"]
+                found.append((metric["Namespace"], metric["MetricName"]))
+    return found
+
+
+def test_producer_metrics_watched_are_metrics_the_producer_emits(resources):
+    emitted = producer_metric_names()
+    watched = {m for ns, m in alarm_metrics(resources) if ns == {"Ref": "MetricsNamespace"}}
+    watched |= {m for ns, m in dashboard_metrics(resources) if ns == "SpotifyCharts"}
+    watched -= {"ChartMovementEvents"}  # the template's own log metric filter
+    assert {"PollSucceeded", "PlaylistsFailed", "ChartNewNumberOne"} <= watched
+    assert watched <= emitted, f"not emitted by the producer: {sorted(watched - emitted)}"
+    from producer import observability
+
+    assert observability.NAMESPACE == load_template(PIPELINE_TEMPLATE)["Parameters"]["MetricsNamespace"]["Default"]
+
+
+def test_glue_metrics_watched_are_metrics_the_job_publishes(resources):
+    try:
+        from glue_streaming import metrics
+    except ModuleNotFoundError as error:
+        pytest.fail(f"glue_streaming.metrics is missing ({error}): cannot check the Glue alarms")
+    watched = {m for ns, m in alarm_metrics(resources) if ns == {"Fn::Sub": "${MetricsNamespace}/Glue"}}
+    watched |= {m for ns, m in dashboard_metrics(resources) if ns == "SpotifyCharts/Glue"}
+    assert {"RecordsRead", "RecordsQuarantined"} <= watched
+    assert watched <= set(metrics.CLOUDWATCH_METRICS)
+    assert metrics.DEFAULT_NAMESPACE == "SpotifyCharts/Glue"
+    assert {"Name": "JobName", "Value": "x"} in metrics.metric_data(metrics.RunMetrics(started_at="t"), "x")[0][
+        "Dimensions"]
+    assert sub_text(glue_arguments(resources)["--metrics_namespace"]) == "${MetricsNamespace}/Glue"
+
+
+def test_no_successful_poll_alarm_treats_missing_data_as_breaching(resources):
+    props = resources["NoSuccessfulPollAlarm"]["Properties"]
+    assert props["MetricName"] == "PollSucceeded"
+    assert props["TreatMissingData"] == "breaching"
+    assert props["EvaluationPeriods"] == {"Ref": "MissedPollsBeforeAlarm"}
+    assert props["Dimensions"] == [{"Name": "service", "Value": "chart-producer"}]
+
+
+def test_every_alarm_and_failure_rule_notifies_the_alerts_topic(resources):
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        assert {"Ref": "AlertsTopic"} in alarm["Properties"]["AlarmActions"], name
+    rule = resources["GlueJobFailedRule"]["Properties"]
+    assert rule["EventPattern"]["detail-type"] == ["Glue Job State Change"]
+    assert set(rule["EventPattern"]["detail"]["state"]) >= {"FAILED", "TIMEOUT"}
+    assert rule["Targets"][0]["Arn"] == {"Ref": "AlertsTopic"}
+
+
+def test_dashboard_is_valid_json_with_movements_and_health(resources):
+    titles = [w.get("properties", {}).get("title", "") for w in dashboard(resources)["widgets"]]
+    assert "Alarms" in titles
+    movements = {m for ns, m in dashboard_metrics(resources) if m.startswith("Chart")}
+    assert movements >= {"ChartNewEntries", "ChartExits", "ChartClimbs", "ChartFalls", "ChartNewNumberOne"}
+
+
+def test_log_groups_have_retention(resources):
+    for name, group in of_type(resources, "AWS::Logs::LogGroup").items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_movement_events_are_counted_from_the_producer_log(resources):
+    props = resources["ChartMovementEventsFilter"]["Properties"]
+    assert props["LogGroupName"] == {"Ref": "ProducerLogGroup"}
+    assert props["FilterPattern"] == '{ $.event = "chart_movements" }'
+    poll_source = (REPO / "producer" / "poll.py").read_text()
+    assert '"event": "chart_movements"' in poll_source
+
+
+# --- the deploy command and the outputs ----------------------------------------------------
+def test_deploy_command_sets_parameters_the_template_has(template):
+    params = set(template["Parameters"])
+    assert set(deploy.ARTIFACT_PARAMETERS) <= params
+    assert {"Playlists", "AlertEmail", "SnowpipeQueueArn", "ProducerArchitecture"} <= params
+    assert set(template["Parameters"]["ProducerArchitecture"]["AllowedValues"]) == set(packaging.LAMBDA_PLATFORMS)
+    assert load_template(BOOTSTRAP_TEMPLATE)["Outputs"]["ArtifactsBucketName"]
+
+
+def test_outputs_name_what_the_readme_and_snowflake_need(template):
+    assert {"RawBucketName", "CuratedBucketName", "CuratedLocation", "QuarantineBucketName", "StateBucketName",
+            "DeliveryStreamName", "ProducerFunctionName", "SpotifySecretArn", "GlueJobName", "GlueDatabaseName",
+            "SnowflakeRoleArn", "SnowpipeQueueArn", "AlertsTopicArn", "DashboardUrl"} <= set(template["Outputs"])
+
+
+def test_readme_documents_every_cfn_lint_exception():
+    """Any check the templates switch off must be justified in infra/README.md."""
+    readme = (REPO / "infra" / "README.md").read_text()
+    for path in (PIPELINE_TEMPLATE, BOOTSTRAP_TEMPLATE):
+        text = path.read_text()
+        for rule in re.findall(r"ignore_checks:\s*\[([^\]]*)\]", text):
+            for rule_id in (r.strip() for r in rule.split(",")):
+                assert rule_id in readme, f"{path.name} ignores {rule_id} without a README justification"
+
