@@ -2,8 +2,9 @@
 built from replayed content, shaped like Spotify's own responses."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -65,34 +66,9 @@ def artist_object(api_url: str, artist_id: str | None, name: str) -> dict:
 
 
 def track_object(track: catalog.ChartTrack, options: RenderOptions, playable: bool = True) -> dict:
-    artists = [artist_object(options.api_url, i, n) for i, n in zip(track.artist_ids, track.artists)]
-    album = {
-        "album_type": track.album_type,
-        "artists": artists[:1],
-        **_link(options.api_url, "album", track.album_id),
-        "images": [{"height": 640, "url": track.cover_url, "width": 640}] if track.cover_url else [],
-        "name": track.album_name,
-        "release_date": track.release_date,
-        "release_date_precision": track.release_date_precision,
-        "total_tracks": track.total_tracks,
-        "type": "album",
-    }
-    obj: dict[str, Any] = {
-        "album": album,
-        "artists": artists,
-        "disc_number": 1,
-        "duration_ms": track.duration_ms,
-        "episode": False,
-        "explicit": track.explicit,
-        "external_ids": {"isrc": track.isrc},
-        **_link(options.api_url, "track", track.track_id),
-        "is_local": False,
-        "name": track.song,
-        "preview_url": None,
-        "track": True,
-        "track_number": 1,
-        "type": "track",
-    }
+    # Position and popularity change daily and are not part of the cached base.
+    identity = replace(track, position=0, popularity=None)
+    obj = dict(_track_base(identity, options.api_url))  # shallow copy: the cached base stays intact
     if not options.development_mode:
         obj["popularity"] = track.popularity if track.popularity is not None else 0
     if options.market is not None:
@@ -100,6 +76,40 @@ def track_object(track: catalog.ChartTrack, options: RenderOptions, playable: bo
     if not playable:
         obj["restrictions"] = {"reason": "market"}
     return obj
+
+
+@lru_cache(maxsize=65536)
+def _track_base(track: catalog.ChartTrack, api_url: str) -> dict:
+    """The parts of a track object that depend only on the track (its derived ids
+    cost a hash each, so they are computed once per track). Never mutate the result."""
+    artists = [artist_object(api_url, i, n) for i, n in zip(track.artist_ids, track.artists)]
+    album = {
+        "album_type": track.album_type,
+        "artists": artists[:1],
+        **_link(api_url, "album", track.album_id),
+        "images": [{"height": 640, "url": track.cover_url, "width": 640}] if track.cover_url else [],
+        "name": track.album_name,
+        "release_date": track.release_date,
+        "release_date_precision": track.release_date_precision,
+        "total_tracks": track.total_tracks,
+        "type": "album",
+    }
+    return {
+        "album": album,
+        "artists": artists,
+        "disc_number": 1,
+        "duration_ms": track.duration_ms,
+        "episode": False,
+        "explicit": track.explicit,
+        "external_ids": {"isrc": track.isrc},
+        **_link(api_url, "track", track.track_id),
+        "is_local": False,
+        "name": track.song,
+        "preview_url": None,
+        "track": True,
+        "track_number": 1,
+        "type": "track",
+    }
 
 
 def local_file_object(track: catalog.ChartTrack) -> dict:

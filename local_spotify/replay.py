@@ -54,6 +54,16 @@ class MarketHistory:
         return self.days[index]
 
 
+@lru_cache(maxsize=None)
+def _track_id(song: str, artists: tuple[str, ...]) -> str:
+    return catalog.spotify_id("track", song, *artists)
+
+
+def track_id(track: catalog.ChartTrack) -> str:
+    """``track.track_id``, computed once per song (each row of a chart would hash again)."""
+    return _track_id(track.song, track.artists)
+
+
 def _build_history(label: str) -> MarketHistory:
     charts = catalog.load_market(label)
     days = tuple(sorted(charts))
@@ -62,7 +72,10 @@ def _build_history(label: str) -> MarketHistory:
     for day in days:
         # A track continues its run if it was on the previous data day's chart
         # (a missing day holds the chart, so it does not break a run).
-        current = {t.track_id: previous.get(t.track_id, day) for t in charts[day]}
+        current = {}
+        for t in charts[day]:
+            tid = track_id(t)
+            current[tid] = previous.get(tid, day)
         run_starts[day] = current
         previous = current
     return MarketHistory(label, days, charts, run_starts)
@@ -231,7 +244,7 @@ def playlist_content(playlist: PlaylistSource, day: date, anomalies: Anomalies =
     shift = timedelta(days=playlist.shift_days)
     chart_day = history.data_day(day + shift)
     starts = history.run_starts[chart_day]
-    rows = [(t, starts[t.track_id] - shift) for t in history.charts[chart_day]]
+    rows = [(t, starts[track_id(t)] - shift) for t in history.charts[chart_day]]
 
     length = anomalies.length if anomalies.length is not None else len(rows)
     if length > len(rows):
@@ -253,15 +266,16 @@ def _earlier_tracks(history: MarketHistory, chart_day: date, count: int, shift: 
     """``count`` distinct tracks that were on this chart on earlier days (nearest first,
     then later days if the past runs out), each added on its last run's start."""
     index = history.days.index(chart_day)
-    taken = {t.track_id for t in history.charts[chart_day]}
+    taken = {track_id(t) for t in history.charts[chart_day]}
     order = list(range(index - 1, -1, -1)) + list(range(index + 1, len(history.days)))
     found = []
     for i in order:
         day = history.days[i]
         for track in history.charts[day]:
-            if track.track_id not in taken:
-                taken.add(track.track_id)
-                found.append((track, history.run_starts[day][track.track_id] - shift))
+            tid = track_id(track)
+            if tid not in taken:
+                taken.add(tid)
+                found.append((track, history.run_starts[day][tid] - shift))
                 if len(found) == count:
                     return found
     raise ReplayError(f"the {history.label} chart has fewer than {count} other tracks to fill the playlist")
@@ -271,7 +285,7 @@ def snapshot_id(playlist_id: str, entries: tuple[Entry, ...]) -> str:
     """A deterministic id of the playlist's content (its entries in order)."""
     digest = hashlib.sha256(playlist_id.encode())
     for entry in entries:
-        identity = entry.track.track_id if entry.track else ""
+        identity = track_id(entry.track) if entry.track else ""
         digest.update(f"\x1e{entry.kind}\x1f{identity}\x1f{entry.added_on.isoformat()}".encode())
     # Spotify's snapshot ids are opaque base64 strings of about this length.
     return base64.b64encode(b"\x00\x00\x00\x01" + digest.digest()[:20]).decode()

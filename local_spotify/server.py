@@ -173,7 +173,9 @@ class LocalSpotifyServer:
             self.app.preload()
         self._http = make_http_server(self.host, self.port, self.app, self.verbose)
         self.port = self._http.server_address[1]
-        self._thread = threading.Thread(target=self._http.serve_forever, name="local-spotify", daemon=True)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.1}, name="local-spotify", daemon=True
+        )
         self._thread.start()
         return self
 

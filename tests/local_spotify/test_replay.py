@@ -1,0 +1,189 @@
+"""Replay model: what a playlist holds on a day, snapshot ids, added_at, anomalies, clock."""
+from datetime import date, timedelta
+
+import pytest
+
+from local_spotify import catalog
+from local_spotify.replay import (
+    KIND_EPISODE,
+    KIND_LOCAL,
+    KIND_NULL,
+    KIND_TRACK,
+    KIND_UNAVAILABLE,
+    Anomalies,
+    ReplayError,
+    SimulatedClock,
+    build_playlists,
+    market_history,
+    playlist_content,
+)
+
+GLOBAL = build_playlists()[0]
+MISSING_DAY = date(2024, 3, 14)  # one of the 4 days missing from the data
+
+
+def ids(content):
+    return [e.track.track_id if e.track else None for e in content.entries]
+
+
+def test_the_ten_markets_come_first_with_their_real_ids_and_names():
+    playlists = build_playlists()
+    assert [(p.id, p.name) for p in playlists] == [(m.playlist_id, m.name) for m in catalog.MARKETS]
+    assert GLOBAL.market == "global" and GLOBAL.shift_days == 0
+
+
+def test_extra_playlists_are_deterministic_distinct_and_shifted():
+    first, again = build_playlists(40), build_playlists(40)
+    assert first == again
+    extra = first[10:]
+    assert len(extra) == 40 and len({p.id for p in first}) == 50
+    assert all(len(p.id) == 22 and p.id.isalnum() for p in extra)
+    shifted = extra[0]  # market 0 (global), 7 days ahead
+    assert (shifted.market, shifted.shift_days) == ("global", 7)
+    day = date(2023, 6, 1)
+    content = playlist_content(shifted, day)
+    assert ids(content) == [t.track_id for t in catalog.chart_on("global", day + timedelta(days=7))]
+    # added_at moves with the shift: the track entered this playlist 7 days before the chart.
+    unshifted = playlist_content(GLOBAL, day + timedelta(days=7))
+    assert [e.added_on for e in content.entries] == [e.added_on - timedelta(days=7) for e in unshifted.entries]
+    with pytest.raises(ReplayError):
+        build_playlists(-1)
+
+
+def test_content_is_the_chart_of_the_day_and_holds_through_a_missing_day():
+    day_before = MISSING_DAY - timedelta(days=1)
+    held = playlist_content(GLOBAL, MISSING_DAY)
+    assert held.chart_day == day_before
+    assert ids(held) == [t.track_id for t in catalog.chart_on("global", MISSING_DAY)]
+    assert held.snapshot_id == playlist_content(GLOBAL, day_before).snapshot_id
+    assert [e.position for e in held.entries] == list(range(1, 51))
+    assert all(e.kind == KIND_TRACK for e in held.entries)
+
+
+def test_snapshot_changes_exactly_when_content_changes():
+    history = market_history("global")
+    changed = 0
+    for earlier, later in zip(history.days[:60], history.days[1:61]):
+        a, b = playlist_content(GLOBAL, earlier), playlist_content(GLOBAL, later)
+        same_content = [(e.kind, e.track.track_id, e.added_on) for e in a.entries] == [
+            (e.kind, e.track.track_id, e.added_on) for e in b.entries
+        ]
+        assert (a.snapshot_id == b.snapshot_id) == same_content
+        changed += not same_content
+    assert changed > 50  # a real chart moves almost every day
+    # Deterministic, and different for another playlist.
+    day = history.days[5]
+    assert playlist_content.__wrapped__(GLOBAL, day).snapshot_id == playlist_content(GLOBAL, day).snapshot_id
+    assert playlist_content(build_playlists()[1], day).snapshot_id != playlist_content(GLOBAL, day).snapshot_id
+
+
+def _brute_force_run_starts(days, on_chart, day):
+    """Walk back from ``day`` while each track was on the previous data day's chart."""
+    starts = {}
+    for track_id in on_chart[day]:
+        index = days.index(day)
+        while index > 0 and track_id in on_chart[days[index - 1]]:
+            index -= 1
+        starts[track_id] = days[index]
+    return starts
+
+
+@pytest.mark.parametrize("label", ["global", "jp"])
+def test_added_at_is_the_start_of_the_tracks_current_run(label):
+    playlist = next(p for p in build_playlists() if p.market == label)
+    days = market_history(label).days
+    on_chart = {d: {t.track_id for t in chart} for d, chart in catalog.load_market(label).items()}
+    for day in days[::37]:
+        expected = _brute_force_run_starts(days, on_chart, day)
+        for entry in playlist_content(playlist, day).entries:
+            assert entry.added_on == expected[entry.track.track_id]
+    # A run survives a missing day: the day after the gap continues it.
+    after_gap = MISSING_DAY + timedelta(days=1)
+    entries = playlist_content(playlist, after_gap).entries
+    kept = {t.track_id for t in catalog.chart_on(label, MISSING_DAY)}
+    assert any(e.added_on < MISSING_DAY for e in entries if e.track.track_id in kept)
+
+
+def test_anomalies_replace_entries_and_keep_every_other_position():
+    day = date(2023, 8, 1)
+    plain = playlist_content(GLOBAL, day)
+    anomalies = Anomalies(null_positions=(1,), episode_positions=(2,), local_positions=(3,), unavailable_positions=(50,))
+    odd = playlist_content(GLOBAL, day, anomalies)
+    assert [e.kind for e in odd.entries[:3]] == [KIND_NULL, KIND_EPISODE, KIND_LOCAL]
+    assert odd.entries[49].kind == KIND_UNAVAILABLE and odd.entries[49].track == plain.entries[49].track
+    assert odd.entries[2].track == plain.entries[2].track  # the local file is of the replaced track
+    assert odd.entries[0].track is None and odd.entries[1].track is None
+    assert [e.track for e in odd.entries[3:49]] == [e.track for e in plain.entries[3:49]]
+    assert len(odd.entries) == 50
+    assert odd.snapshot_id != plain.snapshot_id
+    assert playlist_content(GLOBAL, day, Anomalies()).snapshot_id == plain.snapshot_id
+
+
+def test_long_playlist_appends_distinct_earlier_tracks_and_short_cuts():
+    day = date(2024, 1, 10)
+    plain = playlist_content(GLOBAL, day)
+    long = playlist_content(GLOBAL, day, Anomalies(length=120))
+    assert len(long.entries) == 120
+    assert ids(long)[:50] == ids(plain)
+    assert len(set(ids(long))) == 120  # fillers repeat neither the chart nor each other
+    assert all(e.added_on <= day for e in long.entries)
+    assert long.snapshot_id != plain.snapshot_id
+    assert ids(playlist_content(GLOBAL, day, Anomalies(length=10))) == ids(plain)[:10]
+    # Filling works on the very first day too (it takes tracks from later days).
+    assert len(playlist_content(GLOBAL, catalog.FIRST_DATE, Anomalies(length=120)).entries) == 120
+
+
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        ({"null_positions": [0]}, "outside"),
+        ({"null_positions": [51]}, "outside"),
+        ({"null_positions": [3], "local_positions": [3]}, "two anomalies"),
+        ({"null_positions": "3"}, "list of integers"),
+        ({"length": -1}, "length"),
+        ({"sideways": [1]}, "unknown"),
+    ],
+)
+def test_bad_anomalies_are_refused(data, problem):
+    with pytest.raises(ReplayError, match=problem):
+        Anomalies.from_json(data)
+
+
+def test_anomalies_allow_positions_of_a_long_playlist():
+    anomalies = Anomalies.from_json({"episode_positions": [101], "length": 120})
+    assert anomalies.replaced_kinds() == {101: KIND_EPISODE}
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_clock_moves_only_when_told_at_speed_zero():
+    fake = FakeTime()
+    clock = SimulatedClock(date(2024, 1, 1), 0, now=fake)
+    fake.now += 10_000
+    assert clock.today() == date(2024, 1, 1)
+    assert clock.advance(3) == date(2024, 1, 4)
+    clock.set_date(date(2023, 6, 1))
+    assert clock.today() == date(2023, 6, 1)
+    with pytest.raises(ReplayError):
+        clock.set_date(date(2020, 1, 1))
+    with pytest.raises(ReplayError):
+        clock.advance(-1000)
+    assert clock.today() == date(2023, 6, 1)
+
+
+def test_clock_with_speed_advances_whole_days():
+    fake = FakeTime()
+    clock = SimulatedClock(date(2024, 1, 1), 2.0, now=fake)  # 2 simulated days per second
+    fake.now += 1.4
+    assert clock.today() == date(2024, 1, 3)
+    clock.set_speed(0)
+    fake.now += 100
+    assert clock.today() == date(2024, 1, 3)
+    with pytest.raises(ReplayError):
+        clock.set_speed(-1)
