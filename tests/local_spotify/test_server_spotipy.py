@@ -213,8 +213,12 @@ def test_every_anomaly_replaces_its_entry_and_keeps_other_positions(sp, control)
     # Anomalies are content: the snapshot changes, and returns when they are cleared.
     snapshot = sp.playlist(GLOBAL, fields="snapshot_id")["snapshot_id"]
     assert snapshot == answer["snapshot_id"] != plain_snapshot
+    control.set_anomalies(USA, null_positions=[7])
     control.clear_anomalies(GLOBAL)
     assert sp.playlist(GLOBAL, fields="snapshot_id")["snapshot_id"] == plain_snapshot
+    assert list(control.state()["anomalies"]) == [USA]
+    control.clear_anomalies()
+    assert control.state()["anomalies"] == {}
     # Other playlists are untouched.
     assert all(e["item"] is not None for e in all_entries(sp, USA))
 
@@ -289,6 +293,19 @@ def test_spotipy_retries_a_5xx_fault_and_the_server_counts_both(server, control,
     assert retrying.playlist_items(GLOBAL, limit=5)["total"] == 50
     stats = control.stats()["by_endpoint"]["items"]
     assert (stats["502"], stats["200"]) == (1, 1)
+
+
+def test_spotipy_reports_exhausted_5xx_retries_as_429_without_headers(server, control, credentials):
+    """Why the producer gives spotipy a plain session: urllib3's retries hide the real status."""
+    retrying = spotipy_client(
+        server.api_url, server.token_url, credentials["client_id"], credentials["client_secret"], retries=1
+    )
+    retrying.playlist(GLOBAL, fields="name")  # token first
+    control.add_fault(500, count=5, endpoint="playlist")
+    with pytest.raises(spotipy.SpotifyException) as caught:
+        retrying.playlist(GLOBAL, fields="name")
+    assert caught.value.http_status == 429 and not caught.value.headers
+    assert control.stats()["by_endpoint"]["playlist"]["500"] == 2  # the try and its one retry
 
 
 def test_bad_fault_requests_are_refused(control):
