@@ -112,13 +112,13 @@ def _track_base(track: catalog.ChartTrack, api_url: str) -> dict:
     }
 
 
-def local_file_object(track: catalog.ChartTrack) -> dict:
+def local_file_object(track: catalog.ChartTrack, options: RenderOptions) -> dict:
     """A local file of the chart track it replaces: no ids, a ``spotify:local:`` uri."""
     artist = ", ".join(track.artists)
     # Spotify's local-file uris are spotify:local:artist:album:title:seconds, '+' for spaces.
     parts = (quote_plus(p) for p in (artist, track.album_name, track.song))
     uri = ":".join(["spotify", "local", *parts, str(track.duration_ms // 1000)])
-    return {
+    obj = {
         "album": {
             "album_type": None,
             "artists": [],
@@ -144,12 +144,14 @@ def local_file_object(track: catalog.ChartTrack) -> dict:
         "id": None,
         "is_local": True,
         "name": track.song,
-        "popularity": 0,
         "preview_url": None,
         "track_number": 0,
         "type": "track",
         "uri": uri,
     }
+    if not options.development_mode:
+        obj["popularity"] = 0  # Spotify's value for local files
+    return obj
 
 
 def episode_object(playlist_id: str, position: int, added_on: date, options: RenderOptions) -> dict:
@@ -192,7 +194,7 @@ def entry_object(content: PlaylistContent, entry: Entry, options: RenderOptions)
     elif entry.kind == KIND_EPISODE:
         item = episode_object(content.playlist.id, entry.position, entry.added_on, options)
     elif entry.kind == KIND_LOCAL:
-        item = local_file_object(entry.track)
+        item = local_file_object(entry.track, options)
     else:
         item = track_object(entry.track, options, playable=entry.kind != KIND_UNAVAILABLE)
     obj = {
