@@ -1,0 +1,181 @@
+"""Fixtures for tests against LocalStack, in the style of LocalStack's own test fixtures.
+
+- ``localstack`` (session): LocalStack, provided once per session by ``localdev.localstack``
+  (reused, Docker compose, or host mode with the local-process Lambda executor).
+- ``localstack_environ`` (autouse, tests marked ``integration``): boto3's environment points
+  at LocalStack for the test and is restored after it. Per test, not per session: the moto
+  fixture of ``tests/conftest.py`` also sets ``AWS_ENDPOINT_URL``, and both live in one run.
+- ``aws_client``: ``aws_client("s3")``, a boto3 client for LocalStack.
+- ``deploy_stack`` (factory): deploys a template through a change set under a unique stack
+  name, waits, returns the outputs; deletes every stack it deployed at teardown.
+  ``deploy_stack_per_module`` is the same, its stacks living for the whole test module.
+
+Timings (virtualenv install, LocalStack start, invoke latencies...) are printed at the end
+of the run; tests add theirs through the ``record_timing`` fixture.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError, WaiterError
+
+from localdev.localstack import LocalStack, configured_endpoint, ensure_localstack
+
+TIMINGS: dict[str, str] = {}
+CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")
+
+
+class StackDeployError(RuntimeError):
+    """A stack or change set did not reach its *_COMPLETE state."""
+
+
+ENDPOINT_KEY = pytest.StashKey[str]()
+
+
+def save_timing(name: str, seconds: float) -> None:
+    TIMINGS[name] = f"{seconds:.2f} s"
+
+
+def pytest_configure(config):
+    # Where the user points LocalStack, read before any fixture changes the environment.
+    config.stash[ENDPOINT_KEY] = configured_endpoint()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.section("LocalStack timings")
+        for name, value in TIMINGS.items():
+            terminalreporter.write_line(f"{name}: {value}")
+
+
+@pytest.fixture(scope="session")
+def localstack(request) -> LocalStack:
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # the "which mode and why" line is always shown
+        stack = ensure_localstack(request.config.stash[ENDPOINT_KEY])
+    TIMINGS["mode"] = f"{stack.mode} ({stack.reason})"
+    if stack.mode == "host":
+        save_timing("virtualenv install/check", stack.install_seconds)
+    save_timing("LocalStack start", stack.start_seconds)
+    try:
+        yield stack
+    finally:
+        started = time.monotonic()
+        stack.stop()
+        if stack.mode != "reused":
+            save_timing("LocalStack stop", time.monotonic() - started)
+
+
+@pytest.fixture(autouse=True)
+def localstack_environ(request, monkeypatch):
+    if request.node.get_closest_marker("integration") is None:
+        yield  # unit tests in this folder need no LocalStack
+        return
+    stack = request.getfixturevalue("localstack")
+    for name, value in stack.environ().items():
+        monkeypatch.setenv(name, value)
+    yield
+
+
+@pytest.fixture
+def aws_client(localstack):
+    return localstack.client
+
+
+@pytest.fixture(scope="session")
+def record_timing():
+    """``record_timing("first invoke", seconds)``: printed in the run's "LocalStack timings"."""
+    return save_timing
+
+
+class StackDeployer:
+    """Deploys CloudFormation templates through change sets; ``cleanup()`` deletes them all."""
+
+    def __init__(self, stack: LocalStack, prefix: str = "it"):
+        self.cfn = stack.client("cloudformation")
+        self.s3 = stack.client("s3")
+        self.prefix = prefix
+        self.stack_names: list[str] = []
+
+    def __call__(
+        self,
+        template: str | Path,
+        parameters: dict[str, str] | None = None,
+        *,
+        timeout: float = 300,
+    ) -> dict[str, str]:
+        """Deploy ``template`` (a path or the template text); returns {OutputKey: OutputValue}."""
+        body = Path(template).read_text() if isinstance(template, Path) else template
+        name = f"{self.prefix}-{uuid.uuid4().hex[:10]}"
+        self.stack_names.append(name)
+        change_set = self.cfn.create_change_set(
+            StackName=name,
+            ChangeSetName=f"{name}-create",
+            ChangeSetType="CREATE",
+            TemplateBody=body,
+            Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in (parameters or {}).items()],
+            Capabilities=list(CAPABILITIES),
+        )
+        attempts = {"Delay": 1, "MaxAttempts": int(timeout)}
+        try:
+            self.cfn.get_waiter("change_set_create_complete").wait(
+                ChangeSetName=change_set["Id"], StackName=name, WaiterConfig=attempts
+            )
+            self.cfn.execute_change_set(ChangeSetName=change_set["Id"], StackName=name)
+            self.cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=attempts)
+        except WaiterError as error:
+            raise StackDeployError(f"stack {name} failed: {error}\n{self.failures(name)}") from None
+        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    def failures(self, name: str) -> str:
+        events = self.cfn.describe_stack_events(StackName=name)["StackEvents"]
+        return "\n".join(
+            f"{e['LogicalResourceId']} {e['ResourceStatus']}: {e.get('ResourceStatusReason', '')}"
+            for e in events
+            if e["ResourceStatus"].endswith("FAILED")
+        )
+
+    def empty_buckets(self, name: str) -> None:
+        """CloudFormation cannot delete a bucket with objects in it."""
+        resources = self.cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+        for bucket in (r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::S3::Bucket"):
+            try:
+                for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                    keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                    if keys:
+                        self.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+            except ClientError:
+                pass  # already gone
+
+    def cleanup(self) -> None:
+        problems = []
+        for name in reversed(self.stack_names):
+            try:
+                self.empty_buckets(name)
+                self.cfn.delete_stack(StackName=name)
+                self.cfn.get_waiter("stack_delete_complete").wait(
+                    StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+                )
+            except (ClientError, WaiterError) as error:
+                problems.append(f"{name}: {error}")
+        self.stack_names.clear()
+        if problems:
+            raise StackDeployError("could not delete stacks: " + "; ".join(problems))
+
+
+@pytest.fixture
+def deploy_stack(localstack):
+    deployer = StackDeployer(localstack)
+    yield deployer
+    deployer.cleanup()
+
+
+@pytest.fixture(scope="module")
+def deploy_stack_per_module(localstack):
+    deployer = StackDeployer(localstack)
+    yield deployer
+    deployer.cleanup()
