@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
-from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 from local_spotify import catalog

@@ -19,6 +19,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: spotipy reuses connections
     server_version = "LocalSpotify/1.0"
     timeout = 30  # an idle keep-alive connection is closed after this many seconds
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle plus the client's
+    # delayed ACK holds the body back ~40 ms on every keep-alive response.
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         self._dispatch("GET")
