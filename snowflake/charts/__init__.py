@@ -1,0 +1,1 @@
+"""Snowflake side of the chart pipeline (the repo's ``snowflake/`` is a namespace package)."""
