@@ -105,9 +105,20 @@ class ChartPoller:
         started = time.monotonic()
         requests_before, limited_before = self.reader.requests, self.reader.rate_limited
         stop = threading.Event()
-        with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
-            outcomes = list(pool.map(lambda p: self._read(p, poll_id, time_left, stop), self.config.playlists))
+        # A Retry-After seen by an earlier invocation (maybe another container) still holds.
+        self.reader.gate.hold_until(self.state.load_rate_limit())
+        try:
+            if self.reader.gate.delay() <= 0:
+                self.reader.authenticate()
+        except SpotifyError as error:
+            self._log("error", str(error))
+            outcomes = [PlaylistOutcome(p, FAILED, error=str(error)) for p in self.config.playlists]
+        else:
+            with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
+                outcomes = list(pool.map(lambda p: self._read(p, poll_id, time_left, stop), self.config.playlists))
         delivery = self._deliver(outcomes)
+        if stop.is_set():
+            self.state.save_rate_limit(self.reader.gate.resume_at)
         for outcome in outcomes:
             if outcome.status == CHANGED:
                 self.state.save(outcome.new_state)

@@ -65,6 +65,10 @@ class PlaylistUnavailableError(SpotifyError):
         super().__init__(f"playlist {playlist_id} answered HTTP {status}: likely cause: {cause}")
 
 
+class SpotifyAuthError(SpotifyError):
+    """No access token: every playlist of the poll fails."""
+
+
 class PlaylistFetchError(SpotifyError):
     """A playlist could not be read after retries (5xx, timeouts, other statuses)."""
 
@@ -126,9 +130,10 @@ def build_spotify(
 
 
 class RateGate:
-    """Shared across threads: after a 429, nobody calls Spotify until ``resume_at``."""
+    """Shared across threads: after a 429, nobody calls Spotify until ``resume_at``
+    (epoch seconds, so the producer can keep it in its state across containers)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.time):
         self._lock = threading.Lock()
         self._resume_at = 0.0
         self.clock = clock
@@ -138,8 +143,16 @@ class RateGate:
             return max(0.0, self._resume_at - self.clock())
 
     def hold(self, seconds: float) -> None:
+        self.hold_until(self.clock() + seconds)
+
+    def hold_until(self, resume_at: float) -> None:
         with self._lock:
-            self._resume_at = max(self._resume_at, self.clock() + seconds)
+            self._resume_at = max(self._resume_at, resume_at)
+
+    @property
+    def resume_at(self) -> float:
+        with self._lock:
+            return self._resume_at
 
 
 class ChartReader:
@@ -168,6 +181,15 @@ class ChartReader:
         self._count_lock = threading.Lock()
         self.requests = 0
         self.rate_limited = 0
+
+    def authenticate(self) -> None:
+        """Get (or refresh) the access token once, before threads share the client."""
+        try:
+            self.client.auth_manager.get_access_token(as_dict=False)
+        except TypeError:  # auth managers without as_dict
+            self.client.auth_manager.get_access_token()
+        except (spotipy.SpotifyOauthError, requests.RequestException) as error:
+            raise SpotifyAuthError(f"Spotify token request failed: {error}") from None
 
     def version(self, playlist_id: str, time_left: Callable[[], float]) -> PlaylistVersion:
         data = self._call(playlist_id, time_left, self.client.playlist, playlist_id, fields=SNAPSHOT_FIELDS)

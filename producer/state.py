@@ -69,6 +69,24 @@ class StateStore:
             ContentType="application/json",
         )
 
+    def load_rate_limit(self) -> float:
+        """Epoch seconds before which Spotify asked not to be called (0 if none)."""
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._rate_limit_key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return 0.0
+            raise
+        return float(json.loads(body)["resume_at"])
+
+    def save_rate_limit(self, resume_at: float) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._rate_limit_key, ContentType="application/json",
+                               Body=json.dumps({"resume_at": resume_at}).encode())
+
+    @property
+    def _rate_limit_key(self) -> str:
+        return f"{self.prefix}rate_limit.json"
+
     def save_event(self, name: str, day: str, event_id: str, body: dict[str, Any]) -> str:
         """Keep an event (e.g. a poll's chart movements) for live views; returns its key."""
         key = f"{self.prefix}events/{name}/dt={day}/{event_id}.json"

@@ -1,0 +1,33 @@
+"""Building records from one playlist read: oversized and malformed entries are counted, not fatal."""
+from firehose import contract
+from producer.config import Playlist, ProducerConfig
+from producer.poll import CHANGED, ChartPoller
+from producer.spotify import PlaylistItems, PlaylistVersion
+
+
+def track(track_id, name="Song", **extra):
+    return {"added_at": "2026-11-01T00:00:00Z", "is_local": False,
+            "item": {"id": track_id, "name": name, "type": "track", "duration_ms": 1000, "explicit": False,
+                     "artists": [{"id": "a", "name": "Artist"}], **extra}}
+
+
+def build(entries):
+    config = ProducerConfig(playlists=(Playlist("pl", "global"),), delivery_stream_name="s", state_bucket="b")
+    poller = ChartPoller(config, reader=None, writer=None, state=None)
+    items = PlaylistItems(PlaylistVersion("pl", "Top", "snap"), entries, observed_at=1_790_000_000.0, requests=1)
+    return poller._build(config.playlists[0], "poll", items, previous=None)
+
+
+def test_oversized_and_malformed_entries_are_skipped_with_reasons_and_the_rest_recorded():
+    outcome = build([
+        track("t1"),
+        track("t2", name="x" * contract.MAX_RECORD_BYTES),
+        track("t3", duration_ms="three minutes"),
+        track("t4"),
+    ])
+    assert outcome.status == CHANGED
+    assert [r.position for r in outcome.skipped] == [2, 3]
+    assert outcome.skipped[0].reason.startswith("RecordTooLargeError")
+    assert outcome.skipped[1].reason.startswith("RecordContractError: duration_ms: expected long")
+    assert [contract.parse_timestamp(r["observed_at"]).year for r in map(lambda b: next(contract.decode_lines(b)), outcome.records)] == [2026, 2026]
+    assert [s.position for s in outcome.new_state.slots] == [1, 4]
