@@ -22,7 +22,7 @@ $(STAMP): requirements.lock
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m producer.local_run
+	$(PY) -m localdev.run_local
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -119,13 +119,14 @@ class ChartPoller:
         delivery = self._deliver(outcomes)
         if stop.is_set():
             self.state.save_rate_limit(self.reader.gate.resume_at)
-        for outcome in outcomes:
-            if outcome.status == CHANGED:
-                self.state.save(outcome.new_state)
-                if outcome.previous is not None:
-                    outcome.movements = compute_movements(
-                        outcome.previous.slots, outcome.new_state.slots, self.config.movement_threshold
-                    )
+        delivered = [o for o in outcomes if o.status == CHANGED]
+        with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="state") as pool:
+            list(pool.map(lambda o: self.state.save(o.new_state), delivered))
+        for outcome in delivered:
+            if outcome.previous is not None:
+                outcome.movements = compute_movements(
+                    outcome.previous.slots, outcome.new_state.slots, self.config.movement_threshold
+                )
         result = PollResult(
             poll_id=poll_id,
             outcomes=outcomes,
