@@ -13,10 +13,13 @@ help:
 	@echo "make test-unit  unit tests only (fast)"
 	@echo "make bench      benchmarks (print figures)"
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
+	# The project itself, in place ("compat" editable mode puts the checkout on sys.path,
+	# which keeps snowflake.charts beside snowflake.connector) with its spotify-charts command.
+	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
 	touch $(STAMP)
 
 venv: $(STAMP)
