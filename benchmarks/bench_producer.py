@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3  # noqa: E402
 
 from local_spotify.child import LocalSpotifyProcess  # noqa: E402
-from localdev.aws import apply_environ, local_aws_environ, moto_server  # noqa: E402
+from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server  # noqa: E402
 from localdev.lambda_context import LocalLambdaContext  # noqa: E402
 
 CLIENT_ID, CLIENT_SECRET = "bench-client-id", "bench-client-secret"  # local server only
@@ -38,13 +38,8 @@ def main() -> int:
     with LocalSpotifyProcess("--preload", "--latency-ms", str(args.latency_ms), extra_playlists=40, env=env,
                              start_timeout=90) as spotify, moto_server() as aws_url:
         apply_environ(local_aws_environ(aws_url))
-        s3, firehose = boto3.client("s3"), boto3.client("firehose")
-        for bucket in ("bench-raw", "bench-state"):
-            s3.create_bucket(Bucket=bucket)
-        firehose.create_delivery_stream(
-            DeliveryStreamName="bench", DeliveryStreamType="DirectPut",
-            ExtendedS3DestinationConfiguration={"RoleARN": "arn:aws:iam::000000000000:role/x",
-                                                "BucketARN": "arn:aws:s3:::bench-raw"})
+        create_delivery_stream("bench-raw", "bench")
+        boto3.client("s3").create_bucket(Bucket="bench-state")
         playlists = spotify.control.playlists()
         apply_environ({
             "PLAYLISTS": ",".join(f"{p['id']}:{p.get('market', 'p')}{i}" for i, p in enumerate(playlists)),

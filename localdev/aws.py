@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+
+import boto3
+
+from firehose import settings
 from typing import Iterator
 
 from localdev.process import ManagedProcess, free_port, http_ready, python_module
@@ -51,3 +55,25 @@ def restore_environ(previous: dict[str, str | None]) -> None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def create_delivery_stream(bucket: str, stream: str, prefix: str = settings.RAW_PREFIX) -> None:
+    """A raw bucket and a DirectPut stream into it, with the stack's settings.
+
+    Local endpoints ignore buffering and compression and write each batch as one
+    plain object; the settings are passed anyway so the call is the stack's.
+    """
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    boto3.client("firehose").create_delivery_stream(
+        DeliveryStreamName=stream,
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::000000000000:role/firehose-local",
+            "BucketARN": f"arn:aws:s3:::{bucket}",
+            "Prefix": prefix,
+            "ErrorOutputPrefix": settings.ERROR_OUTPUT_PREFIX,
+            "BufferingHints": {"IntervalInSeconds": settings.BUFFER_INTERVAL_SECONDS,
+                               "SizeInMBs": settings.BUFFER_SIZE_MIB},
+            "CompressionFormat": settings.COMPRESSION,
+        },
+    )

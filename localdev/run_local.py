@@ -20,7 +20,7 @@ import boto3
 from firehose import contract, settings
 from local_spotify.catalog import FIRST_DATE, LAST_DATE, MARKETS, MARKETS_BY_LABEL
 from local_spotify.child import LocalSpotifyProcess
-from localdev.aws import apply_environ, local_aws_environ, moto_server
+from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server
 from localdev.lambda_context import LocalLambdaContext
 
 LOG_DIR = Path(".local/logs")
@@ -45,25 +45,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.days < 1:
         parser.error("--days must be at least 1")
     return args
-
-
-def create_pipeline_resources() -> None:
-    s3 = boto3.client("s3")
-    for bucket in (RAW_BUCKET, STATE_BUCKET):
-        s3.create_bucket(Bucket=bucket)
-    boto3.client("firehose").create_delivery_stream(
-        DeliveryStreamName=STREAM,
-        DeliveryStreamType="DirectPut",
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": "arn:aws:iam::000000000000:role/firehose-local",
-            "BucketARN": f"arn:aws:s3:::{RAW_BUCKET}",
-            "Prefix": settings.RAW_PREFIX,
-            "ErrorOutputPrefix": settings.ERROR_OUTPUT_PREFIX,
-            "BufferingHints": {"IntervalInSeconds": settings.BUFFER_INTERVAL_SECONDS,
-                               "SizeInMBs": settings.BUFFER_SIZE_MIB},
-            "CompressionFormat": settings.COMPRESSION,
-        },
-    )
 
 
 def landed_records() -> tuple[int, list[dict]]:
@@ -108,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                              log_path=LOG_DIR / "local_spotify.log") as spotify, \
             moto_server(log_path=str(LOG_DIR / "moto.log")) as aws_url:
         apply_environ(local_aws_environ(aws_url))
-        create_pipeline_resources()
+        create_delivery_stream(RAW_BUCKET, STREAM)
+        boto3.client("s3").create_bucket(Bucket=STATE_BUCKET)
         apply_environ({
             "PLAYLISTS": ",".join(f"{m.playlist_id}:{m.label}" for m in markets),
             "DELIVERY_STREAM_NAME": STREAM, "STATE_BUCKET": STATE_BUCKET, "STATE_PREFIX": "producer-state/",

@@ -10,7 +10,7 @@ import uuid
 import boto3
 import pytest
 
-from localdev.aws import apply_environ, local_aws_environ, moto_server, restore_environ
+from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server, restore_environ
 
 
 @pytest.fixture(scope="session")
@@ -29,21 +29,6 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def create_delivery_stream(bucket: str, stream: str, prefix: str = "raw/") -> None:
-    """A DirectPut stream into ``bucket`` (local endpoints write each batch as one object)."""
-    boto3.client("s3").create_bucket(Bucket=bucket)
-    boto3.client("firehose").create_delivery_stream(
-        DeliveryStreamName=stream,
-        DeliveryStreamType="DirectPut",
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": "arn:aws:iam::000000000000:role/firehose-local",
-            "BucketARN": f"arn:aws:s3:::{bucket}",
-            "Prefix": prefix,
-            "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 5},
-        },
-    )
-
-
 def read_objects(bucket: str, prefix: str = "") -> list[bytes]:
     """Every object under ``prefix``, in key order."""
     s3 = boto3.client("s3")
@@ -56,5 +41,5 @@ def read_objects(bucket: str, prefix: str = "") -> list[bytes]:
 def delivery_stream(aws_endpoint):
     """(bucket, stream) of a fresh raw bucket and a DirectPut stream into it."""
     bucket, stream = unique_name("raw"), unique_name("charts")
-    create_delivery_stream(bucket, stream)
+    create_delivery_stream(bucket, stream, prefix="raw/")
     return bucket, stream

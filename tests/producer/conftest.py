@@ -9,7 +9,8 @@ import producer.handler
 from local_spotify.catalog import MARKETS
 from local_spotify.server import LocalSpotifyServer
 from producer.config import ProducerConfig
-from tests.conftest import create_delivery_stream, unique_name
+from localdev.aws import create_delivery_stream
+from tests.conftest import unique_name
 
 # Test-only values the local server expects (not real credentials).
 CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = "producer-test-id", "producer-test-secret", "producer-test-refresh"
