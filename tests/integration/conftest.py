@@ -2,8 +2,8 @@
 
 - ``localstack`` (session): LocalStack, provided once per session by ``localdev.localstack``
   (reused, Docker compose, or host mode with the local-process Lambda executor).
-- ``localstack_environ`` (autouse, tests marked ``integration``): boto3's environment points
-  at LocalStack for the test and is restored after it. Per test, not per session: the moto
+- ``localstack_environ`` (autouse, for tests that use ``localstack``): boto3's environment
+  points at LocalStack for the test and is restored after it. Per test, not per session: the moto
   fixture of ``tests/conftest.py`` also sets ``AWS_ENDPOINT_URL``, and both live in one run.
 - ``aws_client``: ``aws_client("s3")``, a boto3 client for LocalStack.
 - ``deploy_stack`` (factory): deploys a template through a change set under a unique stack
@@ -60,6 +60,10 @@ def localstack(request) -> LocalStack:
     if stack.mode == "host":
         save_timing("virtualenv install/check", stack.install_seconds)
     save_timing("LocalStack start", stack.start_seconds)
+    # LocalStack's EventBridge scheduler starts with the events service and then ticks every
+    # 60 s; a rule created later first fires on the next tick. Starting it now, not when a
+    # stack creates the first rule, turns that wait from ~60 s into 0-60 s.
+    stack.client("events").list_rules(Limit=1)
     try:
         yield stack
     finally:
@@ -71,12 +75,11 @@ def localstack(request) -> LocalStack:
 
 @pytest.fixture(autouse=True)
 def localstack_environ(request, monkeypatch):
-    if request.node.get_closest_marker("integration") is None:
-        yield  # unit tests in this folder need no LocalStack
-        return
-    stack = request.getfixturevalue("localstack")
-    for name, value in stack.environ().items():
-        monkeypatch.setenv(name, value)
+    """For every test that uses ``localstack`` (directly or through another fixture)."""
+    if "localstack" in request.fixturenames:
+        stack = request.getfixturevalue("localstack")
+        for name, value in stack.environ().items():
+            monkeypatch.setenv(name, value)
     yield
 
 
