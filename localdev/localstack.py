@@ -284,6 +284,7 @@ def host_environ(port: int, state_dir: Path, persistence: bool) -> dict[str, str
         # its own image and write to /var/lib/localstack. Host mode keeps it under state_dir.
         "OVERRIDE_IN_DOCKER": "0",
         "FILESYSTEM_ROOT": str(state_dir),
+        "TMPDIR": str(state_dir / "tmp"),  # where Lambda code is unzipped (else /tmp/lambda)
         "PERSISTENCE": "1" if persistence else "0",
         "LAMBDA_RUNTIME_EXECUTOR": EXECUTOR_PLUGIN,
         FUNCTION_PYTHON_VAR: os.environ.get(FUNCTION_PYTHON_VAR) or str(PROJECT_PYTHON),
@@ -297,7 +298,7 @@ def host_environ(port: int, state_dir: Path, persistence: bool) -> dict[str, str
 
 def start_host_process(endpoint: str, state_dir: Path, persistence: bool) -> tuple[ManagedProcess, float]:
     port = urllib.parse.urlsplit(endpoint).port
-    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "tmp").mkdir(parents=True, exist_ok=True)
     process = ManagedProcess(
         [str(venv_python()), "-m", "localstack.runtime.main"],
         ready=lambda: health(endpoint) is not None,
