@@ -1,15 +1,395 @@
-"""``spotify-charts``: the project's command-line entry point (subcommands come with issue 7)."""
+"""``spotify-charts``: the project's command-line entry point.
+
+    spotify-charts run        the local pipeline (arguments go to the run module: run --help)
+    spotify-charts poll       one producer poll (in process, or a deployed Lambda)
+    spotify-charts glue       one run of the Glue job
+    spotify-charts load       load the files waiting in the Snowpipe queue (local engine)
+    spotify-charts deploy     package and deploy the stack (arguments go to infra.deploy)
+    spotify-charts backfill   replay raw files into a fresh curated area, with a progress bar
+    spotify-charts report     a chart on a date, from the Snowflake views
+    spotify-charts live       chart movements as the producer detects them
+    spotify-charts dashboard  the web dashboard on 127.0.0.1
+
+Exit codes: 0 done, 1 failed (the message says why), 2 bad usage or configuration,
+130 interrupted.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
+import signal
 import sys
+import threading
+from datetime import date
+from typing import Any, Callable, Sequence
+
+from spotify_charts import stages
+from spotify_charts.settings import MonitorSettings, SettingsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# Subcommands whose arguments belong to the module they delegate to (its own --help).
+PASSTHROUGH: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
+    "run": (stages.run_local_pipeline, "run the pipeline locally (arguments: spotify-charts run --help)"),
+    "deploy": (stages.deploy, "package and deploy the stack (arguments: spotify-charts deploy --help)"),
+}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="spotify-charts", description="Monitor Spotify charts.")
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+class CommandError(RuntimeError):
+    """A command could not do its job; the message says why (exit 1)."""
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=1, ensure_ascii=False, default=str))
+
+
+# -- poll -------------------------------------------------------------------------------
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    event = {"source": "spotify-charts"}
+    if args.function:
+        summary = stages.poll_function(args.function, event)
+    else:
+        stages.quiet_producer(args.verbose)
+        from producer.config import ConfigError
+
+        try:
+            summary = stages.poll_in_process(event)
+        except ConfigError as error:
+            raise SettingsError(f"producer configuration: {error} (see README.md, 'Configuration')") from None
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"poll {summary['poll_id']}: {len(summary['changed'])} changed, {len(summary['unchanged'])} unchanged, "
+              f"{len(summary['failed'])} failed, {len(summary['deferred'])} deferred; "
+              f"{summary['records_sent']} records sent in {summary['firehose_calls']} Firehose calls, "
+              f"{summary['spotify_requests']} Spotify requests, {summary['duration_ms']} ms")
+        if summary["movements"]:
+            print("movements: " + ", ".join(f"{k} {v}" for k, v in summary["movements"].items() if v)
+                  + "  (spotify-charts live shows them)")
+        for playlist_id, error in summary["failed"].items():
+            print(f"failed {playlist_id}: {error}", file=sys.stderr)
+    return EXIT_FAILED if summary["failed"] else EXIT_OK
+
+
+# -- glue -------------------------------------------------------------------------------
+
+GLUE_PATH_ARGUMENTS = ("source_path", "target_path", "quarantine_path", "checkpoint_path")
+
+
+def cmd_glue(args: argparse.Namespace) -> int:
+    if args.job_name:
+        arguments = {name: getattr(args, name) for name in GLUE_PATH_ARGUMENTS if getattr(args, name)}
+        result = stages.start_glue_job_run(args.job_name, arguments, wait=args.wait)
+        if args.json:
+            _print_json(result)
+        else:
+            print(f"Glue job {result['job_name']} run {result['run_id']}: {result['state']}")
+        return EXIT_OK
+    missing = [name for name in GLUE_PATH_ARGUMENTS if not getattr(args, name)]
+    if missing:
+        raise SettingsError("the Glue job needs " + ", ".join(f"--{m} (or GLUE_{m.upper()})" for m in missing))
+    arguments = {name: getattr(args, name) for name in GLUE_PATH_ARGUMENTS}
+    arguments.update(spark_master=args.spark_master, max_files_per_trigger=args.max_files_per_trigger)
+
+    def show(line: str) -> None:
+        if args.verbose:
+            print(line, file=sys.stderr)
+
+    print("running the Glue job (Spark starts in a few seconds) ...", file=sys.stderr)
+    metrics = stages.run_glue_job(arguments, show)
+    if args.json:
+        _print_json(metrics)
+    else:
+        print(f"Glue run {metrics.get('started_at')} .. {metrics.get('finished_at')}: {metrics.get('batches')} batches, "
+              f"{metrics.get('files_read')} files, {metrics.get('records_read')} records read, "
+              f"{metrics.get('curated')} curated, {metrics.get('quarantined')} quarantined, "
+              f"{metrics.get('duplicates')} duplicates ({metrics.get('seconds')} s)")
+    return EXIT_OK
+
+
+# -- load -------------------------------------------------------------------------------
+
+def cmd_load(args: argparse.Namespace) -> int:
+    if not args.queue_url:
+        raise SettingsError("--queue-url or SNOWPIPE_QUEUE_URL is required")
+    stats = stages.load_pending(args.queue_url, args.stage_dir, args.prefix)
+    if args.json:
+        _print_json(stats)
+    else:
+        print(f"{stats['messages']} notifications: {stats['files_loaded']} files loaded ({stats['rows_loaded']} rows), "
+              f"{stats['files_already_loaded']} already loaded, {stats['ignored_keys']} ignored, "
+              f"{stats['failed_messages']} failed (left on the queue for a retry)")
+    return EXIT_FAILED if stats["failed_messages"] else EXIT_OK
+
+
+# -- backfill ---------------------------------------------------------------------------
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from spotify_charts.backfill import BackfillError, backfill
+
+    try:
+        metrics = backfill(args.source, args.target, chunk_files=args.chunk_files, resume=args.resume,
+                           spark_master=args.spark_master, out=sys.stderr, verbose=args.verbose)
+    except BackfillError as error:
+        raise CommandError(str(error)) from None
+    if args.json:
+        _print_json(metrics)
+    else:
+        print(f"backfilled {metrics['raw_files']} raw files into {metrics['target']}: {metrics['records_read']} "
+              f"records read, {metrics['curated']} curated, {metrics['quarantined']} quarantined "
+              f"(in {metrics['quarantine']}), {metrics['duplicates']} duplicates, {metrics['batches']} batches")
+    return EXIT_OK
+
+
+# -- report -----------------------------------------------------------------------------
+
+def snowflake_connection():
+    from snowflake.charts import connection
+
+    try:
+        connection.connect_arguments()
+    except connection.ConnectionSettingsError as error:
+        raise SettingsError(str(error)) from None
+    return connection.connect()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from spotify_charts import views
+    from spotify_charts.report import build_report, render_text, report_json
+
+    with snowflake_connection() as db:
+        try:
+            report = build_report(db, args.chart, args.date, movers=args.movers, artists=args.artists)
+        except views.ChartNotFoundError as error:
+            raise CommandError(str(error)) from None
+    print(report_json(report) if args.json else render_text(report, args.rows))
+    return EXIT_OK
+
+
+# -- live -------------------------------------------------------------------------------
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from spotify_charts.events import ProducerOutputs
+    from spotify_charts.live import LiveView
+
+    settings = MonitorSettings.from_env(state_bucket=args.bucket, state_prefix=args.prefix)
+    outputs = ProducerOutputs(settings.require_state_bucket(), settings.state_prefix)
+    view = LiveView(outputs, sys.stdout, chart=args.chart, as_json=args.json)
+    shown = view.show_recent(args.last)
+    if not args.follow:
+        if not shown and not args.json:
+            print(f"no movements yet in s3://{outputs.bucket}/{outputs.events_prefix}")
+        return EXIT_OK
+    if not args.json:
+        print(f"-- following s3://{outputs.bucket}/{outputs.events_prefix} every {args.interval:g} s"
+              + (f" for {args.duration:g} s" if args.duration else " (Ctrl-C stops)"), flush=True)
+    view.follow(args.interval, args.duration)
+    return EXIT_OK
+
+
+# -- dashboard --------------------------------------------------------------------------
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from snowflake.charts import connection
+    from spotify_charts.dashboard import DashboardData, DashboardServer, SnowflakeViews
+
+    settings = MonitorSettings.from_env(state_bucket=args.bucket, state_prefix=args.prefix,
+                                        glue_checkpoint=args.glue_checkpoint, snowpipe_queue_url=args.queue_url)
+    connect = None
+    if not args.no_snowflake:
+        try:
+            connection.connect_arguments()
+            connect = connection.connect
+        except connection.ConnectionSettingsError:
+            print("Snowflake not configured: the bump chart and full chart stats stay empty "
+                  f"(set {connection.LOCAL_URL_VAR} or SNOWFLAKE_* to show them)", file=sys.stderr)
+    snowflake = SnowflakeViews(connect)
+    server = DashboardServer(DashboardData(settings, snowflake, snowflake_local=connection.is_local()), args.port)
+    print(f"Dashboard: {server.url}  (Ctrl-C stops)", flush=True)
+    if args.duration:
+        threading.Timer(args.duration, server.shutdown).start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        snowflake.close()
+    return EXIT_OK
+
+
+# -- parser -----------------------------------------------------------------------------
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2024-03-15: {text!r}") from None
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spotify-charts", description="Monitor Spotify charts: run the pipeline, "
+                                     "look at charts and their movements.",
+                                     epilog="exit codes: 0 done, 1 failed, 2 bad usage or configuration, "
+                                            "130 interrupted")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (_, help_text) in PASSTHROUGH.items():
+        commands.add_parser(name, help=help_text, add_help=False)
+
+    poll = commands.add_parser("poll", help="one producer poll", description=(
+        "Poll every configured chart once, as the Lambda does. In process by default, with the producer's "
+        "environment (PLAYLISTS, DELIVERY_STREAM_NAME, STATE_BUCKET, SPOTIFY_*; README 'Configuration'); "
+        "or invoke a deployed function. Exit 1 if a playlist failed."))
+    poll.add_argument("--function", metavar="NAME", help="invoke this deployed producer Lambda instead")
+    poll.add_argument("--json", action="store_true", help="print the poll summary as JSON")
+    poll.add_argument("--verbose", action="store_true", help="show the producer's JSON logs and EMF metrics")
+    poll.set_defaults(handler=cmd_poll)
+
+    glue = commands.add_parser("glue", help="one run of the Glue job", description=(
+        "Run the Glue job once over the raw files that are new since its last run (python -m "
+        "glue_streaming.job, local Spark), or start a run of a deployed job with --job-name. "
+        "Paths default to GLUE_SOURCE_PATH, GLUE_TARGET_PATH, GLUE_QUARANTINE_PATH, GLUE_CHECKPOINT_PATH."))
+    for name in GLUE_PATH_ARGUMENTS:
+        glue.add_argument(f"--{name}", default=os.environ.get(f"GLUE_{name.upper()}"), metavar="PATH")
+    glue.add_argument("--max_files_per_trigger", default="0", help="files per micro-batch (0: one batch)")
+    glue.add_argument("--spark_master", default="local[2]", help="local Spark master (default %(default)s)")
+    glue.add_argument("--job-name", help="start a run of this deployed Glue job instead (boto3)")
+    glue.add_argument("--wait", action="store_true", help="with --job-name: wait until the run ends")
+    glue.add_argument("--json", action="store_true", help="print the run metrics as JSON")
+    glue.add_argument("--verbose", action="store_true", help="show the job's log")
+    glue.set_defaults(handler=cmd_glue)
+
+    load = commands.add_parser("load", help="load pending curated files (local Snowpipe)", description=(
+        "Drain the Snowpipe notification queue once into the local engine: each notified curated file is "
+        "copied by its pipe's COPY, then the merge task's MERGE runs (snowflake.charts.snowpipe)."))
+    load.add_argument("--queue-url", default=os.environ.get("SNOWPIPE_QUEUE_URL"),
+                      help="the queue the curated bucket notifies (default $SNOWPIPE_QUEUE_URL)")
+    load.add_argument("--stage-dir", default=None, help="local copy of loaded files (default: the runner's)")
+    load.add_argument("--prefix", default="", help="load only keys starting with this prefix")
+    load.add_argument("--json", action="store_true", help="print the counts as JSON")
+    load.set_defaults(handler=cmd_load)
+
+    fill = commands.add_parser("backfill", help="replay raw files into a fresh curated area", description=(
+        "Replay raw files (a folder, or an s3:// prefix copied locally first) into a FRESH curated area "
+        "with the Glue job, in chunks, with its own checkpoint; a progress bar on stderr shows files and "
+        "rows done. The area gets the datasets plus _quarantine/, _checkpoint/ and _backfill.log."))
+    fill.add_argument("source", help="raw folder or s3://bucket/prefix")
+    fill.add_argument("target", help="new (or empty) folder for the curated area")
+    fill.add_argument("--chunk-files", type=_positive(int), default=50, help="raw files per chunk (default 50)")
+    fill.add_argument("--resume", action="store_true", help="continue an interrupted backfill into TARGET")
+    fill.add_argument("--spark-master", default="local[2]", help="local Spark master (default %(default)s)")
+    fill.add_argument("--json", action="store_true", help="print the run metrics as JSON")
+    fill.add_argument("--verbose", action="store_true", help="show the job's log (always in _backfill.log)")
+    fill.set_defaults(handler=cmd_backfill)
+
+    report = commands.add_parser("report", help="a chart on a date, from the Snowflake views", description=(
+        "The chart with position, change (▲3 ▼2 =, NEW, RE-ENTRY), peak and days on chart as of the date; "
+        "the biggest climbers and fallers; new entries and exits; top artists. Reads the Snowflake views "
+        "(SNOWFLAKE_* settings, or SNOWFLAKE_LOCAL_URL for the local engine)."))
+    report.add_argument("--chart", help="chart label or playlist id (default: global, or the only chart)")
+    report.add_argument("--date", type=_iso_date, help="chart date YYYY-MM-DD (default: the latest)")
+    report.add_argument("--rows", type=int, default=0, help="chart rows shown (default 0: all)")
+    report.add_argument("--movers", type=_positive(int), default=5, help="climbers and fallers shown (default 5)")
+    report.add_argument("--artists", type=_positive(int), default=10, help="top artists shown (default 10)")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.set_defaults(handler=cmd_report)
+
+    live = commands.add_parser("live", help="chart movements as they happen", description=(
+        "List the latest chart movements from the producer's event objects (s3://STATE_BUCKET/"
+        "STATE_PREFIX/events/chart_movements/), seconds after each poll and before any batch runs. "
+        "--follow keeps checking for new ones."))
+    live.add_argument("--bucket", help="the producer's state bucket (default $STATE_BUCKET)")
+    live.add_argument("--prefix", help="the producer's state prefix (default $STATE_PREFIX or producer-state/)")
+    live.add_argument("--chart", help="only this chart (label or playlist id)")
+    live.add_argument("--last", type=int, default=5, help="events shown first (default 5)")
+    live.add_argument("--follow", action="store_true", help="keep checking for new movements")
+    live.add_argument("--interval", type=_positive(float), default=5.0, help="seconds between checks (default 5)")
+    live.add_argument("--for", dest="duration", type=_positive(float), metavar="SECONDS",
+                      help="with --follow: stop after this many seconds")
+    live.add_argument("--json", action="store_true", help="one JSON object per movement (JSON lines)")
+    live.set_defaults(handler=cmd_live)
+
+    board = commands.add_parser("dashboard", help="the web dashboard on 127.0.0.1", description=(
+        "Serve the dashboard on http://127.0.0.1:PORT/: the current chart, a rank-over-time bump chart, "
+        "the latest movements and the pipeline's health, with JSON endpoints under /api/."))
+    board.add_argument("--port", type=int, default=8050, help="port (default 8050; 0 picks a free one)")
+    board.add_argument("--bucket", help="the producer's state bucket (default $STATE_BUCKET)")
+    board.add_argument("--prefix", help="the producer's state prefix (default $STATE_PREFIX)")
+    board.add_argument("--glue-checkpoint", help="the Glue job's checkpoint path, for its run metrics "
+                                                 "(default $GLUE_CHECKPOINT_PATH)")
+    board.add_argument("--queue-url", help="the Snowpipe queue (default $SNOWPIPE_QUEUE_URL)")
+    board.add_argument("--no-snowflake", action="store_true", help="do not read the Snowflake views")
+    board.add_argument("--for", dest="duration", type=_positive(float), metavar="SECONDS",
+                       help="stop after this many seconds (default: until Ctrl-C)")
+    board.set_defaults(handler=cmd_dashboard)
+    return parser
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _exit_code(exit: SystemExit) -> int:
+    """argparse and delegated modules exit with SystemExit; main returns the code instead."""
+    if exit.code is None or isinstance(exit.code, int):
+        return exit.code or EXIT_OK
+    print(exit.code, file=sys.stderr)
+    return EXIT_FAILED
+
+
+def dispatch(argv: list[str]) -> int:
+    if argv and argv[0] in PASSTHROUGH:
+        program = sys.argv[0]
+        sys.argv[0] = f"spotify-charts {argv[0]}"  # what the delegated parser's usage line shows
+        try:
+            return PASSTHROUGH[argv[0]][0](argv[1:])
+        finally:
+            sys.argv[0] = program
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    previous_sigterm = None
+    if threading.current_thread() is threading.main_thread():
+        previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)  # stopped by pid: clean up as on Ctrl-C
+    try:
+        return dispatch(argv)
+    except SystemExit as exit:
+        return _exit_code(exit)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SettingsError as error:
+        print(f"spotify-charts: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CommandError, stages.StageNotReadyError, stages.StageFailedError) as error:
+        print(f"spotify-charts: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # noqa: BLE001 - AWS/Snowflake errors: one clear line, not a traceback
+        if os.environ.get("SPOTIFY_CHARTS_DEBUG"):
+            raise
+        print(f"spotify-charts: {type(error).__name__}: {error} (SPOTIFY_CHARTS_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,145 @@
+"""Backfill: replay raw files into a FRESH curated area with the Glue job, showing progress.
+
+The job itself does the work (``python -m glue_streaming.job``): it runs over the raw
+files in chunks of ``chunk_files`` (its ``max_files_per_trigger``), with a checkpoint of
+its own inside the new area, and logs one line per chunk; the bar follows those lines
+(files and rows done). Because the target is fresh, what lands there is exactly the
+raw data replayed, deduplicated by the job; nothing already curated is touched.
+
+A raw prefix on S3 (``s3://bucket/prefix``) is first copied to ``<target>/_raw/``
+through boto3 (so ``AWS_ENDPOINT_URL`` selects a local endpoint): Spark here reads local
+folders only. Spark skips paths starting with ``_``, so the area's own folders
+(``_raw``, ``_quarantine``, ``_checkpoint``) never mix with the datasets.
+
+An interrupted backfill continues where it stopped with ``resume``: the checkpoint
+remembers which files were done.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TextIO
+from urllib.parse import urlparse
+
+import boto3
+
+from spotify_charts import stages
+from spotify_charts.progress import ProgressBar
+
+BATCH_LINE = re.compile(r"\bbatch (\{.*\})\s*$")  # the job's per-batch log line
+
+
+class BackfillError(RuntimeError):
+    """The backfill cannot start (target not fresh, no raw files, ...)."""
+
+
+@dataclass(frozen=True)
+class BackfillArea:
+    """The folders of one backfill, all below ``target``."""
+
+    target: Path
+
+    @property
+    def raw_copy(self) -> Path:
+        return self.target / "_raw"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.target / "_quarantine"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.target / "_checkpoint"
+
+    @property
+    def log(self) -> Path:
+        return self.target / "_backfill.log"
+
+
+def raw_files(folder: Path) -> list[Path]:
+    """The files the job will read below ``folder`` (Spark skips names starting with _ or .)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts))
+
+
+def copy_s3_prefix(url: str, destination: Path, out: TextIO, s3=None) -> int:
+    """Download every object under an ``s3://bucket/prefix`` URL, keeping key paths; returns the count."""
+    parsed = urlparse(url)
+    bucket, prefix = parsed.netloc, parsed.path.lstrip("/")
+    s3 = s3 or boto3.client("s3")
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+    bar = ProgressBar(len(keys), "objects", "download", out)
+    for done, key in enumerate(keys, start=1):
+        path = destination / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():  # a resumed backfill keeps what it already has
+            s3.download_file(bucket, key, str(path))
+        if done == len(keys) or done % 25 == 0:
+            bar.update(done)
+    bar.finish()
+    return len(keys)
+
+
+def check_fresh(area: BackfillArea, resume: bool) -> None:
+    if not area.target.exists() or not any(area.target.iterdir()):
+        return
+    if resume and area.checkpoint.exists():
+        return
+    hint = " (add --resume to continue an interrupted backfill into it)" if area.checkpoint.exists() else ""
+    raise BackfillError(f"{area.target} is not empty: a backfill writes into a fresh curated area{hint}")
+
+
+def backfill(source: str, target: str | Path, *, chunk_files: int = 50, resume: bool = False,
+             spark_master: str = "local[2]", out: TextIO, verbose: bool = False,
+             run_job: Callable[..., dict[str, Any]] = stages.run_glue_job) -> dict[str, Any]:
+    """Replay ``source`` (a folder or an s3:// prefix) into ``target``; returns the job's run metrics."""
+    area = BackfillArea(Path(target).resolve())
+    check_fresh(area, resume)
+    stages.stage_module(stages.GLUE_JOB_MODULE, "the Glue job")
+    area.target.mkdir(parents=True, exist_ok=True)
+    if urlparse(source).scheme == "s3":
+        copy_s3_prefix(source, area.raw_copy, out)
+        source_folder = area.raw_copy
+    else:
+        source_folder = Path(source).resolve()
+        if not source_folder.is_dir():
+            raise BackfillError(f"{source} is not a folder (or an s3:// prefix)")
+    total = len(raw_files(source_folder))
+    if not total:
+        raise BackfillError(f"no raw files under {source}")
+
+    bar = ProgressBar(total, "files", "replay", out)
+    done = {"files": 0, "records": 0, "curated": 0, "quarantined": 0}
+
+    with open(area.log, "a", encoding="utf-8") as log:
+        def follow(line: str) -> None:
+            log.write(line + "\n")
+            if verbose:
+                print(line, file=out)
+            match = BATCH_LINE.search(line)
+            if match:
+                batch = json.loads(match[1])
+                done["files"] += batch.get("files_read", 0)
+                for key, name in (("records", "records_read"), ("curated", "curated"), ("quarantined", "quarantined")):
+                    done[key] += batch.get(name, 0)
+                bar.update(done["files"], f"{done['records']:,} rows read, {done['curated']:,} curated, "
+                                          f"{done['quarantined']:,} quarantined")
+
+        bar.update(0, "starting Spark")
+        try:
+            metrics = run_job({
+                "source_path": str(source_folder), "target_path": str(area.target),
+                "quarantine_path": str(area.quarantine), "checkpoint_path": str(area.checkpoint),
+                "max_files_per_trigger": str(chunk_files), "spark_master": spark_master, "job_name": "backfill",
+            }, follow)
+        except stages.StageFailedError as error:
+            raise stages.StageFailedError(f"{error}; its log: {area.log}") from None
+    # A resumed run reads only what was left; show the whole replay as done.
+    bar.done = total if resume else metrics.get("files_read", done["files"])
+    bar.finish(f"{metrics.get('records_read', 0):,} rows read, {metrics.get('curated', 0):,} curated, "
+               f"{metrics.get('quarantined', 0):,} quarantined")
+    return {**metrics, "target": str(area.target), "quarantine": str(area.quarantine),
+            "checkpoint": str(area.checkpoint), "raw_files": total}

@@ -1,0 +1,296 @@
+"""The dashboard: one self-contained page (``static/dashboard.html``, no CDN) and the
+JSON endpoints behind it, served by the standard library on 127.0.0.1.
+
+==========================  =============================================================
+``GET /``                   the page
+``GET /api/charts``         charts known to the producer state and/or the Snowflake views
+``GET /api/chart``          the current chart (``?chart=label|id``), see :meth:`current_chart`
+``GET /api/bump``           positions over time (``?chart&from&to&top``) for the bump chart
+``GET /api/movements``      the latest movement events (``?chart&limit``)
+``GET /api/health``         last poll, last Glue run, files pending load, quarantined rows
+==========================  =============================================================
+
+Every source is optional: a panel whose source is not configured says so.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import date, datetime, timedelta
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlparse
+
+from spotify_charts import health, views
+from spotify_charts.events import ProducerOutputs
+from spotify_charts.report import build_report
+from spotify_charts.settings import MonitorSettings
+from spotify_charts.text import change_marker
+
+log = logging.getLogger("spotify_charts.dashboard")
+
+PAGE = Path(__file__).parent / "static" / "dashboard.html"
+DEFAULT_PERIOD_DAYS = 14
+DEFAULT_TOP = 10
+
+
+class BadRequestError(ValueError):
+    """A query parameter has an unusable value (answered with 400)."""
+
+
+class SnowflakeViews:
+    """One lazily opened connection, used by one request at a time."""
+
+    def __init__(self, connect: Callable[[], Any] | None):
+        self._connect = connect
+        self._db = None
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self._connect is not None
+
+    def run(self, read: Callable[[Any], Any]) -> Any:
+        with self._lock:
+            if self._db is None:
+                self._db = self._connect()
+            try:
+                return read(self._db)
+            except Exception:
+                self._close()  # a broken connection is reopened next time
+                raise
+
+    def _close(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            finally:
+                self._db = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+
+class DashboardData:
+    """What the endpoints answer, from the producer's S3 outputs and the Snowflake views."""
+
+    def __init__(self, settings: MonitorSettings, snowflake: SnowflakeViews, snowflake_local: bool = True):
+        self.settings = settings
+        self.outputs = ProducerOutputs(settings.state_bucket, settings.state_prefix) if settings.state_bucket else None
+        self.snowflake = snowflake
+        self.snowflake_local = snowflake_local
+
+    # -- charts ---------------------------------------------------------------------
+
+    def charts(self) -> dict[str, Any]:
+        found: dict[str, dict[str, Any]] = {}
+        if self.outputs:
+            labels = self._event_labels()
+            for playlist_id, written in self.outputs.charted_playlists():
+                found[playlist_id] = {"playlist_id": playlist_id, "label": labels.get(playlist_id, playlist_id),
+                                      "state_written_at": written.isoformat(), "sources": ["producer state"]}
+        if self.snowflake.enabled:
+            for info in self.snowflake.run(views.list_charts):
+                entry = found.setdefault(info.playlist_id, {"playlist_id": info.playlist_id, "sources": []})
+                entry.update(label=info.chart_label, name=info.playlist_name, first_date=info.first_date,
+                             last_date=info.last_date, days=info.days)
+                entry["sources"].append("snowflake")
+        return {"charts": sorted(found.values(), key=lambda c: (c["label"] != "global", c["label"]))}
+
+    def _event_labels(self) -> dict[str, str]:
+        labels = {m["playlist_id"]: m["chart_label"] for m in self.outputs.latest_movements(limit=500, events=20)}
+        return {**labels, **self.settings.labels}
+
+    def _playlist_id(self, chart: str | None) -> str:
+        charts = self.charts()["charts"]
+        if not charts:
+            raise LookupError("no charts yet: nothing polled or loaded")
+        if chart is None:
+            return charts[0]["playlist_id"]
+        for entry in charts:
+            if chart in (entry["playlist_id"], entry["label"]):
+                return entry["playlist_id"]
+        raise LookupError(f"no chart {chart!r}")
+
+    def current_chart(self, chart: str | None) -> dict[str, Any]:
+        """The chart's latest version: from the Snowflake views when they hold the version the
+        producer last delivered (full change, peak and days), else from the producer's state
+        (fresher; marks only the movements its events reported)."""
+        playlist_id = self._playlist_id(chart)
+        state = self.outputs.chart_state(playlist_id) if self.outputs else None
+        report = None
+        if self.snowflake.enabled:
+            try:
+                report = self.snowflake.run(lambda db: build_report(db, playlist_id, movers=0, artists=0))
+            except views.ChartNotFoundError:
+                report = None
+        if report and (state is None or report.snapshot_id == state.snapshot_id):
+            return {
+                "source": "snowflake", "playlist_id": playlist_id, "label": report.chart.chart_label,
+                "name": report.chart.playlist_name, "chart_date": report.chart_date,
+                "snapshot_id": report.snapshot_id, "observed_at": report.observed_at,
+                "compared_with": report.previous_chart_date,
+                "rows": [{"position": e["position"], "marker": e["marker"], "status": e["status"],
+                          "change": e["change"], "track": e["track_name"], "artists": e["artist_names"],
+                          "peak": e.get("peak_position"), "days": e.get("days_on_chart")} for e in report.entries],
+            }
+        if state is None:
+            raise LookupError(f"no current chart for {chart or playlist_id}")
+        return self._chart_from_state(playlist_id, state)
+
+    def _chart_from_state(self, playlist_id: str, state) -> dict[str, Any]:
+        moves = [m for m in self.outputs.latest_movements(limit=500, chart=playlist_id, events=20)
+                 if m["snapshot_id"] == state.snapshot_id]
+        by_key = {}
+        for move in moves:
+            if move["kind"] in ("new_entries", "climbs", "falls"):
+                by_key[move["key"]] = move
+        label = next((m["chart_label"] for m in moves), None) or self.settings.labels.get(playlist_id, playlist_id)
+        rows = []
+        for slot in state.slots:
+            move = by_key.get(slot.key)
+            status = "NEW" if move and move["kind"] == "new_entries" else None
+            rows.append({"position": slot.position, "marker": change_marker(status, move and move["change"]),
+                         "status": status, "change": move and move["change"], "track": slot.name,
+                         "artists": slot.artists, "peak": None, "days": None})
+        return {"source": "producer state", "playlist_id": playlist_id, "label": label, "name": label,
+                "chart_date": state.observed_at[:10], "snapshot_id": state.snapshot_id,
+                "observed_at": state.observed_at, "compared_with": None,
+                "note": "marks show new entries and moves the producer reported (at least its threshold)",
+                "rows": rows}
+
+    # -- bump chart -------------------------------------------------------------------
+
+    def bump(self, chart: str | None, first: date | None, last: date | None, top: int) -> dict[str, Any]:
+        if not self.snowflake.enabled:
+            raise LookupError("the bump chart reads the Snowflake views: configure Snowflake (SNOWFLAKE_LOCAL_URL ...)")
+        if not 1 <= top <= 50:
+            raise BadRequestError("top must be between 1 and 50")
+
+        def read(db):
+            info = views.find_chart(db, chart if chart else None)
+            end = last or info.last_date
+            start = first or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+            if start > end:
+                raise BadRequestError("from is after to")
+            return info, start, end, views.chart_dates(db, info.playlist_id, start, end), \
+                views.positions(db, info.playlist_id, start, end, top)
+
+        info, start, end, dates, rows = self.snowflake.run(read)
+        index = {d: i for i, d in enumerate(dates)}
+        tracks: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            track = tracks.setdefault(row["track_id"], {"track_id": row["track_id"], "name": row["track_name"],
+                                                        "artists": row["artist_names"],
+                                                        "positions": [None] * len(dates)})
+            track["positions"][index[row["chart_date"]]] = row["position"]
+
+        def order(track):  # the period's last standing first, then the best ever
+            placed = [p for p in track["positions"] if p is not None]
+            last_position = track["positions"][-1] if track["positions"] else None
+            return (last_position is None, last_position or 0, min(placed))
+
+        return {"playlist_id": info.playlist_id, "label": info.chart_label, "name": info.playlist_name,
+                "from": start, "to": end, "top": top, "dates": dates, "tracks": sorted(tracks.values(), key=order),
+                "available": {"first_date": info.first_date, "last_date": info.last_date}}
+
+    # -- movements and health -----------------------------------------------------------
+
+    def movements(self, chart: str | None, limit: int) -> dict[str, Any]:
+        if self.outputs is None:
+            raise LookupError("movement events are in the producer's state bucket: set STATE_BUCKET")
+        return {"movements": self.outputs.latest_movements(limit=limit, chart=chart)}
+
+    def health(self) -> dict[str, Any]:
+        history = None
+        if self.snowflake.enabled:
+            def history():
+                return self.snowflake.run(lambda db: health.snowflake_load_history(db, self.snowflake_local))
+        checks = health.pipeline_health(self.outputs, self.settings.labels, self.settings.glue_checkpoint,
+                                        self.settings.snowpipe_queue_url, history)
+        return {"checks": health.health_dict(checks)}
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _date_param(params: dict[str, list[str]], name: str) -> date | None:
+    value = params.get(name, [""])[0]
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequestError(f"{name} must be a date like 2024-03-15") from None
+
+
+def _int_param(params: dict[str, list[str]], name: str, default: int) -> int:
+    value = params.get(name, [""])[0]
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise BadRequestError(f"{name} must be an integer") from None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "DashboardServer"
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server interface
+        url = urlparse(self.path)
+        params = parse_qs(url.query)
+        chart = params.get("chart", [""])[0] or None
+        data = self.server.data
+        routes: dict[str, Callable[[], Any]] = {
+            "/api/charts": data.charts,
+            "/api/chart": lambda: data.current_chart(chart),
+            "/api/bump": lambda: data.bump(chart, _date_param(params, "from"), _date_param(params, "to"),
+                                           _int_param(params, "top", DEFAULT_TOP)),
+            "/api/movements": lambda: data.movements(chart, _int_param(params, "limit", 30)),
+            "/api/health": data.health,
+        }
+        if url.path in ("/", "/index.html"):
+            self._send(HTTPStatus.OK, PAGE.read_bytes(), "text/html; charset=utf-8")
+        elif url.path in routes:
+            try:
+                body, status = routes[url.path](), HTTPStatus.OK
+            except BadRequestError as error:
+                body, status = {"error": str(error)}, HTTPStatus.BAD_REQUEST
+            except LookupError as error:
+                body, status = {"error": str(error)}, HTTPStatus.NOT_FOUND
+            except Exception as error:  # noqa: BLE001 - answer the page, log the cause
+                log.exception("%s failed", url.path)
+                body, status = {"error": f"{type(error).__name__}: {error}"}, HTTPStatus.INTERNAL_SERVER_ERROR
+            self._send(status, json.dumps(body, default=_json_default, ensure_ascii=False).encode(),
+                       "application/json; charset=utf-8")
+        else:
+            self._send(HTTPStatus.NOT_FOUND, b'{"error": "not found"}', "application/json")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the http.server signature
+        log.debug("%s - %s", self.address_string(), format % args)
+
+
+class DashboardServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, data: DashboardData, port: int = 0):
+        self.data = data
+        super().__init__(("127.0.0.1", port), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"

@@ -1,0 +1,192 @@
+"""The pipeline's health, stage by stage, from what each stage leaves behind:
+
+* last poll: the producer's state objects (written when a poll delivers a changed
+  chart) and its rate-limit hold. Polls that find every chart unchanged write nothing
+  to S3; on AWS their ``PollSucceeded`` metric and alarm cover them;
+* last Glue run: the run-metrics object the job writes under
+  ``<checkpoint_path>/run_metrics/`` at the end of every successful run;
+* files pending load: the Snowpipe queue's depth, and the engine's load history;
+* quarantined rows: counted by the Glue job in its run metrics.
+
+Each check reports ``ok``, ``warning`` or ``unknown`` (not configured, or unreadable)
+with a one-line summary; none of them raises.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+import boto3
+
+from spotify_charts.events import ProducerOutputs
+
+OK, WARNING, UNKNOWN = "ok", "warning", "unknown"
+# Charts change once a day; a day and a bit without a changed chart deserves a look.
+STALE_POLL = timedelta(hours=26)
+
+
+@dataclass
+class Check:
+    name: str
+    status: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _unknown(name: str, summary: str) -> Check:
+    return Check(name, UNKNOWN, summary)
+
+
+def _guarded(name: str, check: Callable[[], Check]) -> Check:
+    try:
+        return check()
+    except Exception as error:  # noqa: BLE001 - a broken source shows as unknown, the others still show
+        return _unknown(name, f"could not read: {type(error).__name__}: {error}")
+
+
+# -- producer -------------------------------------------------------------------------
+
+def last_poll(outputs: ProducerOutputs | None, labels: dict[str, str], now: datetime | None = None) -> Check:
+    name = "last_poll"
+    if outputs is None:
+        return _unknown(name, "STATE_BUCKET not set")
+    now = now or datetime.now(timezone.utc)
+    charts = outputs.charted_playlists()
+    if not charts:
+        return _unknown(name, f"no chart state in s3://{outputs.bucket}/{outputs.prefix} yet (no poll delivered)")
+    playlist_id, written = max(charts, key=lambda c: c[1])
+    state = outputs.chart_state(playlist_id)
+    age = now - written
+    details = {
+        "written_at": written.isoformat(),
+        "observed_at": state.observed_at if state else None,
+        "poll_id": state.poll_id if state else None,
+        "chart": labels.get(playlist_id, playlist_id),
+        "charts_with_state": len(charts),
+        "age_seconds": round(age.total_seconds()),
+    }
+    resume_at = outputs.rate_limited_until()
+    if resume_at > now.timestamp():
+        details["rate_limited_until"] = datetime.fromtimestamp(resume_at, timezone.utc).isoformat()
+        return Check(name, WARNING, f"rate-limited by Spotify until {details['rate_limited_until']}", details)
+    status = WARNING if age > STALE_POLL else OK
+    return Check(name, status, f"last changed chart delivered {_ago(age)} ({details['chart']}, "
+                               f"{len(charts)} charts tracked)", details)
+
+
+def _ago(age: timedelta) -> str:
+    seconds = int(age.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+# -- Glue -----------------------------------------------------------------------------
+
+def read_run_metrics(checkpoint: str, s3=None) -> list[dict[str, Any]]:
+    """Every run-metrics object of the Glue job, oldest first (names sort by start time)."""
+    url = urlparse(checkpoint)
+    if url.scheme in ("s3", "s3a"):
+        s3 = s3 or boto3.client("s3")
+        prefix = url.path.lstrip("/").rstrip("/") + "/run_metrics/"
+        keys = sorted(o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=url.netloc, Prefix=prefix)
+                      for o in page.get("Contents", []) if o["Key"].endswith(".json"))
+        return [json.loads(s3.get_object(Bucket=url.netloc, Key=k)["Body"].read()) for k in keys]
+    folder = Path(url.path if url.scheme == "file" else checkpoint) / "run_metrics"
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("run-*.json"))]
+
+
+def last_glue_run(runs: list[dict[str, Any]] | None, checkpoint: str | None) -> Check:
+    name = "last_glue_run"
+    if runs is None:
+        return _unknown(name, "GLUE_CHECKPOINT_PATH not set")
+    if not runs:
+        return _unknown(name, f"no run metrics under {checkpoint}/run_metrics/ yet (the job has not finished a run)")
+    last = runs[-1]
+    keys = ("started_at", "finished_at", "seconds", "batches", "files_read", "records_read", "curated",
+            "quarantined", "duplicates", "rows_per_second")
+    details = {k: last.get(k) for k in keys}
+    details["runs"] = len(runs)
+    return Check(name, OK, f"finished {last.get('finished_at')}: {last.get('files_read', 0)} files, "
+                           f"{last.get('records_read', 0)} records read, {last.get('curated', 0)} curated, "
+                           f"{last.get('duplicates', 0)} duplicates", details)
+
+
+def quarantine(runs: list[dict[str, Any]] | None) -> Check:
+    name = "quarantine"
+    if runs is None:
+        return _unknown(name, "GLUE_CHECKPOINT_PATH not set")
+    total = sum(int(r.get("quarantined") or 0) for r in runs)
+    last = int(runs[-1].get("quarantined") or 0) if runs else 0
+    details = {"quarantined_total": total, "quarantined_last_run": last, "runs": len(runs)}
+    status = WARNING if last else OK
+    return Check(name, status, f"{total} rows quarantined over {len(runs)} runs ({last} in the last run)", details)
+
+
+# -- loading --------------------------------------------------------------------------
+
+def pending_load(queue_url: str | None, db_history: Callable[[], dict[str, Any] | None] | None,
+                 sqs=None) -> Check:
+    name = "pending_load"
+    details: dict[str, Any] = {}
+    parts = []
+    if queue_url:
+        sqs = sqs or boto3.client("sqs")
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        details["queued_notifications"] = int(attributes["ApproximateNumberOfMessages"])
+        details["in_flight_notifications"] = int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        parts.append(f"{details['queued_notifications']} file notifications waiting, "
+                     f"{details['in_flight_notifications']} being loaded")
+    history = db_history() if db_history else None
+    if history:
+        details.update({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in history.items()})
+        parts.append(f"{history.get('files') or 0} files loaded"
+                     + (f", last at {details.get('last_load_time')}" if history.get("last_load_time") else ""))
+    if not parts:
+        return _unknown(name, "SNOWPIPE_QUEUE_URL and Snowflake not configured")
+    waiting = details.get("queued_notifications", 0) + int(details.get("pending_files") or 0)
+    return Check(name, WARNING if waiting else OK, "; ".join(parts), details)
+
+
+def snowflake_load_history(db, local: bool) -> dict[str, Any]:
+    """Loaded files: the local engine's LOAD_HISTORY, or Snowflake's pipe status (pending files)."""
+    from spotify_charts import views
+
+    if local:
+        return views.load_history(db)
+    from snowflake.charts.pipes import load_definitions
+
+    pending = 0
+    cursor = db.cursor()
+    for pipe in load_definitions().pipes:
+        cursor.execute(f"SELECT SYSTEM$PIPE_STATUS('{pipe.name}')")
+        pending += int(json.loads(cursor.fetchone()[0]).get("pendingFileCount", 0))
+    return {"pending_files": pending}
+
+
+def pipeline_health(outputs: ProducerOutputs | None, labels: dict[str, str], checkpoint: str | None,
+                    queue_url: str | None, db_history: Callable[[], dict[str, Any] | None] | None) -> list[Check]:
+    runs: list[dict[str, Any]] | None = None
+    runs_error = None
+    if checkpoint:
+        try:
+            runs = read_run_metrics(checkpoint)
+        except Exception as error:  # noqa: BLE001
+            runs_error = f"could not read run metrics: {type(error).__name__}: {error}"
+    return [
+        _guarded("last_poll", lambda: last_poll(outputs, labels)),
+        _unknown("last_glue_run", runs_error) if runs_error else last_glue_run(runs, checkpoint),
+        _guarded("pending_load", lambda: pending_load(queue_url, db_history)),
+        _unknown("quarantine", runs_error) if runs_error else quarantine(runs),
+    ]
+
+
+def health_dict(checks: list[Check]) -> dict[str, Any]:
+    return {c.name: asdict(c) for c in checks}

@@ -1,0 +1,166 @@
+"""The pipeline's stages, run once from the command line. Each function hands the work
+to the stage's own module; nothing here reimplements a stage.
+
+A stage module that is not in this checkout yet makes its command fail with
+:class:`StageNotReadyError`, never with a stand-in.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from types import ModuleType
+from typing import Any, Callable, Sequence
+
+# `spotify-charts run` hands its arguments to this module's main(argv). Today it is the
+# producer-only local run; point it at the end-to-end orchestration module once it exists.
+RUN_MODULE = "localdev.run_local"
+GLUE_JOB_MODULE = "glue_streaming.job"
+
+
+class StageNotReadyError(RuntimeError):
+    """The module a command delegates to is not available yet."""
+
+
+class StageFailedError(RuntimeError):
+    """A stage ran and reported a failure."""
+
+
+def stage_module(name: str, what: str) -> ModuleType:
+    """Import a stage's module; a missing module (not a broken one) is 'not ready'."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name and (name == error.name or name.startswith(error.name + ".")):
+            raise StageNotReadyError(f"{what} is not available in this checkout yet (no module {name})") from None
+        raise
+
+
+def run_local_pipeline(argv: Sequence[str]) -> int:
+    return stage_module(RUN_MODULE, "the local pipeline run").main(list(argv))
+
+
+def deploy(argv: Sequence[str]) -> int:
+    return stage_module("infra.deploy", "the deploy command").main(list(argv))
+
+
+# -- producer -------------------------------------------------------------------------
+
+def quiet_producer(verbose: bool) -> None:
+    """Keep the Lambda's JSON logs and EMF lines off stdout unless asked (before its import)."""
+    if not verbose:
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+def poll_in_process(event: dict[str, Any]) -> dict[str, Any]:
+    """One producer poll with this environment's configuration (see producer/config.py)."""
+    handler = stage_module("producer.handler", "the producer")
+    from localdev.lambda_context import LocalLambdaContext
+
+    return handler.lambda_handler(event, LocalLambdaContext())
+
+
+def poll_function(function_name: str, event: dict[str, Any], client=None) -> dict[str, Any]:
+    """Invoke a deployed producer Lambda synchronously; returns its summary."""
+    import boto3
+
+    client = client or boto3.client("lambda")
+    response = client.invoke(FunctionName=function_name, InvocationType="RequestResponse",
+                             Payload=json.dumps(event).encode())
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        message = payload.get("errorMessage") if isinstance(payload, dict) else payload
+        raise StageFailedError(f"{function_name} failed: {message}")
+    return payload
+
+
+# -- Glue -----------------------------------------------------------------------------
+
+def glue_job_argv(arguments: dict[str, str | None]) -> list[str]:
+    """``python -m glue_streaming.job --name value ...`` for the given job arguments."""
+    stage_module(GLUE_JOB_MODULE, "the Glue job")
+    argv = [sys.executable, "-m", GLUE_JOB_MODULE]
+    for name, value in arguments.items():
+        if value is not None:
+            argv += [f"--{name}", str(value)]
+    return argv
+
+
+def run_glue_job(arguments: dict[str, str | None], on_stderr_line: Callable[[str], None]) -> dict[str, Any]:
+    """Run the job once in a child process (its own JVM); returns its run metrics.
+
+    Every line the job logs goes to ``on_stderr_line``. The child is stopped by pid if
+    this process is interrupted.
+    """
+    # stdout (one line of run metrics) goes to a file: reading two pipes in turn could block.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stdout:
+        process = subprocess.Popen(glue_job_argv(arguments), stdout=stdout, stderr=subprocess.PIPE,
+                                   text=True, bufsize=1)
+        try:
+            for line in process.stderr:
+                on_stderr_line(line.rstrip("\n"))
+            code = process.wait()
+        except BaseException:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            raise
+        finally:
+            process.stderr.close()
+        stdout.seek(0)
+        output = stdout.read()
+    if code != 0:
+        raise StageFailedError(f"the Glue job exited with code {code}")
+    return last_json_line(output)
+
+
+def last_json_line(text: str) -> dict[str, Any]:
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise StageFailedError("the Glue job printed no run metrics")
+
+
+def start_glue_job_run(job_name: str, arguments: dict[str, str], wait: bool, client=None,
+                       poll_seconds: float = 15.0) -> dict[str, Any]:
+    """Start a run of a deployed Glue job; with ``wait``, until it ends."""
+    import boto3
+
+    client = client or boto3.client("glue")
+    run_id = client.start_job_run(JobName=job_name, Arguments={f"--{k}": v for k, v in arguments.items()})["JobRunId"]
+    run = {"JobName": job_name, "Id": run_id, "JobRunState": "STARTING"}
+    while wait and run["JobRunState"] in ("STARTING", "RUNNING", "STOPPING", "WAITING"):
+        time.sleep(poll_seconds)
+        run = client.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+    if run["JobRunState"] in ("FAILED", "ERROR", "TIMEOUT", "STOPPED"):
+        raise StageFailedError(f"Glue job run {run_id} ended {run['JobRunState']}: {run.get('ErrorMessage', '')}")
+    return {"job_name": job_name, "run_id": run_id, "state": run["JobRunState"]}
+
+
+# -- Snowpipe -------------------------------------------------------------------------
+
+def load_pending(queue_url: str, stage_dir: str | None = None, prefix: str = "") -> dict[str, Any]:
+    """Drain the Snowpipe queue once into the local engine (snowflake.charts.snowpipe)."""
+    snowpipe = stage_module("snowflake.charts.snowpipe", "the local Snowpipe runner")
+    from dataclasses import asdict
+
+    from snowflake.charts import connection
+    from snowflake.charts.migrate import default_variables, migrate
+
+    if not connection.is_local():
+        raise StageFailedError(f"set {connection.LOCAL_URL_VAR}: on Snowflake the pipes and the merge task "
+                               "load files themselves; this command feeds the local engine")
+    with connection.connect() as conn:
+        migrate(conn, local=True, variables=default_variables())
+        runner = snowpipe.LocalSnowpipe(conn, queue_url, stage_dir or snowpipe.DEFAULT_STAGE_DIR, prefix=prefix)
+        stats = runner.drain(1)
+    return asdict(stats)

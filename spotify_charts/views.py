@@ -1,0 +1,164 @@
+"""Reads of the Snowflake chart views (``snowflake/migrations/R__chart_views.sql``).
+
+Works on any open connection from ``snowflake.charts.connection.connect()``: real
+Snowflake or the local engine. Every function is one query over the views; the
+definitions (status, change, days on chart, gaps) are the views', not redone here.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Sequence
+
+
+class ChartNotFoundError(LookupError):
+    """No chart (or no daily chart on the date) matches what was asked for."""
+
+
+@dataclass(frozen=True)
+class ChartInfo:
+    playlist_id: str
+    chart_label: str
+    playlist_name: str
+    first_date: date
+    last_date: date
+    days: int  # daily charts in the data
+
+
+def _rows(db, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = db.cursor()
+    cursor.execute(sql, tuple(params) or None)
+    names = [d[0].lower() for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _array(value: Any) -> list[str]:
+    """ARRAY columns arrive as JSON text from the connector."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return list(json.loads(value))
+    return list(value)
+
+
+def list_charts(db) -> list[ChartInfo]:
+    rows = _rows(db, """
+        SELECT e.playlist_id, MAX(e.chart_label) AS chart_label, MAX(s.playlist_name) AS playlist_name,
+               MIN(e.chart_date) AS first_date, MAX(e.chart_date) AS last_date, COUNT(*) AS days
+        FROM chart_editions AS e
+        JOIN chart_snapshots AS s ON s.playlist_id = e.playlist_id AND s.snapshot_id = e.snapshot_id
+        WHERE e.grain = 'day'
+        GROUP BY e.playlist_id
+        ORDER BY chart_label""")
+    return [ChartInfo(**row) for row in rows]
+
+
+def find_chart(db, chart: str | None) -> ChartInfo:
+    """The chart named by label or playlist id; without a name, 'global' or the only one."""
+    charts = list_charts(db)
+    if not charts:
+        raise ChartNotFoundError("no charts in the Snowflake views yet (nothing loaded?)")
+    if chart is None:
+        named = [c for c in charts if c.chart_label == "global"] or (charts if len(charts) == 1 else [])
+        if not named:
+            raise ChartNotFoundError(f"choose a chart with --chart: {', '.join(c.chart_label for c in charts)}")
+        return named[0]
+    for info in charts:
+        if chart in (info.chart_label, info.playlist_id):
+            return info
+    raise ChartNotFoundError(f"no chart {chart!r}; charts loaded: {', '.join(c.chart_label for c in charts)}")
+
+
+def daily_chart(db, playlist_id: str, day: date) -> list[dict[str, Any]]:
+    """The day's chart: position, status, change and the track, in chart order."""
+    rows = _rows(db, """
+        SELECT position, status, change, previous_position, track_id, track_name, artist_names,
+               previous_chart_date, missing_days, last_chart_date, last_chart_position,
+               snapshot_id, observed_at
+        FROM daily_chart
+        WHERE playlist_id = %s AND chart_date = %s
+        ORDER BY position""", (playlist_id, day))
+    for row in rows:
+        row["artist_names"] = _array(row["artist_names"])
+    return rows
+
+
+def track_stats_as_of(db, playlist_id: str, day: date) -> dict[str, dict[str, Any]]:
+    """Per track: peak position and days on chart over the daily charts up to ``day``
+    (as ``track_chart_stats`` counts them, but as of that day, so old reports stay true)."""
+    rows = _rows(db, """
+        SELECT track_id, MIN(position) AS peak_position, COUNT(*) AS days_on_chart
+        FROM daily_chart
+        WHERE playlist_id = %s AND chart_date <= %s
+        GROUP BY track_id""", (playlist_id, day))
+    return {row.pop("track_id"): row for row in rows}
+
+
+def biggest_movers(db, playlist_id: str, day: date, limit: int) -> dict[str, list[dict[str, Any]]]:
+    rows = _rows(db, """
+        SELECT direction, mover_rank, position, previous_position, change, track_id, track_name, artist_names
+        FROM daily_biggest_movers
+        WHERE playlist_id = %s AND chart_date = %s AND mover_rank <= %s
+        ORDER BY direction, mover_rank, position""", (playlist_id, day, limit))
+    movers: dict[str, list[dict[str, Any]]] = {"CLIMBER": [], "FALLER": []}
+    for row in rows:
+        row["artist_names"] = _array(row["artist_names"])
+        movers[row.pop("direction")].append(row)
+    return {direction: found[:limit] for direction, found in movers.items()}
+
+
+def exits(db, playlist_id: str, day: date) -> list[dict[str, Any]]:
+    rows = _rows(db, """
+        SELECT last_position, track_id, track_name, artist_names
+        FROM daily_chart_exits
+        WHERE playlist_id = %s AND chart_date = %s
+        ORDER BY last_position""", (playlist_id, day))
+    for row in rows:
+        row["artist_names"] = _array(row["artist_names"])
+    return rows
+
+
+def top_artists(db, playlist_id: str, day: date, limit: int) -> list[dict[str, Any]]:
+    return _rows(db, """
+        SELECT artist_name, tracks_on_chart, best_position, new_tracks
+        FROM daily_artist_counts
+        WHERE playlist_id = %s AND chart_date = %s
+        ORDER BY tracks_on_chart DESC, best_position, artist_name
+        LIMIT %s""", (playlist_id, day, limit))
+
+
+def chart_dates(db, playlist_id: str, first: date | None, last: date | None) -> list[date]:
+    """The dates with a daily chart in [first, last]."""
+    rows = _rows(db, """
+        SELECT chart_date FROM chart_editions
+        WHERE grain = 'day' AND playlist_id = %s AND chart_date >= %s AND chart_date <= %s
+        ORDER BY chart_date""", (playlist_id, first or date.min, last or date.max))
+    return [row["chart_date"] for row in rows]
+
+
+def positions(db, playlist_id: str, first: date, last: date, top: int) -> list[dict[str, Any]]:
+    """(date, track, position) of the tracks that reached the top ``top`` in [first, last]."""
+    rows = _rows(db, """
+        WITH period AS (
+            SELECT chart_date, track_id, track_name, artist_names, position
+            FROM daily_chart
+            WHERE playlist_id = %s AND chart_date >= %s AND chart_date <= %s
+        ), contenders AS (
+            SELECT track_id FROM period GROUP BY track_id HAVING MIN(position) <= %s
+        )
+        SELECT p.chart_date, p.track_id, p.track_name, p.artist_names, p.position
+        FROM period AS p JOIN contenders AS c ON c.track_id = p.track_id
+        ORDER BY p.chart_date, p.position""", (playlist_id, first, last, top))
+    for row in rows:
+        row["artist_names"] = _array(row["artist_names"])
+    return rows
+
+
+def load_history(db) -> dict[str, Any]:
+    """Files the engine has loaded (local engine: INFORMATION_SCHEMA.LOAD_HISTORY)."""
+    rows = _rows(db, """
+        SELECT COUNT(*) AS files, SUM(row_count) AS rows_loaded, MAX(last_load_time) AS last_load_time,
+               COUNT_IF(status <> 'LOADED') AS files_with_errors
+        FROM information_schema.load_history""")
+    return rows[0]
