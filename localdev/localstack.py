@@ -151,6 +151,8 @@ class LocalStack:
             self._load_services_lambda_stops_with()
             self._process.stop()
             self._process = None
+            # Unzipped Lambda code (tens of MB per function); the log stays for debugging.
+            shutil.rmtree(self.state_dir / "tmp", ignore_errors=True)
         elif self._compose_env is not None:
             compose(["down"], self._compose_env, timeout=120)
             self._compose_env = None
