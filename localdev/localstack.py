@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -81,8 +82,6 @@ def health(endpoint: str, timeout: float = 2.0) -> dict | None:
 
 
 def port_is_free(host: str, port: int) -> bool:
-    import socket
-
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind: TIME_WAIT is free
         try:
@@ -165,7 +164,6 @@ class LocalStack:
         self._process.stop()
         self._process, self.start_seconds = start_host_process(self.endpoint, self.state_dir, self.persistence)
         return self.start_seconds
-
 
     def _load_services_lambda_stops_with(self) -> None:
         """Work around a LocalStack shutdown hang (2026.3.0, lazy service loading).
