@@ -72,10 +72,23 @@ def last_poll(outputs: ProducerOutputs | None, labels: dict[str, str], now: date
     resume_at = outputs.rate_limited_until()
     if resume_at > now.timestamp():
         details["rate_limited_until"] = datetime.fromtimestamp(resume_at, timezone.utc).isoformat()
-        return Check(name, WARNING, f"rate-limited by Spotify until {details['rate_limited_until']}", details)
+        return Check(name, WARNING, f"rate-limited by Spotify until {when(details['rate_limited_until'])}", details)
     status = WARNING if age > STALE_POLL else OK
     return Check(name, status, f"last changed chart delivered {_ago(age)} ({details['chart']}, "
                                f"{len(charts)} charts tracked)", details)
+
+
+def when(value: str | datetime | None) -> str:
+    """A timestamp as people read it: 2024-03-15 06:00:00 UTC."""
+    if value is None:
+        return "?"
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _ago(age: timedelta) -> str:
@@ -113,7 +126,7 @@ def last_glue_run(runs: list[dict[str, Any]] | None, checkpoint: str | None) -> 
             "quarantined", "duplicates", "rows_per_second")
     details = {k: last.get(k) for k in keys}
     details["runs"] = len(runs)
-    return Check(name, OK, f"finished {last.get('finished_at')}: {last.get('files_read', 0)} files, "
+    return Check(name, OK, f"finished {when(last.get('finished_at'))}: {last.get('files_read', 0)} files, "
                            f"{last.get('records_read', 0)} records read, {last.get('curated', 0)} curated, "
                            f"{last.get('duplicates', 0)} duplicates", details)
 
@@ -148,7 +161,7 @@ def pending_load(queue_url: str | None, db_history: Callable[[], dict[str, Any] 
     if history:
         details.update({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in history.items()})
         parts.append(f"{history.get('files') or 0} files loaded"
-                     + (f", last at {details.get('last_load_time')}" if history.get("last_load_time") else ""))
+                     + (f", last at {when(history['last_load_time'])}" if history.get("last_load_time") else ""))
     if not parts:
         return _unknown(name, "SNOWPIPE_QUEUE_URL and Snowflake not configured")
     waiting = details.get("queued_notifications", 0) + int(details.get("pending_files") or 0)

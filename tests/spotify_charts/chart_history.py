@@ -11,6 +11,7 @@ import hashlib
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
+from firehose import contract
 from glue_streaming.curated import CHART_ENTRIES_DATASET
 from local_spotify.catalog import MARKETS_BY_LABEL, load_market
 from snowflake.charts.curated_files import write_file
@@ -23,13 +24,15 @@ def snapshot_id(label: str, day: date) -> str:
     return hashlib.sha256(f"{label}/{day}".encode()).hexdigest()[:28]
 
 
-def chart_rows(label: str, first: date, last: date) -> list[dict]:
-    """chart_entries rows of every daily chart of ``label`` in [first, last] that the data has."""
+def chart_rows(label: str, first: date, last: date, shift: timedelta = timedelta(0)) -> list[dict]:
+    """chart_entries rows of every daily chart of ``label`` in [first, last] that the data has;
+    ``shift`` moves the dates (e.g. so the history ends yesterday)."""
     market = MARKETS_BY_LABEL[label]
     rows = []
-    for day, tracks in load_market(label).items():
-        if not first <= day <= last:
+    for chart_day, tracks in load_market(label).items():
+        if not first <= chart_day <= last:
             continue
+        day = chart_day + shift
         observed = datetime.combine(day, time(6, 0), tzinfo=timezone.utc)
         for t in tracks:
             rows.append({
@@ -47,13 +50,28 @@ def chart_rows(label: str, first: date, last: date) -> list[dict]:
     return rows
 
 
-def load_history(db, stage_dir: Path, label: str, first: date, last: date) -> int:
-    """Load the history of one chart; returns the rows loaded."""
-    loader = CuratedLoader(db, stage_dir)
-    paths = write_file(loader.stage_dir / "curated", CHART_ENTRIES_DATASET, chart_rows(label, first, last),
-                       f"{label}-history.parquet")
-    rows = 0
-    for path in paths:
-        rows += loader.copy(Path(path).relative_to(loader.stage_dir).as_posix()).rows
-    loader.merge()
+def rows_from_records(records: list[dict], source_file: str, batch_id: str) -> list[dict]:
+    """chart_entries rows of producer records (what the Glue job curates from valid records)."""
+    rows = []
+    for record in records:
+        observed = contract.parse_timestamp(record["observed_at"])
+        row = {k: v for k, v in record.items() if k != "schema_version"}
+        row.update(chart_date=observed.date(), observed_at=observed, source_file=source_file,
+                   batch_id=batch_id, batch_at=BATCH_AT,
+                   added_at=contract.parse_timestamp(record["added_at"]) if record["added_at"] else None)
+        rows.append(row)
     return rows
+
+
+def load_rows(db, stage_dir: Path, rows: list[dict], file_name: str) -> int:
+    """Load chart_entries rows as a curated file (the pipe's COPY, then the task's MERGE)."""
+    loader = CuratedLoader(db, stage_dir)
+    paths = write_file(loader.stage_dir / "curated", CHART_ENTRIES_DATASET, rows, file_name)
+    loaded = sum(loader.copy(Path(path).relative_to(loader.stage_dir).as_posix()).rows for path in paths)
+    loader.merge()
+    return loaded
+
+
+def load_history(db, stage_dir: Path, label: str, first: date, last: date, shift: timedelta = timedelta(0)) -> int:
+    """Load the history of one chart; returns the rows loaded."""
+    return load_rows(db, stage_dir, chart_rows(label, first, last, shift), f"{label}-history.parquet")
