@@ -45,9 +45,12 @@ def of_type(resources: dict, type_name: str) -> dict:
 
 
 def sub_text(value) -> str:
-    """The text of a plain string or of an ``!Sub`` (either form)."""
+    """The text of a plain string, an ``!Sub`` (either form) or a ``!Join`` of strings and Refs as ${Name}."""
     if isinstance(value, str):
         return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(p if isinstance(p, str) else "${%s}" % p["Ref"] for p in parts)
     sub = value["Fn::Sub"]
     return sub if isinstance(sub, str) else sub[0]
 
@@ -92,11 +95,11 @@ def test_producer_function_runs_the_handler_once_at_a_time(resources):
 
 def test_schedule_defaults_to_every_15_minutes(template, resources):
     parameter = template["Parameters"]["PollIntervalMinutes"]
-    assert parameter["Default"] == 15
+    assert parameter["Default"] == "15"
     rule = resources["ProducerScheduleRule"]["Properties"]
     assert sub_text(rule["ScheduleExpression"]) == "rate(${PollIntervalMinutes} minutes)"
     seconds = template["Mappings"]["PollInterval"]
-    assert {int(k): v["Seconds"] for k, v in seconds.items()} == {m: 60 * m for m in parameter["AllowedValues"]}
+    assert {int(k): int(v["Seconds"]) for k, v in seconds.items()} == {int(m): 60 * int(m) for m in parameter["AllowedValues"]}
 
 
 def test_producer_policy_is_scoped_to_its_resources(resources):
@@ -216,7 +219,7 @@ def test_catalog_tables_match_the_curated_datasets(resources):
         root = "" if name == curated.QUARANTINE else "curated/"
         location = f"s3://${{{bucket}}}/{root}{name}/"
         assert sub_text(table["StorageDescriptor"]["Location"]) == location
-        assert sub_text(params["storage.location.template"]) == f"{location}{partition}=${{!{partition}}}/"
+        assert sub_text(params["storage.location.template"]) == f"{location}{partition}=${{{partition}}}/"
 
 
 def test_quarantine_location_is_where_the_job_writes(resources):
@@ -262,6 +265,7 @@ def test_snowpipe_queue_is_created_only_without_an_arn(template, resources):
     queue = resources["CuratedBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"][0]["Queue"]
     assert queue == {"Fn::If": ["CreateSnowpipeQueue", {"Fn::GetAtt": ["SnowpipeLocalQueue", "Arn"]},
                                 {"Ref": "SnowpipeQueueArn"}]}
+    assert template["Outputs"]["SnowpipeQueueArn"]["Value"] == queue
 
 
 def test_snowflake_role_requires_the_external_id_and_reads_only_curated(resources):

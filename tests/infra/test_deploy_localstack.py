@@ -1,0 +1,164 @@
+"""The deploy command against LocalStack: the whole stack, one real poll, rerun, update, teardown.
+
+LocalStack (host mode without Docker, see localdev/localstack.py) creates the
+S3, SQS, SNS, IAM, Lambda, Firehose, EventBridge, Logs and CloudWatch resources
+for real; Glue resources and the dashboard are accepted but not real there.
+The producer Lambda runs from the packaged zip and polls the local
+Spotify-compatible server through the stack's own Firehose stream.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from firehose import contract
+from infra import packaging
+from local_spotify import catalog
+from local_spotify.server import LocalSpotifyServer
+from localdev.process import free_port
+
+pytestmark = pytest.mark.integration
+
+GLOBAL = catalog.MARKETS_BY_LABEL["global"]
+
+
+@pytest.fixture(scope="module")
+def localstack_endpoint():
+    try:
+        from localdev.localstack import localstack
+    except ImportError as error:
+        pytest.fail(f"localdev.localstack is missing ({error}): cannot start LocalStack")
+    # A port of our own: never reuse (or stop) a LocalStack someone else runs.
+    with localstack(f"http://127.0.0.1:{free_port()}") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def spotify():
+    with LocalSpotifyServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def aws(localstack_endpoint):
+    """(environment for the commands, boto3 client factory for the checks), both pointing at LocalStack."""
+    return localstack_endpoint.environ(), localstack_endpoint.client
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("infra-build")
+
+
+def run_module(module: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=packaging.REPO_ROOT,
+                          env={**clean, **env}, capture_output=True, text=True, timeout=600)
+
+
+def deploy(env, build_dir, stack, *args: str) -> subprocess.CompletedProcess:
+    return run_module("infra.deploy", env, "--stack-name", stack, "--build-dir", str(build_dir),
+                      "--poll-seconds", "1", "--json", *args)
+
+
+@pytest.fixture(scope="module")
+def stack(aws, spotify, build_dir):
+    """A deployed pipeline stack (deleted with the teardown command afterwards)."""
+    env, client = aws
+    name = f"infra-{uuid.uuid4().hex[:8]}"
+    result = deploy(env, build_dir, name, "--playlists", f"{GLOBAL.playlist_id}:global",
+                    "-p", f"SpotifyApiUrl={spotify.api_url}", "-p", f"SpotifyTokenUrl={spotify.token_url}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = json.loads(result.stdout)
+    yield name, outputs, result
+    down = run_module("infra.teardown", env, "--stack-name", name, "--yes", "--poll-seconds", "1")
+    assert down.returncode == 0, down.stderr[-3000:]
+    cfn = client("cloudformation")
+    remaining = [s["StackName"] for s in cfn.list_stacks()["StackSummaries"]
+                 if s["StackName"].startswith(name) and s["StackStatus"] != "DELETE_COMPLETE"]
+    assert remaining == []
+
+
+def test_deploy_creates_the_stack_through_change_sets_and_prints_outputs(stack):
+    name, outputs, result = stack
+    assert "create change set" in result.stderr and f"{name}: CREATE_COMPLETE" in result.stderr
+    assert outputs["DeliveryStreamName"] == f"{name}-chart-entries"
+    assert outputs["CuratedLocation"] == f"s3://{outputs['CuratedBucketName']}/curated/"
+    assert outputs["SnowpipeQueueArn"].startswith("arn:aws:sqs:")  # the stack's own queue: no ARN given
+
+
+def test_the_producer_polls_through_the_stacks_stream_into_the_raw_bucket(aws, stack):
+    _, client = aws
+    _, outputs, _ = stack
+    client("secretsmanager").put_secret_value(
+        SecretId=outputs["SpotifySecretArn"],
+        SecretString=json.dumps({"client_id": "local-id", "client_secret": "local-secret"}))
+    response = client("lambda").invoke(FunctionName=outputs["ProducerFunctionName"], Payload=b"{}")
+    payload = response["Payload"].read()
+    assert "FunctionError" not in response, payload[:2000]
+    s3 = client("s3")
+    raw = s3.list_objects_v2(Bucket=outputs["RawBucketName"], Prefix="raw/chart_entries/").get("Contents", [])
+    records = [r for o in raw for r in contract.decode_lines(
+        s3.get_object(Bucket=outputs["RawBucketName"], Key=o["Key"])["Body"].read())]
+    assert len(records) == 50 and all(not contract.validate(r) for r in records)
+    assert {r["playlist_id"] for r in records} == {GLOBAL.playlist_id}
+    state = s3.list_objects_v2(Bucket=outputs["StateBucketName"], Prefix="producer-state/").get("Contents", [])
+    assert any(o["Key"].endswith(f"{GLOBAL.playlist_id}.json") for o in state)
+
+
+def test_curated_parquet_files_notify_the_snowpipe_queue_and_nothing_else(aws, stack):
+    _, client = aws
+    _, outputs, _ = stack
+    s3, sqs = client("s3"), client("sqs")
+    bucket = outputs["CuratedBucketName"]
+    for key in ("_checkpoints/curate-charts/staging/x.parquet", "curated/chart_entries/_spark_metadata/0",
+                "curated/chart_entries/chart_date=2024-01-01/chart_entries-1.parquet"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"PAR1")
+    queue_url = sqs.get_queue_url(QueueName=outputs["SnowpipeQueueArn"].rsplit(":", 1)[1])["QueueUrl"]
+    keys = []
+    for _ in range(4):
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=1).get("Messages", []):
+            keys += [r["s3"]["object"]["key"] for r in json.loads(message["Body"]).get("Records", [])]
+    assert [k.replace("%3D", "=") for k in keys] == ["curated/chart_entries/chart_date=2024-01-01/chart_entries-1.parquet"]
+
+
+def test_rerun_changes_nothing_and_an_update_keeps_other_parameters(aws, stack, build_dir):
+    env, client = aws
+    name, outputs, _ = stack
+    again = deploy(env, build_dir, name)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"{name}: no changes" in again.stderr and f"{name}-artifacts: no changes" in again.stderr
+    assert "uploaded" not in again.stderr  # content-addressed artifacts are already there
+    assert json.loads(again.stdout) == outputs
+
+    # LocalStack applies parameter changes to the Lambda function; it reports alarm and
+    # EventBridge rule updates as complete without applying them, so check the function.
+    update = deploy(env, build_dir, name, "-p", "LogLevel=DEBUG")
+    assert update.returncode == 0, update.stderr[-3000:]
+    assert "update change set" in update.stderr and "Modify  ProducerFunction" in update.stderr
+    variables = client("lambda").get_function_configuration(
+        FunctionName=outputs["ProducerFunctionName"])["Environment"]["Variables"]
+    assert variables["LOG_LEVEL"] == "DEBUG"
+    assert variables["PLAYLISTS"] == f"{GLOBAL.playlist_id}:global"  # kept from the first deploy
+    assert variables["SPOTIFY_API_URL"].endswith("/v1/")
+
+
+def test_a_failed_create_exits_1_with_the_reason(aws, build_dir):
+    env, _ = aws
+    name = f"infra-{uuid.uuid4().hex[:8]}"
+    # Lambda refuses 64 MiB. (AWS refuses it earlier, at the change set, from MinValue;
+    # LocalStack does not check MinValue.) Either way: exit 1 and the reason.
+    # Not checked here: the rerun that deletes the failed stack and creates it again -
+    # LocalStack 2026.3's rollback sometimes leaves the stack DELETE_FAILED (its own
+    # bug with the dashboard's references to alarms that were never created).
+    failed = deploy(env, build_dir, name, "--playlists", f"{GLOBAL.playlist_id}:global",
+                    "-p", "ProducerMemoryMiB=64")
+    assert failed.returncode == 1, failed.stderr[-3000:]
+    assert "deploy failed" in failed.stderr
+    assert "ProducerFunction" in failed.stderr and "MemorySize" in failed.stderr
