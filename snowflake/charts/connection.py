@@ -81,7 +81,7 @@ def connect_arguments(environ: Mapping[str, str] | None = None) -> dict[str, Any
             "database": database,
             "schema": schema,
             "session_parameters": {**_SESSION_PARAMETERS, "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
-            "network_timeout": 5,  # retry budget only (long queries are fine): the engine's errors are not transient
+            "network_timeout": 3,  # retry budget only (long queries are fine): the engine's errors are not transient
         }
     arguments: dict[str, Any] = {name: environ[var] for var, name in _ENV_ARGUMENTS.items() if environ.get(var)}
     if environ.get("SNOWFLAKE_CONNECTION_NAME"):

@@ -136,9 +136,10 @@ class LocalSnowpipe:
             self.stats.files_already_loaded += 1
         return True
 
-    def process(self, messages: Iterable[dict]) -> None:
-        """Load the files of a batch of messages, merge, then delete the messages that loaded."""
-        done, data_files = [], 0
+    def process(self, messages: Iterable[dict]) -> list[dict]:
+        """Load the files of a batch of messages, merge, then delete the messages that
+        loaded; returns the messages that failed (left on the queue)."""
+        done, failed, data_files = [], [], 0
         for message in messages:
             self.stats.messages += 1
             try:
@@ -151,6 +152,7 @@ class LocalSnowpipe:
                 done.append(message)
             except Exception as error:  # noqa: BLE001 - one bad message must not stop the others
                 self.stats.failed_messages += 1
+                failed.append(message)
                 log.error("message %s not loaded, left on the queue: %s", message.get("MessageId"), error)
         if data_files:
             self.loader.merge()  # if it raises, no message is deleted: all come back and merge then
@@ -159,6 +161,7 @@ class LocalSnowpipe:
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])
             ])
+        return failed
 
     def receive(self, wait_seconds: int) -> list[dict]:
         return self.sqs.receive_message(
@@ -167,9 +170,14 @@ class LocalSnowpipe:
         ).get("Messages", [])
 
     def drain(self, wait_seconds: int = 1) -> RunStats:
-        """Process messages until a receive comes back empty."""
+        """Process messages until the queue has none but those that already failed in
+        this drain (they stay on the queue for a later run, or a dead-letter queue)."""
+        failed_ids: set[str] = set()
         while messages := self.receive(wait_seconds):
-            self.process(messages)
+            fresh = [m for m in messages if m["MessageId"] not in failed_ids]
+            if not fresh:
+                break
+            failed_ids.update(m["MessageId"] for m in self.process(fresh))
         return self.stats
 
     def poll(self, stop: threading.Event, wait_seconds: int = 10) -> RunStats:

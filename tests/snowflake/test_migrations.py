@@ -1,0 +1,120 @@
+"""The migration files: names, order, placeholders, and a parse of every statement,
+including the snowflake_only ones the local engine cannot run."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from snowflake.charts.migrate import default_variables
+from snowflake.charts.migrations import MigrationFileError, discover, placeholders, render, split_sql
+from snowflake.charts.pipes import load_definitions
+
+SAMPLE_VARIABLES = {
+    **default_variables({}),
+    "warehouse": "CHARTS_WH",
+    "curated_s3_url": "s3://charts-curated-123456789012-us-east-1/curated/",
+    "storage_aws_role_arn": "arn:aws:iam::123456789012:role/snowflake-curated",
+}
+
+
+def parse(statement: str) -> exp.Expr:
+    """Parse strictly: sqlglot falls back to an opaque Command for syntax it does not know."""
+    tree = sqlglot.parse_one(statement, read="snowflake", error_level=sqlglot.ErrorLevel.RAISE)
+    assert not isinstance(tree, exp.Command), f"not really parsed: {statement[:80]}"
+    return tree
+
+
+def test_files_run_in_version_order_then_repeatables():
+    scripts = [m.script for m in discover()]
+    assert scripts == [
+        "V1__database_and_schema.sql",
+        "V2__file_format_and_tables.sql",
+        "snowflake_only/V3__storage_integration_and_stage.sql",
+        "snowflake_only/V4__pipes.sql",
+        "snowflake_only/V5__streams.sql",
+        "R__chart_views.sql",
+        "snowflake_only/R__merge_task.sql",
+    ]
+    assert [m.snowflake_only for m in discover()] == [False, False, True, True, True, False, True]
+
+
+def test_every_placeholder_has_a_value_in_a_real_deployment():
+    used = set().union(*(placeholders(m.text) for m in discover()))
+    assert used == set(SAMPLE_VARIABLES)
+    with pytest.raises(MigrationFileError, match="curated_s3_url"):
+        render("URL = '{{ curated_s3_url }}'", {})
+
+
+def test_a_misnamed_file_is_refused(tmp_path):
+    (tmp_path / "V1__ok.sql").write_text("SELECT 1;")
+    (tmp_path / "create_things.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationFileError, match="create_things.sql"):
+        discover(tmp_path)
+
+
+def test_split_keeps_dollar_quoted_blocks_whole():
+    statements = split_sql("SELECT 1; -- note; here\nCREATE TASK t AS EXECUTE IMMEDIATE $$ BEGIN SELECT 1; SELECT 2; END; $$;")
+    assert statements == ["SELECT 1", "CREATE TASK t AS EXECUTE IMMEDIATE $$ BEGIN SELECT 1; SELECT 2; END; $$"]
+
+
+@pytest.mark.parametrize("migration", [m for m in discover() if not m.snowflake_only], ids=lambda m: m.script)
+def test_local_engine_statements_parse_as_snowflake_sql(migration):
+    for statement in migration.statements(SAMPLE_VARIABLES):
+        parse(statement)
+
+
+def test_storage_integration_and_stage_parse():
+    migration = next(m for m in discover() if m.script.endswith("V3__storage_integration_and_stage.sql"))
+    integration, stage = (parse(s) for s in migration.statements(SAMPLE_VARIABLES))
+    assert integration.args["kind"] == "STORAGE INTEGRATION"
+    assert stage.args["kind"] == "STAGE"
+    properties = {p.name.upper(): p.args["value"].sql() for p in stage.find(exp.Properties).expressions
+                  if type(p) is exp.Property}
+    assert properties["URL"] == f"'{SAMPLE_VARIABLES['curated_s3_url']}'"
+    assert properties["STORAGE_INTEGRATION"] == SAMPLE_VARIABLES["storage_integration"]
+
+
+def test_pipes_copy_statements_parse_and_target_landing_tables():
+    definitions = load_definitions()
+    for pipe in definitions.pipes:
+        copy = parse(pipe.copy_sql)
+        assert isinstance(copy, exp.Copy)
+        assert copy.this.name.lower() == pipe.table
+        assert pipe.stage == "curated_stage"
+        params = {p.this.name.upper(): p for p in copy.args["params"]}
+        assert {"FILE_FORMAT", "MATCH_BY_COLUMN_NAME", "PATTERN"} <= set(params)
+        assert params["MATCH_BY_COLUMN_NAME"].expression.name.upper() == "CASE_INSENSITIVE"
+        # What the local runner runs is the same statement, stage and files swapped.
+        local = parse(pipe.local_copy_sql("curated_local_stage", "bucket/curated/x/chart_date=2024-01-01", "f.parquet"))
+        assert local.this.name.lower() == pipe.table
+        assert "FILES" in {p.this.name.upper() for p in local.args["params"]}
+
+
+def test_merge_task_statements_parse_and_read_the_streams():
+    task = load_definitions().task
+    targets = []
+    for sql in task.merges:
+        merge = parse(sql)
+        assert isinstance(merge, exp.Merge)
+        targets.append(merge.this.name.lower())
+        sources = {t.name.lower() for t in merge.args["using"].find_all(exp.Table)}
+        assert sources & set(task.streams), f"MERGE INTO {targets[-1]} reads no stream"
+    assert targets == ["chart_entries", "tracks", "chart_daily"]
+    assert sorted(task.consumed_tables) == ["landing_chart_daily", "landing_chart_entries", "landing_tracks"]
+    for sql in task.local_merges():
+        merge = parse(sql)
+        assert not {t.name.lower() for t in merge.find_all(exp.Table)} & set(task.streams)
+
+
+def test_the_task_header_names_every_stream_and_is_resumed():
+    migration = next(m for m in discover() if m.script.endswith("R__merge_task.sql"))
+    create, resume = migration.statements(SAMPLE_VARIABLES)
+    header = create.split("$$")[0]
+    assert re.search(r"WAREHOUSE = CHARTS_WH\s", header)
+    assert re.search(r"SCHEDULE = '5 MINUTE'", header)
+    for stream in load_definitions().task.streams:
+        assert f"SYSTEM$STREAM_HAS_DATA('{stream}')" in header
+    assert resume == "ALTER TASK merge_curated_task RESUME"

@@ -1,0 +1,194 @@
+"""The local Snowpipe runner end to end: S3 (moto) -> SQS notification -> COPY through the
+pipe's statement -> the task's MERGE -> views, over the real connector and the local engine."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+
+import boto3
+import pytest
+
+from glue_streaming import curated
+from snowflake.charts import connection
+from snowflake.charts.curated_files import write_file
+from snowflake.charts.snowpipe import LocalSnowpipe
+from tests.conftest import unique_name
+from tests.snowflake.builders import at, daily_row, entry, query, track_row
+
+pytestmark = pytest.mark.integration
+
+PREFIX = "curated/"
+
+
+@pytest.fixture
+def curated_bucket(aws_endpoint):
+    """A bucket notifying a fresh queue of new curated Parquet files, as the stack sets it up."""
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    bucket = unique_name("curated")
+    s3.create_bucket(Bucket=bucket)
+    queue_url = sqs.create_queue(QueueName=unique_name("snowpipe"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{
+        "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": PREFIX}, {"Name": "suffix", "Value": ".parquet"}]}},
+    }]})
+    return bucket, queue_url
+
+
+def upload(tmp_path, bucket: str, dataset: curated.Dataset, rows, file_name: str) -> list[str]:
+    """Write rows as curated files and put them under curated/ (each put notifies the queue)."""
+    keys = []
+    for path in write_file(tmp_path / "out", dataset, rows, file_name):
+        key = PREFIX + path.relative_to(tmp_path / "out").as_posix()
+        boto3.client("s3").upload_file(str(path), bucket, key)
+        keys.append(key)
+    return keys
+
+
+def queue_depth(queue_url: str) -> tuple[int, int]:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def day_rows(observed: str, snapshot: str, tracks: str, **kwargs) -> list[dict]:
+    return [entry("global", snapshot, observed, i + 1, t, **kwargs) for i, t in enumerate(tracks)]
+
+
+def test_cli_drains_the_queue_into_the_views(conn, curated_bucket, tmp_path):
+    bucket, queue_url = curated_bucket
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET,
+           day_rows("2024-01-01 12:00", "s1", "AB") + day_rows("2024-01-02 12:00", "s2", "BC"), "part-0.parquet")
+    upload(tmp_path, bucket, curated.TRACKS_DATASET, [track_row("B", "2024-01-01 12:00", "2024-01-02 12:00")],
+           "part-0.parquet")
+    boto3.client("s3").put_object(Bucket=bucket, Key=PREFIX + "chart_entries/_SUCCESS", Body=b"")  # not notified
+    boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps({"Records": [{
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": "curated/quarantine/run_date%3D2024-01-02/q.parquet"}},
+    }]}))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "snowflake.charts.snowpipe", "--queue-url", queue_url, "--once",
+         "--stage-dir", str(tmp_path / "stage")],
+        capture_output=True, text=True, timeout=120, env=os.environ,
+    )
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout.strip().splitlines()[-1])["snowpipe"]
+    assert stats == {"messages": 5, "test_events": 1, "ignored_keys": 1, "files_loaded": 3,
+                     "files_already_loaded": 0, "rows_loaded": 5, "failed_messages": 0, "merges": stats["merges"]}
+    assert stats["merges"] >= 1
+    assert queue_depth(queue_url) == (0, 0)
+    assert query(conn, "SELECT chart_date, position, track_name, status FROM daily_chart ORDER BY 1, 2") == [
+        (date(2024, 1, 1), 1, "A", "NEW"), (date(2024, 1, 1), 2, "B", "NEW"),
+        (date(2024, 1, 2), 1, "B", "UP"), (date(2024, 1, 2), 2, "C", "NEW"),
+    ]
+    assert query(conn, "SELECT track_name FROM tracks") == [("B",)]
+    assert (tmp_path / "stage" / bucket / "curated/tracks/chart_date=2024-01-02/part-0.parquet").is_file()
+
+
+def test_duplicate_notifications_and_reruns_never_double_count(conn, curated_bucket, tmp_path):
+    bucket, queue_url = curated_bucket
+    runner = LocalSnowpipe(conn, queue_url, tmp_path / "stage")
+    sqs = boto3.client("sqs")
+    first = day_rows("2024-01-01 12:00", "s1", "ABC")
+    keys = upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, first, "batch-1.parquet")
+    runner.drain()
+    counts = lambda: query(conn, "SELECT COUNT(*), COUNT(DISTINCT batch_id) FROM chart_entries")  # noqa: E731
+    assert counts() == [(3, 1)]
+
+    # The same S3 notification delivered twice.
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"Records": [{
+        "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": keys[0]}}}]}))
+    # A Glue rerun that rewrites the batch's file in place.
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, first, "batch-1.parquet")
+    # A rerun that writes the same records again under a new batch, later.
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET,
+           day_rows("2024-01-01 12:00", "s1", "ABC", batch="2-b", batch_at=at("2024-01-11 06:00"), source_file="raw/f2"),
+           "batch-2.parquet")
+    runner.drain()
+    assert (runner.stats.files_loaded, runner.stats.files_already_loaded) == (2, 2)
+    assert counts() == [(3, 1)]  # still one row per key, from the first batch (first observation wins)
+    assert query(conn, "SELECT DISTINCT batch_id FROM chart_entries") == [("1-a",)]
+    assert query(conn, "SELECT COUNT(*) FROM daily_chart") == [(3,)]
+    assert queue_depth(queue_url) == (0, 0)
+
+    # tracks from two batches, the later one first: latest attributes, earliest first sighting.
+    upload(tmp_path, bucket, curated.TRACKS_DATASET,
+           [track_row("A", "2024-01-05 12:00", "2024-01-06 12:00", batch="9-z", popularity=90)], "b9.parquet")
+    upload(tmp_path, bucket, curated.TRACKS_DATASET,
+           [track_row("A", "2024-01-01 12:00", "2024-01-02 12:00", batch="3-c", popularity=40)], "b3.parquet")
+    runner.drain()
+    assert query(conn, "SELECT popularity, first_seen_at, last_seen_at, batch_id FROM tracks") == [
+        (90, at("2024-01-01 12:00").replace(tzinfo=None), at("2024-01-06 12:00").replace(tzinfo=None), "9-z")]
+
+
+def test_daily_aggregates_of_morning_and_evening_batches_merge_in_either_order(conn, curated_bucket, tmp_path):
+    bucket, queue_url = curated_bucket
+    runner = LocalSnowpipe(conn, queue_url, tmp_path / "stage")
+    morning = daily_row("2024-01-01", "global", "A", 3, 5, 5, 2, "2024-01-01 01:00", "2024-01-01 09:00",
+                        batch="1-a", batch_at=at("2024-01-01 10:00"))
+    # The evening batch recomputed the whole day (2 morning + 2 evening snapshots).
+    evening = daily_row("2024-01-01", "global", "A", 2, 5, 2, 4, "2024-01-01 01:00", "2024-01-01 21:00",
+                        batch="2-b", batch_at=at("2024-01-01 22:00"))
+    expected = [(2, 5, 2, 4, at("2024-01-01 01:00").replace(tzinfo=None),
+                 at("2024-01-01 21:00").replace(tzinfo=None), "2-b")]
+    sql = ("SELECT best_position, worst_position, last_position, snapshots_seen, first_seen_at, last_seen_at, "
+           "batch_id FROM chart_daily")
+    upload(tmp_path, bucket, curated.CHART_DAILY_DATASET, [evening], "evening.parquet")
+    runner.drain()
+    upload(tmp_path, bucket, curated.CHART_DAILY_DATASET, [morning], "morning.parquet")
+    runner.drain()
+    assert query(conn, sql) == expected  # late morning row changes nothing
+    upload(tmp_path, bucket, curated.CHART_DAILY_DATASET, [morning, evening][::-1], "both.parquet")
+    upload(tmp_path, bucket, curated.CHART_DAILY_DATASET, [evening], "evening-again.parquet")
+    runner.drain()
+    assert query(conn, sql) == expected  # both in one merge, and again: the same row
+
+
+def test_a_file_that_cannot_load_stays_on_the_queue(conn, curated_bucket, tmp_path):
+    bucket, queue_url = curated_bucket
+    runner = LocalSnowpipe(conn, queue_url, tmp_path / "stage", visibility_timeout=2)
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, day_rows("2024-01-01 12:00", "s1", "AB"), "good.parquet")
+    # A file without the required poll_id column: the landing table's NOT NULL refuses it.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from snowflake.charts.curated_files import to_table
+    table = to_table(curated.CHART_ENTRIES_DATASET, day_rows("2024-01-02 12:00", "s2", "C"))
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(table.drop_columns(["poll_id"]), bad)
+    bad_key = PREFIX + "chart_entries/chart_date=2024-01-02/bad.parquet"
+    boto3.client("s3").upload_file(str(bad), bucket, bad_key)
+
+    stats = runner.drain()
+    assert (stats.files_loaded, stats.failed_messages) == (1, 1)
+    assert query(conn, "SELECT COUNT(*) FROM chart_entries") == [(2,)]
+    assert queue_depth(queue_url) == (0, 1)  # the bad file's message, invisible until retried
+    time.sleep(2.5)
+    retried = runner.receive(1)
+    assert [json.loads(m["Body"])["Records"][0]["s3"]["object"]["key"] for m in retried] == [
+        bad_key.replace("=", "%3D").replace("/", "%2F")]
+
+
+def test_polling_mode_loads_files_as_they_land(conn, curated_bucket, tmp_path, engine_environ):
+    bucket, queue_url = curated_bucket
+    stop = threading.Event()
+    with connection.connect() as runner_conn:
+        runner = LocalSnowpipe(runner_conn, queue_url, tmp_path / "stage")
+        thread = threading.Thread(target=runner.poll, args=(stop, 1))
+        thread.start()
+        try:
+            upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, day_rows("2024-01-01 12:00", "s1", "AB"), "p.parquet")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and query(conn, "SELECT COUNT(*) FROM daily_chart") != [(2,)]:
+                time.sleep(0.2)
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert query(conn, "SELECT COUNT(*) FROM daily_chart") == [(2,)]
