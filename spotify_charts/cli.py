@@ -52,11 +52,10 @@ def cmd_poll(args: argparse.Namespace) -> int:
     if args.function:
         summary = stages.poll_function(args.function, event)
     else:
-        stages.quiet_producer(args.verbose)
         from producer.config import ConfigError
 
         try:
-            summary = stages.poll_in_process(event)
+            summary = stages.poll_in_process(event, args.verbose)
         except ConfigError as error:
             raise SettingsError(f"producer configuration: {error} (see README.md, 'Configuration')") from None
     if args.json:
@@ -255,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or invoke a deployed function. Exit 1 if a playlist failed."))
     poll.add_argument("--function", metavar="NAME", help="invoke this deployed producer Lambda instead")
     poll.add_argument("--json", action="store_true", help="print the poll summary as JSON")
-    poll.add_argument("--verbose", action="store_true", help="show the producer's JSON logs and EMF metrics")
+    poll.add_argument("--verbose", action="store_true", help="show the producer's JSON logs and EMF metrics (stderr)")
     poll.set_defaults(handler=cmd_poll)
 
     glue = commands.add_parser("glue", help="one run of the Glue job", description=(

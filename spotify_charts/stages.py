@@ -6,13 +6,17 @@ A stage module that is not in this checkout yet makes its command fail with
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
@@ -50,19 +54,35 @@ def deploy(argv: Sequence[str]) -> int:
 
 # -- producer -------------------------------------------------------------------------
 
-def quiet_producer(verbose: bool) -> None:
-    """Keep the Lambda's JSON logs and EMF lines off stdout unless asked (before its import)."""
-    if not verbose:
+def poll_in_process(event: dict[str, Any], verbose: bool = False) -> dict[str, Any]:
+    """One producer poll with this environment's configuration (see producer/config.py).
+
+    stdout stays for the command's own output: the Lambda's JSON logs go to stderr
+    (warnings and errors only, unless ``verbose``) and its EMF metric lines are dropped
+    (shown on stderr with ``verbose``).
+    """
+    if not verbose:  # read when the producer's modules are first imported
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-
-
-def poll_in_process(event: dict[str, Any]) -> dict[str, Any]:
-    """One producer poll with this environment's configuration (see producer/config.py)."""
     handler = stage_module("producer.handler", "the producer")
     from localdev.lambda_context import LocalLambdaContext
+    from producer.observability import logger
 
-    return handler.lambda_handler(event, LocalLambdaContext())
+    streams = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    previous_streams = [h.setStream(sys.stderr) for h in streams]
+    previous_level = logger.log_level
+    if not verbose:
+        logger.setLevel("WARNING")
+    try:
+        with contextlib.redirect_stdout(sys.stderr if verbose else io.StringIO()), \
+                warnings.catch_warnings():  # EMF lines are printed
+            # A poll that fails before recording metrics makes Powertools warn; the error says more.
+            warnings.filterwarnings("ignore", message="No application metrics to publish")
+            return handler.lambda_handler(event, LocalLambdaContext())
+    finally:
+        logger.setLevel(previous_level)
+        for h, stream in zip(streams, previous_streams):
+            h.setStream(stream)
 
 
 def poll_function(function_name: str, event: dict[str, Any], client=None) -> dict[str, Any]:

@@ -1,0 +1,98 @@
+"""The command line itself: help everywhere, exit codes, clear failures (no servers)."""
+from __future__ import annotations
+
+import io
+import json
+
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+
+from spotify_charts import cli, stages
+
+SUBCOMMANDS = ("run", "deploy", "poll", "glue", "load", "backfill", "report", "live", "dashboard")
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_has_help(command, capsys):
+    assert cli.main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ") and "--help" in out
+
+
+def test_top_level_help_lists_every_subcommand(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"    {command}" in out for command in SUBCOMMANDS)
+    assert "exit codes: 0 done, 1 failed, 2 bad usage" in out
+
+
+def test_run_hands_its_arguments_to_the_run_module(capsys):
+    assert cli.main(["run", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: spotify-charts run") and "--days" in out and "--markets" in out
+    assert cli.main(["run", "--days", "0"]) == 2  # the run module's own validation
+    assert "--days must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [[], ["nope"], ["report", "--date", "yesterday"], ["live", "--interval", "0"],
+                                  ["backfill", "only-source"], ["report", "--movers", "-1"]])
+def test_bad_usage_exits_2(argv, capsys):
+    assert cli.main(argv) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_missing_configuration_exits_2_with_what_to_set(monkeypatch, capsys):
+    import producer.handler
+
+    monkeypatch.setattr(producer.handler, "_poller", None)  # built from this (empty) environment
+    for name in ("STATE_BUCKET", "SNOWPIPE_QUEUE_URL", "SNOWFLAKE_LOCAL_URL", "SNOWFLAKE_ACCOUNT",
+                 "SNOWFLAKE_CONNECTION_NAME", "PLAYLISTS", "GLUE_SOURCE_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    expectations = {("live",): "STATE_BUCKET", ("report",): "SNOWFLAKE_LOCAL_URL", ("load",): "SNOWPIPE_QUEUE_URL",
+                    ("glue",): "--source_path (or GLUE_SOURCE_PATH)", ("poll",): "PLAYLISTS"}
+    for argv, hint in expectations.items():
+        assert cli.main(list(argv)) == 2, argv
+        assert hint in capsys.readouterr().err, argv
+
+
+def test_a_stage_that_is_not_there_yet_fails_clearly(monkeypatch, capsys):
+    monkeypatch.setattr(stages, "RUN_MODULE", "localdev.orchestration_not_written_yet")
+    assert cli.main(["run"]) == 1
+    assert "the local pipeline run is not available in this checkout yet" in capsys.readouterr().err
+    monkeypatch.setattr(stages, "GLUE_JOB_MODULE", "glue_streaming.job_not_written_yet")
+    assert cli.main(["glue", "--source_path", "a", "--target_path", "b", "--quarantine_path", "c",
+                     "--checkpoint_path", "d"]) == 1
+    assert "the Glue job is not available in this checkout yet" in capsys.readouterr().err
+
+
+def test_a_broken_stage_module_is_not_reported_as_missing(monkeypatch):
+    """Only the module itself missing means 'not ready'; a missing dependency inside it is a real error."""
+    def broken(name):
+        raise ModuleNotFoundError("No module named 'some_dependency'", name="some_dependency")
+
+    monkeypatch.setattr(stages.importlib, "import_module", broken)
+    with pytest.raises(ModuleNotFoundError):
+        stages.stage_module("glue_streaming.job", "the Glue job")
+
+
+def _lambda_client(response: dict, payload: dict):
+    client = botocore.session.get_session().create_client("lambda", region_name="us-east-1",
+                                                          aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    body = json.dumps(payload).encode()
+    stubber.add_response("invoke", {"StatusCode": 200, "Payload": io.BytesIO(body), **response},
+                         {"FunctionName": "producer", "InvocationType": "RequestResponse",
+                          "Payload": json.dumps({"source": "spotify-charts"}).encode()})
+    stubber.activate()
+    return client
+
+
+def test_poll_function_returns_the_summary_or_the_function_error():
+    """The deployed-Lambda path decodes what lambda.invoke returns (stubbed client: moto cannot run
+    the function without Docker; LocalStack runs it in tests/integration)."""
+    summary = {"poll_id": "p", "changed": [], "failed": {}}
+    assert stages.poll_function("producer", {"source": "spotify-charts"}, _lambda_client({}, summary)) == summary
+    client = _lambda_client({"FunctionError": "Unhandled"}, {"errorMessage": "PLAYLISTS is empty"})
+    with pytest.raises(stages.StageFailedError, match="producer failed: PLAYLISTS is empty"):
+        stages.poll_function("producer", {"source": "spotify-charts"}, client)

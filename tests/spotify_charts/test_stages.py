@@ -1,0 +1,130 @@
+"""The stage subcommands on real parts: `poll` runs the producer's handler against the local
+Spotify server and moto; `backfill` and `glue` run the Glue job (local Spark) on what the
+producer delivered; `load` drains a Snowpipe queue into the local engine; `run` starts the
+local pipeline."""
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+
+from firehose import contract
+from glue_streaming.curated import CHART_ENTRIES_DATASET
+from local_spotify.catalog import MARKETS_BY_LABEL
+from snowflake.charts import connection
+from snowflake.charts.curated_files import write_file
+from spotify_charts.cli import main
+from tests.conftest import unique_name
+from tests.spotify_charts.chart_history import chart_rows
+from tests.spotify_charts.conftest import CLI, child_environ
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def delivered(producer_env):
+    """Three chart days polled (plus a repeat poll that changes nothing): raw data on moto."""
+    summaries = []
+    for day in range(3):
+        if day:
+            producer_env.spotify.control.advance(1)
+        summaries.append(producer_env.poll())
+    summaries.append(producer_env.poll())
+    return producer_env, summaries
+
+
+def test_poll_runs_the_producer_once_and_reports(producer_env, capsys):
+    producer_env.spotify.control.set_date("2024-04-01")
+    assert main(["poll", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert len(summary["changed"]) == 2 and summary["records_sent"] == 100 and not summary["failed"]
+    assert main(["poll"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("poll ") and "0 changed, 2 unchanged, 0 failed" in text
+
+    producer_env.spotify.control.advance(1)
+    us = MARKETS_BY_LABEL["us"].playlist_id
+    producer_env.spotify.control.add_fault(404, count=5, endpoint="playlist", playlist_id=us)
+    try:
+        assert main(["poll"]) == 1  # a playlist failed: scripts see it in the exit code
+    finally:
+        producer_env.spotify.control.clear_faults()
+    captured = capsys.readouterr()
+    assert "1 changed, 0 unchanged, 1 failed" in captured.out and f"failed {us}" in captured.err
+
+
+def curated_rows(target: Path) -> int:
+    files = (target / CHART_ENTRIES_DATASET.name).rglob("*.parquet")
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+
+
+def test_backfill_replays_raw_data_into_a_fresh_area_with_progress(delivered, tmp_path):
+    """Real Glue job (local Spark) over the producer's raw objects, copied from S3 first."""
+    env, summaries = delivered
+    records = env.records()
+    keys = {tuple(r[k] for k in contract.NATURAL_KEY) for r in records}
+    raw_objects = len(boto3.client("s3").list_objects_v2(Bucket=env.raw_bucket)["Contents"])
+    target = tmp_path / "curated"
+    result = subprocess.run([*CLI, "backfill", f"s3://{env.raw_bucket}/raw/", str(target), "--chunk-files", "2",
+                             "--json"], capture_output=True, text=True, env=child_environ(), timeout=400)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads(result.stdout)
+    assert metrics["raw_files"] == raw_objects and metrics["files_read"] == raw_objects
+    assert metrics["records_read"] == len(records)
+    assert metrics["curated"] == len(keys) and metrics["quarantined"] == 0
+    assert metrics["batches"] == -(-raw_objects // 2)  # chunks of 2 files
+    bar = [line for line in result.stderr.splitlines() if line.startswith("replay [")]
+    assert f"{raw_objects}/{raw_objects} files" in bar[-1] and f"{len(records):,} rows read" in bar[-1]
+    assert any(f"2/{raw_objects} files" in line for line in bar)  # it moved chunk by chunk
+    assert curated_rows(target) == len(keys)
+    assert (target / "_checkpoint" / "run_metrics").is_dir()
+
+    # Not fresh any more: a second backfill into it is refused before any work.
+    again = subprocess.run([*CLI, "backfill", f"s3://{env.raw_bucket}/raw/", str(target)], capture_output=True,
+                           text=True, env=child_environ(), timeout=60)
+    assert again.returncode == 1 and "not empty" in again.stderr and "--resume" in again.stderr
+
+    # `glue` over the same area finds nothing new: reruns change nothing.
+    rerun = subprocess.run([*CLI, "glue", "--source_path", str(target / "_raw"), "--target_path", str(target),
+                            "--quarantine_path", str(target / "_quarantine"), "--checkpoint_path",
+                            str(target / "_checkpoint"), "--json"],
+                           capture_output=True, text=True, env=child_environ(), timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert json.loads(rerun.stdout)["files_read"] == 0
+    assert curated_rows(target) == len(keys)
+
+
+def test_load_drains_the_snowpipe_queue_into_the_engine(engine_environ, aws_endpoint, tmp_path, capsys):
+    """Curated files on S3 (moto) announced by S3-style notifications; `load` copies and merges them."""
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    bucket = unique_name("curated")
+    s3.create_bucket(Bucket=bucket)
+    queue_url = sqs.create_queue(QueueName=unique_name("snowpipe"))["QueueUrl"]
+    rows = chart_rows("global", date(2024, 3, 1), date(2024, 3, 2))
+    for path in write_file(tmp_path / "files", CHART_ENTRIES_DATASET, rows, "part-0.parquet"):
+        key = "curated/" + Path(path).relative_to(tmp_path / "files").as_posix()
+        s3.upload_file(str(path), bucket, key)
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"Records": [{
+            "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]}))
+    arguments = ["load", "--queue-url", queue_url, "--stage-dir", str(tmp_path / "stage"), "--json"]
+    assert main(arguments) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["files_loaded"], stats["rows_loaded"], stats["failed_messages"]) == (2, 100, 0)
+    assert main(arguments) == 0
+    assert json.loads(capsys.readouterr().out)["messages"] == 0  # drained
+    with connection.connect() as db:
+        cursor = db.cursor()
+        cursor.execute("SELECT COUNT(*) FROM chart_entries")
+        assert cursor.fetchone()[0] == 100
+
+
+def test_run_hands_over_to_the_local_pipeline(tmp_path):
+    result = subprocess.run([*CLI, "run", "--days", "1", "--markets", "gb"], capture_output=True, text=True,
+                            env=child_environ(), cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "records sent   50" in result.stdout and "All local servers stopped." in result.stdout
