@@ -35,6 +35,7 @@ class StackDeployer:
     timeout_seconds: float = 3600.0
     log: Callable[[str], None] = _stderr
     _seen_events: set[str] = field(default_factory=set)
+    _this_run: list[dict[str, Any]] = field(default_factory=list)  # events since the operation started
 
     # --- reading ------------------------------------------------------------
     def describe(self, name: str) -> dict[str, Any] | None:
@@ -102,7 +103,8 @@ class StackDeployer:
         if not execute:
             self.log(f"{name}: change set {change_set_name} left for review (not executed)")
             return True
-        self._seen_events.update(e["EventId"] for e in self._events(name))
+        self._seen_events = {e["EventId"] for e in self._events(name)}  # older events are not this run's
+        self._this_run = []
         self.cfn.execute_change_set(ChangeSetName=change_set_id)
         final = self._wait_for_stack(name)
         if final in _FAILED_STATUSES or not final.endswith("_COMPLETE"):
@@ -115,6 +117,8 @@ class StackDeployer:
             self.log(f"{name}: does not exist")
             return
         self.log(f"{name}: deleting")
+        self._seen_events = {e["EventId"] for e in self._events(name)}
+        self._this_run = []
         self.cfn.delete_stack(StackName=name)
         final = self._wait_for_stack(name, deleting=True)
         if final != "DELETE_COMPLETE":
@@ -176,11 +180,16 @@ class StackDeployer:
     def _new_events(self, name: str) -> list[dict[str, Any]]:
         fresh = [e for e in self._events(name) if e["EventId"] not in self._seen_events]
         self._seen_events.update(e["EventId"] for e in fresh)
-        return list(reversed(fresh))  # the API lists newest first
+        fresh.reverse()  # the API lists newest first
+        self._this_run.extend(fresh)
+        return fresh
 
     def _failure_reasons(self, name: str) -> str:
-        reasons = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
-                   for e in self._events(name) if e.get("ResourceStatus", "").endswith("FAILED")]
+        """Why resources failed in this operation (not in earlier ones)."""
+        self._new_events(name)
+        reasons = [f"{e['LogicalResourceId']}: {e['ResourceStatusReason']}" for e in self._this_run
+                   if e.get("ResourceStatus", "").endswith("FAILED") and e.get("ResourceStatusReason")
+                   and e["LogicalResourceId"] != name]
         return "; ".join(dict.fromkeys(reasons))
 
     def _log_changes(self, name: str, change_set: dict[str, Any]) -> None:
