@@ -111,7 +111,8 @@ class StackDeployer:
         timeout: float = 300,
     ) -> dict[str, str]:
         """Deploy ``template`` (a path or the template text); returns {OutputKey: OutputValue}."""
-        body = Path(template).read_text() if isinstance(template, Path) else template
+        is_path = isinstance(template, Path) or ("\n" not in template and Path(template).is_file())
+        body = Path(template).read_text() if is_path else template
         name = f"{self.prefix}-{uuid.uuid4().hex[:10]}"
         self.stack_names.append(name)
         change_set = self.cfn.create_change_set(
