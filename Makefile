@@ -5,13 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test test-unit bench clean
+.PHONY: help venv run test test-unit bench deploy clean
 
 help:
 	@echo "make run        poll the local Spotify-compatible server through Firehose (local AWS) and show what landed in S3"
 	@echo "make test       all tests (unit + integration); starts and stops its own local servers"
 	@echo "make test-unit  unit tests only (fast)"
 	@echo "make bench      benchmarks (print figures)"
+	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,9 @@ test-unit: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_producer.py
+
+deploy: $(STAMP)
+	$(PY) -m infra.deploy $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
