@@ -150,8 +150,7 @@ class LocalStack:
             self._delete_lambda_functions()
             self._process.stop()
             self._process = None
-            # Unzipped Lambda code (tens of MB per function); the log stays for debugging.
-            shutil.rmtree(self.state_dir / "tmp", ignore_errors=True)
+            self._clean_state_dir()
         elif self._compose_env is not None:
             compose(["down"], self._compose_env, timeout=120)
             self._compose_env = None
@@ -164,6 +163,17 @@ class LocalStack:
         self._process.stop()
         self._process, self.start_seconds = start_host_process(self.endpoint, self.state_dir, self.persistence)
         return self.start_seconds
+
+    def _clean_state_dir(self) -> None:
+        """Drop what no later run reads (unzipped Lambda code is tens of MB); keep the log."""
+        keep = {"localstack.log"} | ({"var"} if self.persistence else set())
+        for path in self.state_dir.iterdir():
+            if path.name in keep:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     def _delete_lambda_functions(self) -> None:
         """Work around a LocalStack shutdown hang (2026.3.0, host mode).
