@@ -5,12 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test test-unit bench deploy clean
+.PHONY: help venv run test test-unit test-integration localstack bench deploy clean
 
 help:
 	@echo "make run        poll the local Spotify-compatible server through Firehose (local AWS) and show what landed in S3"
 	@echo "make test       all tests (unit + integration); starts and stops its own local servers"
 	@echo "make test-unit  unit tests only (fast)"
+	@echo "make test-integration  integration tests only (local servers, LocalStack, Spark, fakesnow)"
+	@echo "make localstack run LocalStack in the foreground (Docker if available, else host mode)"
 	@echo "make bench      benchmarks (print figures)"
 	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
 
@@ -33,6 +35,12 @@ test: $(STAMP)
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "not integration"
+
+test-integration: $(STAMP)
+	$(PY) -m pytest -m integration
+
+localstack: $(STAMP)
+	$(PY) -m localdev.localstack run
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_producer.py
