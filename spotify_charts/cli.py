@@ -315,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--chart", help="only this chart (label or playlist id)")
     live.add_argument("--last", type=int, default=5, help="events shown first (default 5)")
     live.add_argument("--follow", action="store_true", help="keep checking for new movements")
-    live.add_argument("--interval", type=_positive(float), default=5.0, help="seconds between checks (default 5)")
+    live.add_argument("--interval", type=_positive(float), default=3.0, help="seconds between checks (default 3)")
     live.add_argument("--for", dest="duration", type=_positive(float), metavar="SECONDS",
                       help="with --follow: stop after this many seconds")
     live.add_argument("--json", action="store_true", help="one JSON object per movement (JSON lines)")

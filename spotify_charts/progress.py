@@ -21,6 +21,7 @@ class ProgressBar:
         self.note = ""
         self.started = time.monotonic()
         self._interactive = hasattr(self.out, "isatty") and self.out.isatty()
+        self._shown: tuple[int, str] | None = None
 
     def line(self) -> str:
         fraction = min(1.0, self.done / self.total) if self.total else 1.0
@@ -35,6 +36,7 @@ class ProgressBar:
     def update(self, done: int, note: str = "") -> None:
         self.done = done
         self.note = note
+        self._shown = (done, note)
         if self._interactive:
             self.out.write("\r\x1b[2K" + self.line())
         else:
@@ -42,7 +44,10 @@ class ProgressBar:
         self.out.flush()
 
     def finish(self, note: str | None = None) -> None:
-        self.update(self.done, self.note if note is None else note)
+        """Show the final state (a log gets no repeat of a line it already has), end the line."""
+        note = self.note if note is None else note
+        if self._interactive or (self.done, note) != self._shown:
+            self.update(self.done, note)
         if self._interactive:
             self.out.write("\n")
             self.out.flush()
