@@ -81,7 +81,7 @@ GLUE_PATH_ARGUMENTS = ("source_path", "target_path", "quarantine_path", "checkpo
 def cmd_glue(args: argparse.Namespace) -> int:
     if args.job_name:
         arguments = {name: getattr(args, name) for name in GLUE_PATH_ARGUMENTS if getattr(args, name)}
-        result = stages.start_glue_job_run(args.job_name, arguments, wait=args.wait)
+        result = stages.start_glue_job_run(args.job_name, arguments, wait=args.wait, poll_seconds=args.poll_seconds)
         if args.json:
             _print_json(result)
         else:
@@ -267,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     glue.add_argument("--spark_master", default="local[2]", help="local Spark master (default %(default)s)")
     glue.add_argument("--job-name", help="start a run of this deployed Glue job instead (boto3)")
     glue.add_argument("--wait", action="store_true", help="with --job-name: wait until the run ends")
+    glue.add_argument("--poll-seconds", type=_positive(float), default=15.0,
+                      help="with --wait: seconds between status checks (default 15)")
     glue.add_argument("--json", action="store_true", help="print the run metrics as JSON")
     glue.add_argument("--verbose", action="store_true", help="show the job's log")
     glue.set_defaults(handler=cmd_glue)

@@ -93,13 +93,20 @@ class DashboardData:
             for playlist_id, written in self.outputs.charted_playlists():
                 found[playlist_id] = {"playlist_id": playlist_id, "label": labels.get(playlist_id, playlist_id),
                                       "state_written_at": written.isoformat(), "sources": ["producer state"]}
+        problem = None
         if self.snowflake.enabled:
-            for info in self.snowflake.run(views.list_charts):
+            try:
+                loaded = self.snowflake.run(views.list_charts)
+            except Exception as error:  # noqa: BLE001 - the producer's charts still show
+                log.warning("Snowflake views unreadable: %s", error)
+                loaded, problem = [], f"Snowflake views unreadable: {type(error).__name__}: {error}"
+            for info in loaded:
                 entry = found.setdefault(info.playlist_id, {"playlist_id": info.playlist_id, "sources": []})
                 entry.update(label=info.chart_label, name=info.playlist_name, first_date=info.first_date,
                              last_date=info.last_date, days=info.days)
                 entry["sources"].append("snowflake")
-        return {"charts": sorted(found.values(), key=lambda c: (c["label"] != "global", c["label"]))}
+        return {"charts": sorted(found.values(), key=lambda c: (c["label"] != "global", c["label"])),
+                "problem": problem}
 
     def _event_labels(self) -> dict[str, str]:
         labels = {m["playlist_id"]: m["chart_label"] for m in self.outputs.latest_movements(limit=500, events=20)}
@@ -128,6 +135,10 @@ class DashboardData:
                 report = self.snowflake.run(lambda db: build_report(db, playlist_id, movers=0, artists=0))
             except views.ChartNotFoundError:
                 report = None
+            except Exception as error:  # noqa: BLE001 - the producer's state still shows the chart
+                if state is None:
+                    raise
+                log.warning("Snowflake views unreadable, showing the producer state: %s", error)
         if report and (state is None or report.snapshot_id == state.snapshot_id):
             return {
                 "source": "snowflake", "playlist_id": playlist_id, "label": report.chart.chart_label,
@@ -206,12 +217,12 @@ class DashboardData:
         return {"movements": self.outputs.latest_movements(limit=limit, chart=chart)}
 
     def health(self) -> dict[str, Any]:
-        history = None
-        if self.snowflake.enabled:
-            def history():
-                return self.snowflake.run(lambda db: health.snowflake_load_history(db, self.snowflake_local))
+        def load_history():
+            return self.snowflake.run(lambda db: health.snowflake_load_history(db, self.snowflake_local))
+
         checks = health.pipeline_health(self.outputs, self.settings.labels, self.settings.glue_checkpoint,
-                                        self.settings.snowpipe_queue_url, history)
+                                        self.settings.snowpipe_queue_url,
+                                        load_history if self.snowflake.enabled else None)
         return {"checks": health.health_dict(checks)}
 
 

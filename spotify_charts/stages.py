@@ -24,6 +24,8 @@ from typing import Any, Callable, Sequence
 # producer-only local run; point it at the end-to-end orchestration module once it exists.
 RUN_MODULE = "localdev.run_local"
 GLUE_JOB_MODULE = "glue_streaming.job"
+GLUE_ACTIVE_STATES = frozenset({"STARTING", "RUNNING", "STOPPING", "WAITING"})
+GLUE_FAILED_STATES = frozenset({"FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED"})
 
 
 class StageNotReadyError(RuntimeError):
@@ -152,18 +154,21 @@ def last_json_line(text: str) -> dict[str, Any]:
 
 def start_glue_job_run(job_name: str, arguments: dict[str, str], wait: bool, client=None,
                        poll_seconds: float = 15.0) -> dict[str, Any]:
-    """Start a run of a deployed Glue job; with ``wait``, until it ends."""
+    """Start a run of a deployed Glue job; with ``wait``, check every ``poll_seconds`` until it ends."""
     import boto3
 
     client = client or boto3.client("glue")
     run_id = client.start_job_run(JobName=job_name, Arguments={f"--{k}": v for k, v in arguments.items()})["JobRunId"]
-    run = {"JobName": job_name, "Id": run_id, "JobRunState": "STARTING"}
-    while wait and run["JobRunState"] in ("STARTING", "RUNNING", "STOPPING", "WAITING"):
-        time.sleep(poll_seconds)
+    state = "STARTING"
+    while wait:
         run = client.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
-    if run["JobRunState"] in ("FAILED", "ERROR", "TIMEOUT", "STOPPED"):
-        raise StageFailedError(f"Glue job run {run_id} ended {run['JobRunState']}: {run.get('ErrorMessage', '')}")
-    return {"job_name": job_name, "run_id": run_id, "state": run["JobRunState"]}
+        state = run["JobRunState"]
+        if state in GLUE_FAILED_STATES:
+            raise StageFailedError(f"Glue job run {run_id} ended {state}: {run.get('ErrorMessage', '')}")
+        if state not in GLUE_ACTIVE_STATES:
+            break
+        time.sleep(poll_seconds)
+    return {"job_name": job_name, "run_id": run_id, "state": state}
 
 
 # -- Snowpipe -------------------------------------------------------------------------

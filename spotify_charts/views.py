@@ -128,12 +128,12 @@ def top_artists(db, playlist_id: str, day: date, limit: int) -> list[dict[str, A
         LIMIT %s""", (playlist_id, day, limit))
 
 
-def chart_dates(db, playlist_id: str, first: date | None, last: date | None) -> list[date]:
+def chart_dates(db, playlist_id: str, first: date, last: date) -> list[date]:
     """The dates with a daily chart in [first, last]."""
     rows = _rows(db, """
         SELECT chart_date FROM chart_editions
         WHERE grain = 'day' AND playlist_id = %s AND chart_date >= %s AND chart_date <= %s
-        ORDER BY chart_date""", (playlist_id, first or date.min, last or date.max))
+        ORDER BY chart_date""", (playlist_id, first, last))
     return [row["chart_date"] for row in rows]
 
 

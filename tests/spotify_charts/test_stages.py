@@ -123,6 +123,19 @@ def test_load_drains_the_snowpipe_queue_into_the_engine(engine_environ, aws_endp
         assert cursor.fetchone()[0] == 100
 
 
+def test_glue_starts_a_run_of_a_deployed_job_and_waits_for_it(aws_endpoint, capsys):
+    """Against moto's Glue API (its job runs go STARTING -> RUNNING -> SUCCEEDED as they are read)."""
+    job = unique_name("charts-glue")
+    boto3.client("glue").create_job(Name=job, Role="arn:aws:iam::000000000000:role/glue",
+                                    Command={"Name": "gluestreaming", "ScriptLocation": "s3://artifacts/job.py"})
+    assert main(["glue", "--job-name", job, "--source_path", "s3://raw/raw/", "--wait", "--poll-seconds", "0.1",
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["state"] == "SUCCEEDED"
+    [run] = boto3.client("glue").get_job_runs(JobName=job)["JobRuns"]
+    assert run["Id"] == result["run_id"] and run["Arguments"] == {"--source_path": "s3://raw/raw/"}
+
+
 def test_run_hands_over_to_the_local_pipeline(tmp_path):
     result = subprocess.run([*CLI, "run", "--days", "1", "--markets", "gb"], capture_output=True, text=True,
                             env=child_environ(), cwd=tmp_path, timeout=180)
