@@ -6,8 +6,8 @@ starting days under other playlist ids (50 charts), 400 days: 50 x 50 x 400 = 1,
 rows, one curated Parquet file per chart date (2,500 rows), as the Glue job writes them.
 
 1. Throughput: every file is copied with the pipe's COPY statement and merged with the
-   task's MERGE every --files-per-merge files (as the Snowpipe runner does per batch of
-   SQS messages), over the real connector to a fakesnow server. Prints rows/s.
+   task's MERGE every --files-per-merge files (as the Snowpipe runner does with a
+   backlog), over the real connector to a fakesnow server. Prints rows/s.
 2. Latency: with those rows in place, the Snowpipe runner polls an SQS queue (moto)
    that the curated bucket notifies; a new day's file is put to S3 and the clock runs
    until `daily_chart` shows its 2,500 rows. Prints each trip and the median.
@@ -17,7 +17,6 @@ rows, one curated Parquet file per chart date (2,500 rows), as the Glue job writ
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -40,7 +39,7 @@ from snowflake.charts.curated_files import write_file  # noqa: E402
 from snowflake.charts.loader import CuratedLoader  # noqa: E402
 from snowflake.charts.local_engine import fakesnow_server, local_environ  # noqa: E402
 from snowflake.charts.migrate import default_variables, migrate  # noqa: E402
-from snowflake.charts.snowpipe import LocalSnowpipe  # noqa: E402
+from snowflake.charts.snowpipe import MERGE_EVERY_FILES, LocalSnowpipe  # noqa: E402
 
 VARIANT_OFFSETS_DAYS = (0, 30, 60, 90, 120)  # each market replayed from 5 starting days = 50 charts
 START = datetime(2025, 1, 1, 6, 0, tzinfo=timezone.utc)
@@ -170,7 +169,8 @@ def view_timings(db, chart_date: date) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=400, help="days of 50 charts x 50 rows (default 400 = 1M rows)")
-    parser.add_argument("--files-per-merge", type=int, default=10, help="files copied per MERGE (default 10)")
+    parser.add_argument("--files-per-merge", type=int, default=MERGE_EVERY_FILES,
+                        help=f"files copied per MERGE (default {MERGE_EVERY_FILES}, the runner's backlog batch)")
     parser.add_argument("--trips", type=int, default=5, help="S3-to-view trips to time (default 5)")
     args = parser.parse_args()
     stage = Path(tempfile.mkdtemp(prefix="bench-snowflake-"))

@@ -9,8 +9,8 @@ runs the parts it can:
   notified file). Its ``PATTERN`` is applied by the runner to the key, because the
   local engine does not support ``PATTERN``;
 * the task's ``MERGE`` statements, with every stream replaced by the landing table it
-  is on. The runner then empties those landing tables in the same transaction, which
-  is what consuming a stream does to its offset.
+  is on. The loader then empties those landing tables, which is what consuming a
+  stream does (its offset moves past the merged rows).
 
 The statement text stays single-sourced: the runner only swaps names.
 """

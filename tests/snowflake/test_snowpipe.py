@@ -8,14 +8,15 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import boto3
+import pyarrow.parquet as pq
 import pytest
 
 from glue_streaming import curated
 from snowflake.charts import connection
-from snowflake.charts.curated_files import write_file
+from snowflake.charts.curated_files import to_table, write_file
 from snowflake.charts.snowpipe import LocalSnowpipe
 from tests.conftest import unique_name
 from tests.snowflake.builders import at, daily_row, entry, query, track_row
@@ -156,9 +157,6 @@ def test_a_file_that_cannot_load_stays_on_the_queue(conn, curated_bucket, tmp_pa
     runner = LocalSnowpipe(conn, queue_url, tmp_path / "stage", visibility_timeout=2)
     upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, day_rows("2024-01-01 12:00", "s1", "AB"), "good.parquet")
     # A file without the required poll_id column: the landing table's NOT NULL refuses it.
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from snowflake.charts.curated_files import to_table
     table = to_table(curated.CHART_ENTRIES_DATASET, day_rows("2024-01-02 12:00", "s2", "C"))
     bad = tmp_path / "bad.parquet"
     pq.write_table(table.drop_columns(["poll_id"]), bad)
@@ -192,3 +190,24 @@ def test_polling_mode_loads_files_as_they_land(conn, curated_bucket, tmp_path, e
             thread.join(timeout=30)
     assert not thread.is_alive()
     assert query(conn, "SELECT COUNT(*) FROM daily_chart") == [(2,)]
+
+
+def test_a_backlog_is_merged_once_or_every_merge_every_files(conn, curated_bucket, tmp_path):
+    bucket, queue_url = curated_bucket
+
+    def land(days: range) -> None:
+        for day in days:
+            observed = (date(2024, 1, 1) + timedelta(days=day)).isoformat() + " 12:00"
+            upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, day_rows(observed, f"s{day}", "AB"), f"d{day}.parquet")
+
+    land(range(0, 23))
+    stats = LocalSnowpipe(conn, queue_url, tmp_path / "stage").drain()
+    assert (stats.files_loaded, stats.merges) == (23, 1)  # received 10 + 10 + 3, merged once
+    assert query(conn, "SELECT COUNT(*) FROM daily_chart") == [(46,)]
+    assert queue_depth(queue_url) == (0, 0)
+
+    land(range(23, 48))
+    stats = LocalSnowpipe(conn, queue_url, tmp_path / "stage", merge_every_files=10).drain()
+    assert (stats.files_loaded, stats.merges) == (25, 3)  # after 10, 20 and the last 5
+    assert query(conn, "SELECT COUNT(*) FROM daily_chart") == [(96,)]
+    assert queue_depth(queue_url) == (0, 0)

@@ -12,12 +12,17 @@ Playlist Q: q1 2024-01-01 12:00  A
 """
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import date
 
 import pytest
 
 from glue_streaming.curated import CHART_ENTRIES_DATASET
+from snowflake.charts import connection
 from snowflake.charts.loader import CuratedLoader
+from snowflake.charts.local_engine import local_environ
+from snowflake.charts.migrate import default_variables, migrate
 from tests.snowflake.builders import entry, load_rows, query
 
 pytestmark = pytest.mark.integration
@@ -45,13 +50,6 @@ def history_rows(snapshots):
 @pytest.fixture(scope="module")
 def charts(engine_url, tmp_path_factory):
     """One migrated database holding the history, loaded in two files, later days first."""
-    import os
-    import uuid
-
-    from snowflake.charts import connection
-    from snowflake.charts.local_engine import local_environ
-    from snowflake.charts.migrate import default_variables, migrate
-
     environ = {**os.environ, **local_environ(engine_url), "SNOWFLAKE_DATABASE": f"VIEWS_{uuid.uuid4().hex[:8]}"}
     with connection.connect(environ) as db:
         migrate(db, local=True, variables=default_variables(environ))
