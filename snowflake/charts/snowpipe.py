@@ -172,12 +172,6 @@ class LocalSnowpipe:
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])
             ])
 
-    def process(self, messages: Iterable[dict]) -> list[dict]:
-        """Load one batch of messages, merge, delete those that loaded; returns the failed ones."""
-        done, failed, data_files = self._copy_files(messages)
-        self._merge_and_delete(done, data_files)
-        return failed
-
     def receive(self, wait_seconds: int) -> list[dict]:
         return self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
