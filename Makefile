@@ -44,6 +44,8 @@ localstack: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_producer.py
+	$(PY) -m local_spotify.bench
+	$(PY) benchmarks/bench_snowflake.py
 
 deploy: $(STAMP)
 	$(PY) -m infra.deploy $(ARGS)
