@@ -1,0 +1,13 @@
+"""The whole pipeline on one machine, with no AWS or Snowflake account.
+
+``python -m localdev.pipeline --days 4`` (or ``LocalPipeline`` from Python) runs the
+local Spotify-compatible server, LocalStack with the real stack deployed to it (the
+producer Lambda, Firehose, buckets, the Snowpipe queue), the Glue job on local Spark,
+and the local Snowpipe loading the embedded Snowflake engine. See ``localdev/PIPELINE.md``.
+
+Modules: ``orchestrator`` (``LocalPipeline``, one method per stage), ``glue`` (the job
+as a child process), ``s3_sync`` (S3 <-> local folders for Spark), ``cli`` (``main``).
+"""
+from localdev.pipeline.orchestrator import LocalPipeline, PipelineError, PipelineSettings
+
+__all__ = ["LocalPipeline", "PipelineError", "PipelineSettings"]

@@ -1,0 +1,5 @@
+import sys
+
+from localdev.pipeline.cli import main
+
+sys.exit(main())

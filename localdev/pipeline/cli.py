@@ -1,0 +1,138 @@
+"""``python -m localdev.pipeline``: run the whole pipeline locally, then show the charts.
+
+    python -m localdev.pipeline                      # 4 chart days in accelerated time, then the report
+    python -m localdev.pipeline --days 6 --glue-every 3
+    python -m localdev.pipeline --keep-running       # poll on the EventBridge schedule until Ctrl-C
+
+Ctrl-C (or SIGTERM) at any point stops every process it started, by pid, and exits 130.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from datetime import date
+from typing import Sequence
+
+from local_spotify import catalog
+from localdev.aws import apply_environ
+from localdev.pipeline.glue import GlueJobError
+from localdev.pipeline.orchestrator import (DEFAULT_WORK_DIR, STATE_PREFIX, LocalPipeline, PipelineError,
+                                            PipelineSettings, live_spotify)
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m localdev.pipeline", description=__doc__.split("\n\n")[0],
+                                     epilog="See localdev/PIPELINE.md. Exit codes: 0 done, 1 a stage failed, "
+                                            "130 interrupted.")
+    parser.add_argument("--days", type=int, help="chart days to run in accelerated time: each day the local "
+                        "server moves on a day and the deployed producer is invoked (default 4, or 0 with "
+                        "--keep-running)")
+    parser.add_argument("--glue-every", type=int, default=2, metavar="K",
+                        help="run Glue + load after every K polls, and at the end (default 2)")
+    parser.add_argument("--keep-running", action="store_true",
+                        help="then keep polling on the producer's EventBridge schedule until Ctrl-C")
+    parser.add_argument("--markets", default="global,us",
+                        help=f"local server: comma-separated charts, of {', '.join(catalog.MARKETS_BY_LABEL)} "
+                             "(default global,us)")
+    parser.add_argument("--start-date", type=date.fromisoformat, default=date(2024, 3, 12),
+                        help="local server: first chart day (default 2024-03-12; 2024-03-14 is missing in the data)")
+    parser.add_argument("--playlists", help="live Spotify: id:label,... (default: $PLAYLISTS)")
+    parser.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="Glue folders, stage, logs (cleared)")
+    parser.add_argument("--stack-name", help="CloudFormation stack name (default: charts-<random>)")
+    parser.add_argument("--localstack-endpoint", help="use (or start) LocalStack here (default: AWS_ENDPOINT_URL, "
+                        "LOCALSTACK_HOST, http://127.0.0.1:4566)")
+    parser.add_argument("--poll-schedule", default="rate(1 minute)", help="--keep-running: the producer's schedule")
+    parser.add_argument("--glue-seconds", type=float, default=120.0, help="--keep-running: Glue + load interval")
+    parser.add_argument("--day-seconds", type=float, default=120.0,
+                        help="--keep-running, local server: real seconds per chart day (0: the date stays)")
+    parser.add_argument("--rows", type=int, default=10, help="report rows per chart (default 10)")
+    parser.add_argument("--dashboard-port", type=int, default=0, help="dashboard port (default: any free one)")
+    parser.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
+    args = parser.parse_args(argv)
+    if args.days is None:
+        args.days = 0 if args.keep_running else 4
+    if args.days < 0 or args.glue_every < 1:
+        parser.error("--days must be >= 0 and --glue-every >= 1")
+    if args.days and live_spotify():
+        parser.error("live Spotify: chart days pass in real time; use --keep-running (and --days 0)")
+    return args
+
+
+def settings_from(args: argparse.Namespace) -> PipelineSettings:
+    extra = {"stack_name": args.stack_name} if args.stack_name else {}
+    return PipelineSettings(markets=tuple(m.strip() for m in args.markets.split(",") if m.strip()),
+                            playlists=args.playlists, start_date=args.start_date, work_dir=args.work_dir,
+                            poll_schedule=args.poll_schedule, localstack_endpoint=args.localstack_endpoint, **extra)
+
+
+def start_dashboard(pipeline: LocalPipeline, port: int):
+    """The spotify_charts dashboard over this pipeline's data, in a thread; None if not available."""
+    try:
+        from snowflake.charts import connection
+        from snowflake.charts.local_engine import local_environ
+        from spotify_charts.dashboard import DashboardData, DashboardServer, SnowflakeViews
+        from spotify_charts.settings import MonitorSettings, playlist_labels
+    except ImportError:
+        return None
+    settings = MonitorSettings(
+        state_bucket=pipeline.outputs["StateBucketName"], state_prefix=STATE_PREFIX,
+        glue_checkpoint=str(pipeline.settings.glue_paths().checkpoint), snowpipe_queue_url=pipeline.queue_url,
+        labels=playlist_labels(pipeline.settings.playlists))
+    views = SnowflakeViews(lambda: connection.connect(local_environ(pipeline.snowflake_url)))
+    server = DashboardServer(DashboardData(settings, views, snowflake_local=True), port)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="dashboard",
+                     daemon=True).start()
+    return server
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        pipeline = LocalPipeline(settings_from(args))
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    previous_term = signal.signal(signal.SIGTERM, interrupt)
+    dashboard = None
+    code = EXIT_OK
+    try:
+        pipeline.start()
+        apply_environ(pipeline.localstack.environ())  # the dashboard's boto3 clients
+        if not args.no_dashboard:
+            dashboard = start_dashboard(pipeline, args.dashboard_port)
+            if dashboard is not None:
+                pipeline.say("dashboard", f"{dashboard.url} (up while this runs)")
+        if args.days:
+            pipeline.run_days(args.days, args.glue_every)
+        if args.keep_running:
+            pipeline.keep_running(threading.Event(), glue_seconds=args.glue_seconds,
+                                  day_seconds=args.day_seconds or None)
+        print("\n" + pipeline.report_text(args.rows) + "\n", flush=True)
+        if dashboard is not None:
+            pipeline.say("dashboard", f"was {dashboard.url} (--keep-running keeps it up)")
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping every process this run started ...", file=sys.stderr, flush=True)
+        code = EXIT_INTERRUPTED
+    except (PipelineError, GlueJobError) as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        code = EXIT_FAILED
+    finally:
+        # A second Ctrl-C must not cut the cleanup short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if dashboard is not None:
+            dashboard.shutdown()
+            dashboard.server_close()
+        pipeline.stop()
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    print("all local processes stopped", file=sys.stderr, flush=True)
+    return code

@@ -1,0 +1,131 @@
+"""The Glue job, run locally: ``python -m glue_streaming.job`` on local folders, in a child
+process of its own (its own JVM), stopped by pid.
+
+The child gets its own process group, so stopping it also stops the Spark JVM that
+PySpark starts under it; nothing outlives the run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from localdev.process import python_module
+
+GLUE_JOB_MODULE = "glue_streaming.job"
+STOP_TIMEOUT = 15.0
+
+
+class GlueJobError(RuntimeError):
+    """The job exited with an error (or was killed); ``run`` says how far it got."""
+
+    def __init__(self, message: str, run: "GlueRun"):
+        super().__init__(message)
+        self.run = run
+
+
+@dataclass(frozen=True)
+class GluePaths:
+    """The job's four folders, all below the pipeline's work folder."""
+
+    source: Path
+    target: Path
+    quarantine: Path
+    checkpoint: Path
+
+    def arguments(self) -> list[str]:
+        return ["--source_path", str(self.source), "--target_path", str(self.target),
+                "--quarantine_path", str(self.quarantine), "--checkpoint_path", str(self.checkpoint)]
+
+
+@dataclass
+class GlueRun:
+    exit_code: int | None = None
+    seconds: float = 0.0
+    metrics: dict = field(default_factory=dict)  # the job's run-metrics line (empty if it died)
+    killed: bool = False
+    log_path: Path | None = None
+
+    def count(self, name: str) -> int:
+        return int(self.metrics.get(name, 0) or 0)
+
+
+def run_glue_job(paths: GluePaths, log_path: Path, *, spark_master: str = "local[2]",
+                 env: dict[str, str] | None = None,
+                 kill_when: Callable[[], bool] | None = None) -> GlueRun:
+    """Run the job once over whatever is new in ``paths.source``.
+
+    ``kill_when`` (fault tests): checked every 0.1 s; when it returns True the job's whole
+    process group gets SIGKILL, as if the machine running it died.
+    """
+    paths.source.mkdir(parents=True, exist_ok=True)
+    argv = python_module(GLUE_JOB_MODULE, *paths.arguments(), "--spark_master", spark_master,
+                         "--driver_memory", "1g", "--shuffle_partitions", "2")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    run = GlueRun(log_path=log_path)
+    started = time.monotonic()
+    with open(log_path, "ab") as log, open(log_path.with_suffix(".out"), "w+b") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=log, env={**os.environ, **(env or {})},
+                                   cwd=Path(__file__).resolve().parents[2], start_new_session=True)
+        try:
+            while process.poll() is None:
+                if kill_when is not None and kill_when():
+                    os.killpg(process.pid, signal.SIGKILL)
+                    run.killed = True
+                    process.wait()
+                    break
+                time.sleep(0.1)
+        except BaseException:  # Ctrl-C, or the caller failing: never leave the JVM behind
+            stop_group(process)
+            raise
+        stop_group(process)  # Spark's JVM if the Python side exited first
+        run.exit_code = process.returncode
+        run.seconds = time.monotonic() - started
+        out.seek(0)
+        run.metrics = last_json_line(out.read().decode("utf-8", "replace"))
+    if run.exit_code != 0:
+        how = "killed" if run.killed else f"exited with code {run.exit_code}"
+        raise GlueJobError(f"the Glue job {how} after {run.seconds:.1f} s; log: {log_path}", run)
+    return run
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM the child's process group, wait a bounded time, then SIGKILL it."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None and not group_alive(process.pid):
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def last_json_line(text: str) -> dict:
+    for line in reversed(text.strip().splitlines()):
+        if line.strip().startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    return {}
+

@@ -1,0 +1,487 @@
+"""``LocalPipeline``: the whole pipeline on this machine, one method per stage.
+
+    with LocalPipeline(PipelineSettings(markets=("global", "us"))) as pipeline:
+        pipeline.poll()            # the DEPLOYED producer Lambda, through lambda.invoke
+        pipeline.advance_day()     # the local Spotify server's chart date moves on
+        pipeline.run_glue()        # raw S3 -> local folder -> Glue job (local Spark) -> curated S3
+        pipeline.load()            # S3 notifications on SQS -> local Snowpipe -> fakesnow
+        print(pipeline.report_text())
+
+Entering starts, in order: the local Spotify-compatible server (unless live Spotify is
+configured), LocalStack (``localdev.localstack``: reused, Docker or host mode), the local
+Snowflake engine (fakesnow server), then deploys the real stack to LocalStack with
+``python -m infra.deploy``. Leaving stops every process it started, by pid, and deletes
+the stack when the LocalStack it used outlives it. Progress goes to ``out``, one line per
+step: ``<stage>  <what happened, with counts>``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Mapping, TextIO
+
+from local_spotify import catalog
+from local_spotify.child import LocalSpotifyProcess
+from localdev.localstack import LocalStack, ensure_localstack
+from localdev.pipeline import s3_sync
+from localdev.pipeline.glue import GlueJobError, GluePaths, GlueRun, run_glue_job
+from snowflake.charts import connection
+from snowflake.charts.local_engine import fakesnow_server, local_environ
+from snowflake.charts.migrate import default_variables, migrate
+from snowflake.charts.snowpipe import LocalSnowpipe, RunStats
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOCAL_DIR = REPO_ROOT / ".local"  # gitignored
+DEFAULT_WORK_DIR = LOCAL_DIR / "pipeline"
+DEFAULT_BUILD_DIR = LOCAL_DIR / "build"  # the deploy command's artifacts, reused between runs
+
+# Where the stack's Glue job reads and writes (its DefaultArguments in pipeline.yaml).
+RAW_PREFIX = "raw/chart_entries/"
+CURATED_PREFIX = "curated/"
+STATE_PREFIX = "producer-state/"
+# Credentials the local Spotify server is told to expect: not real ones.
+LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET = "local-client-id", "local-client-secret"
+# The template's smallest interval; the schedule is then set to ``poll_schedule``.
+DEPLOYED_POLL_MINUTES = "5"
+
+
+class PipelineError(RuntimeError):
+    """A stage of the local pipeline failed; the message says which and why."""
+
+
+def live_spotify(environ: Mapping[str, str] | None = None) -> bool:
+    """Spotify credentials are configured and no local API is asked for: poll the real Spotify."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("SPOTIFY_CLIENT_ID") and env.get("SPOTIFY_CLIENT_SECRET") and not env.get("SPOTIFY_API_URL"))
+
+
+def market_playlists(markets: tuple[str, ...]) -> str:
+    """``PLAYLISTS`` for the local server's market playlists: ``id:label,...``."""
+    return ",".join(f"{catalog.MARKETS_BY_LABEL[m].playlist_id}:{m}" for m in markets)
+
+
+@dataclass
+class PipelineSettings:
+    markets: tuple[str, ...] = ("global", "us")  # local server: the charts to poll
+    playlists: str | None = None  # "id:label,..." (live Spotify); default: the markets' playlists
+    start_date: date = date(2024, 3, 12)  # local server: first chart day (spans the 2024-03-14 gap)
+    work_dir: Path = DEFAULT_WORK_DIR  # the Glue job's folders, Snowpipe's stage, logs (cleared on start)
+    build_dir: Path = DEFAULT_BUILD_DIR
+    stack_name: str = field(default_factory=lambda: f"charts-{uuid.uuid4().hex[:6]}")
+    poll_schedule: str = "rate(1 minute)"  # LocalStack's scheduler checks rules once a minute
+    spark_master: str = "local[2]"
+    localstack_endpoint: str | None = None  # default: AWS_ENDPOINT_URL / LOCALSTACK_HOST / :4566
+    live: bool = field(default_factory=live_spotify)
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.markets if m not in catalog.MARKETS_BY_LABEL]
+        if unknown:
+            raise PipelineError(f"unknown markets {unknown}; choose from {', '.join(catalog.MARKETS_BY_LABEL)}")
+        if self.live and not self.playlists:
+            self.playlists = os.environ.get("PLAYLISTS")
+            if not self.playlists:
+                raise PipelineError("live Spotify: set PLAYLISTS (or --playlists) to the playlists your app may read")
+        self.playlists = self.playlists or market_playlists(self.markets)
+        self.work_dir = Path(self.work_dir)
+
+    @property
+    def logs(self) -> Path:
+        return self.work_dir / "logs"
+
+    def glue_paths(self) -> GluePaths:
+        return GluePaths(self.work_dir / "raw", self.work_dir / "curated", self.work_dir / "quarantine",
+                         self.work_dir / "checkpoint")
+
+
+def print_line(out: TextIO) -> Callable[[str, str], None]:
+    def say(stage: str, message: str) -> None:
+        print(f"{stage:<10} {message}", file=out, flush=True)
+    return say
+
+
+class LocalPipeline:
+    def __init__(self, settings: PipelineSettings | None = None, *, localstack: LocalStack | None = None,
+                 out: TextIO | None = None):
+        self.settings = settings or PipelineSettings()
+        self.say = print_line(out or sys.stdout)
+        self.localstack = localstack  # given: used as is and never stopped here
+        self.spotify: LocalSpotifyProcess | None = None
+        self.snowflake_url: str | None = None
+        self.db = None  # an open connection to the local engine
+        self.outputs: dict[str, str] = {}
+        self.queue_url: str | None = None
+        self.schedule_rule: str | None = None
+        self.polls: list[dict[str, Any]] = []
+        self.glue_runs: list[GlueRun] = []
+        self.loads: list[RunStats] = []
+        self._clients: dict[str, Any] = {}
+        self.unloaded_files = 0  # curated files uploaded whose notification is not consumed yet
+        self._exit = ExitStack()
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def __enter__(self) -> "LocalPipeline":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> "LocalPipeline":
+        try:
+            self._prepare_work_dir()
+            self._start_spotify()
+            self._start_localstack()
+            self._start_snowflake()
+            self.deploy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop what was started, in reverse order (each by pid); safe to call twice."""
+        self._exit.close()
+
+    def _prepare_work_dir(self) -> None:
+        s = self.settings
+        for name in ("raw", "curated", "quarantine", "checkpoint", "stage", "kept"):
+            shutil.rmtree(s.work_dir / name, ignore_errors=True)  # a new stack starts empty: so do these
+        s.logs.mkdir(parents=True, exist_ok=True)
+
+    def _start_spotify(self) -> None:
+        s = self.settings
+        if s.live:
+            self.say("spotify", "live Spotify Web API (SPOTIFY_CLIENT_ID/SECRET set, no SPOTIFY_API_URL)")
+            return
+        self.spotify = LocalSpotifyProcess(
+            "--start-date", s.start_date.isoformat(), log_path=s.logs / "local_spotify.log",
+            env={"LOCAL_SPOTIFY_CLIENT_ID": LOCAL_CLIENT_ID, "LOCAL_SPOTIFY_CLIENT_SECRET": LOCAL_CLIENT_SECRET})
+        self._exit.enter_context(self.spotify)
+        self.say("spotify", f"local server {self.spotify.base_url} (pid {self.spotify.pid}) replaying "
+                            f"{', '.join(s.markets)} from {s.start_date}")
+
+    def _start_localstack(self) -> None:
+        if self.localstack is None:
+            self.localstack = ensure_localstack(self.settings.localstack_endpoint)
+            self._exit.callback(self.localstack.stop)
+            owned = self.localstack.mode != "reused"
+        else:
+            owned = False
+        if not owned:  # someone else's LocalStack outlives us: delete what we deploy there
+            self._exit.callback(self.teardown)
+        self.say("localstack", f"{self.localstack.mode} at {self.localstack.endpoint}")
+
+    def _start_snowflake(self) -> None:
+        self.snowflake_url = self._exit.enter_context(
+            fakesnow_server(log_path=str(self.settings.logs / "fakesnow.log")))
+        self.db = connection.connect(local_environ(self.snowflake_url))
+        self._exit.callback(self.db.close)
+        environ = local_environ(self.snowflake_url)
+        migrate(self.db, local=True, variables=default_variables(environ))
+        self.say("snowflake", f"local engine (fakesnow) {self.snowflake_url}, migrations applied")
+
+    # -- AWS side ----------------------------------------------------------------------
+    def aws(self, service: str):
+        """A boto3 client for the LocalStack in use (cached)."""
+        if service not in self._clients:
+            self._clients[service] = self.localstack.client(service)
+        return self._clients[service]
+
+    def aws_environ(self) -> dict[str, str]:
+        """This process's environment, with boto3 pointed at LocalStack and nothing else of AWS."""
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        return {**clean, **self.localstack.environ()}
+
+    def deploy(self) -> dict[str, str]:
+        """Package and deploy the stack (``python -m infra.deploy``), then make it usable here:
+        the Spotify secret's value, the schedule, the Snowpipe queue's URL."""
+        s = self.settings
+        argv = [sys.executable, "-m", "infra.deploy", "--stack-name", s.stack_name, "--build-dir", str(s.build_dir),
+                "--poll-seconds", "1", "--json", "--playlists", s.playlists,
+                "-p", f"PollIntervalMinutes={DEPLOYED_POLL_MINUTES}"]
+        if self.spotify is not None:
+            argv += ["-p", f"SpotifyApiUrl={self.spotify.api_url}", "-p", f"SpotifyTokenUrl={self.spotify.token_url}"]
+        started = time.monotonic()
+        self.say("deploy", f"stack {s.stack_name} (packaging, change sets; log {s.logs / 'deploy.log'}) ...")
+        with open(s.logs / "deploy.log", "a") as log:
+            result = subprocess.run(argv, cwd=REPO_ROOT, env=self.aws_environ(), stdout=subprocess.PIPE,
+                                    stderr=log, text=True, timeout=900)
+        if result.returncode != 0:
+            raise PipelineError(f"deploy failed (exit {result.returncode}); see {s.logs / 'deploy.log'}")
+        self.outputs = json.loads(result.stdout)
+        self._configure_stack()
+        self.say("deploy", f"stack {s.stack_name} ready in {time.monotonic() - started:.1f} s: producer "
+                           f"{self.outputs['ProducerFunctionName']}, stream {self.outputs['DeliveryStreamName']}")
+        return self.outputs
+
+    def _configure_stack(self) -> None:
+        self.aws("secretsmanager").put_secret_value(
+            SecretId=self.outputs["SpotifySecretArn"], SecretString=json.dumps(self._spotify_secret()))
+        function_arn = self.aws("lambda").get_function(
+            FunctionName=self.outputs["ProducerFunctionName"])["Configuration"]["FunctionArn"]
+        rules = self.aws("events").list_rule_names_by_target(TargetArn=function_arn)["RuleNames"]
+        if len(rules) != 1:
+            raise PipelineError(f"expected one schedule rule for the producer, found {rules}")
+        self.schedule_rule = rules[0]
+        self.set_schedule(False)  # polls are driven from here until keep_running() turns it on
+        queue_name = self.outputs["SnowpipeQueueArn"].rsplit(":", 1)[1]
+        self.queue_url = self.aws("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+        self.unloaded_files = 0
+
+    def _spotify_secret(self) -> dict[str, str]:
+        if not self.settings.live:
+            return {"client_id": LOCAL_CLIENT_ID, "client_secret": LOCAL_CLIENT_SECRET}
+        secret = {"client_id": os.environ["SPOTIFY_CLIENT_ID"], "client_secret": os.environ["SPOTIFY_CLIENT_SECRET"]}
+        if os.environ.get("SPOTIFY_REFRESH_TOKEN"):
+            secret["refresh_token"] = os.environ["SPOTIFY_REFRESH_TOKEN"]
+        return secret
+
+    def set_schedule(self, enabled: bool) -> None:
+        """The producer's EventBridge rule: off, or on at ``poll_schedule``."""
+        events = self.aws("events")
+        if enabled:
+            events.put_rule(Name=self.schedule_rule, ScheduleExpression=self.settings.poll_schedule, State="ENABLED")
+        else:
+            events.disable_rule(Name=self.schedule_rule)
+
+    def teardown(self) -> None:
+        """Delete the stacks and their data (``python -m infra.teardown``)."""
+        if not self.outputs:
+            return
+        argv = [sys.executable, "-m", "infra.teardown", "--stack-name", self.settings.stack_name, "--yes",
+                "--poll-seconds", "1"]
+        with open(self.settings.logs / "deploy.log", "a") as log:
+            result = subprocess.run(argv, cwd=REPO_ROOT, env=self.aws_environ(), stdout=log, stderr=log, timeout=600)
+        self.say("teardown", f"stack {self.settings.stack_name} "
+                             + ("deleted" if result.returncode == 0 else f"NOT deleted (exit {result.returncode})"))
+        self.outputs = {}
+
+    # -- stages ------------------------------------------------------------------------
+    def chart_date(self) -> date | None:
+        return self.spotify.control.date() if self.spotify else None
+
+    def advance_day(self, days: int = 1) -> date:
+        if self.spotify is None:
+            raise PipelineError("live Spotify: chart days pass in real time (use --keep-running)")
+        return self.spotify.control.advance(days)
+
+    def poll(self) -> dict[str, Any]:
+        """One poll by the deployed producer Lambda (``lambda.invoke``); returns its summary."""
+        started = time.monotonic()
+        response = self.aws("lambda").invoke(FunctionName=self.outputs["ProducerFunctionName"], Payload=b"{}")
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            message = payload.get("errorMessage") if isinstance(payload, dict) else payload
+            raise PipelineError(f"the producer Lambda failed: {message}")
+        self.polls.append(payload)
+        day = self.chart_date()
+        self.say("poll", f"{'[' + str(day) + '] ' if day else ''}changed {len(payload['changed'])}, unchanged "
+                         f"{len(payload['unchanged'])}, failed {len(payload['failed'])}, deferred "
+                         f"{len(payload['deferred'])}; {payload['records_sent']} records to Firehose; movements "
+                         f"{payload['movements'] or '-'} ({time.monotonic() - started:.1f} s)")
+        return payload
+
+    def mirror_raw(self) -> list[Path]:
+        return s3_sync.mirror_prefix(self.aws("s3"), self.outputs["RawBucketName"], RAW_PREFIX,
+                                     self.settings.glue_paths().source)
+
+    def run_glue(self, *, env: dict[str, str] | None = None, kill_when: Callable[[], bool] | None = None) -> GlueRun:
+        """Mirror new raw objects, run the Glue job over them, upload its output to S3.
+
+        Output is uploaded even when the job dies: what it published before dying is on S3
+        on AWS too (each published file is complete; see ``s3_sync.upload_tree``).
+        """
+        new_files = self.mirror_raw()
+        self.say("glue", f"{len(new_files)} new raw objects from s3://{self.outputs['RawBucketName']}/{RAW_PREFIX}"
+                         f"; running the job ({self.settings.spark_master}) ...")
+        log_path = self.settings.logs / "glue.log"
+        try:
+            run = run_glue_job(self.settings.glue_paths(), log_path, spark_master=self.settings.spark_master,
+                               env=env, kill_when=kill_when)
+        except GlueJobError as error:
+            self.glue_runs.append(error.run)
+            self.publish()
+            raise
+        self.glue_runs.append(run)
+        self.say("glue", f"{run.count('records_read')} records read, {run.count('curated')} curated, "
+                         f"{run.count('quarantined')} quarantined, {run.count('duplicates')} duplicates "
+                         f"in {run.count('batches')} batches ({run.seconds:.1f} s)")
+        self.publish()
+        return run
+
+    def publish(self) -> tuple[s3_sync.UploadReport, s3_sync.UploadReport]:
+        """Upload the job's curated and quarantine files S3 does not have yet."""
+        paths, s3 = self.settings.glue_paths(), self.aws("s3")
+        curated = s3_sync.upload_tree(s3, paths.target, self.outputs["CuratedBucketName"], CURATED_PREFIX)
+        quarantine = s3_sync.upload_tree(s3, paths.quarantine, self.outputs["QuarantineBucketName"], "")
+        self.unloaded_files += len(curated.uploaded)
+        incomplete = curated.incomplete + quarantine.incomplete
+        self.say("publish", f"{len(curated.uploaded)} curated files to s3://{self.outputs['CuratedBucketName']}/"
+                            f"{CURATED_PREFIX}, {len(quarantine.uploaded)} quarantine files"
+                            + (f"; {len(incomplete)} incomplete files left out" if incomplete else ""))
+        return curated, quarantine
+
+    def load(self, timeout: float = 60.0) -> RunStats:
+        """Run the local Snowpipe until the notifications of every uploaded file were consumed."""
+        started = time.monotonic()
+        runner = LocalSnowpipe(self.db, self.queue_url, self.settings.work_dir / "stage",
+                               prefix=CURATED_PREFIX, sqs=self.aws("sqs"), s3=self.aws("s3"))
+        stats = runner.stats
+        # S3 notifies SQS asynchronously: a drain that finds the queue empty may be early.
+        while True:
+            runner.drain(wait_seconds=1)
+            if stats.files_loaded + stats.files_already_loaded >= self.unloaded_files:
+                break
+            if stats.failed_messages or time.monotonic() - started > timeout:
+                raise PipelineError(
+                    f"load: {self.unloaded_files} uploaded files, only {stats.files_loaded + stats.files_already_loaded}"
+                    f" notified and loaded after {time.monotonic() - started:.0f} s ({asdict(stats)})")
+        self.unloaded_files = 0
+        self.loads.append(stats)
+        self.say("load", f"{stats.messages} notifications: {stats.files_loaded} files loaded ({stats.rows_loaded} "
+                         f"rows), {stats.files_already_loaded} already loaded, {stats.ignored_keys} ignored, "
+                         f"{stats.failed_messages} failed ({time.monotonic() - started:.1f} s)")
+        return stats
+
+    def run_days(self, days: int, glue_every: int = 2) -> None:
+        """``days`` chart days in accelerated time: each day the server moves on and the
+        producer polls; Glue + load after every ``glue_every`` polls and at the end."""
+        since_glue = 0
+        for day in range(days):
+            if day:
+                self.advance_day()
+            self.poll()
+            since_glue += 1
+            if since_glue >= glue_every or day == days - 1:
+                self.run_glue()
+                self.load()
+                since_glue = 0
+
+    def keep_running(self, stop: threading.Event, *, glue_seconds: float = 120.0,
+                     day_seconds: float | None = 120.0, check_seconds: float = 5.0) -> None:
+        """Polls on the EventBridge schedule until ``stop`` is set; Glue + load every
+        ``glue_seconds``; with the local server, a new chart day every ``day_seconds``."""
+        self.set_schedule(True)
+        self.say("schedule", f"producer polls on its EventBridge schedule ({self.settings.poll_schedule}); "
+                             f"Glue + load every {glue_seconds:g} s"
+                             + (f"; a new chart day every {day_seconds:g} s" if self.spotify and day_seconds else "")
+                             + ". Ctrl-C stops everything.")
+        next_glue = time.monotonic() + glue_seconds
+        next_day = time.monotonic() + (day_seconds or float("inf"))
+        seen = self.producer_activity()
+        while not stop.wait(check_seconds):
+            now = time.monotonic()
+            if self.spotify is not None and day_seconds and now >= next_day:
+                self.say("spotify", f"chart date is now {self.advance_day()}")
+                next_day = now + day_seconds
+            activity = self.producer_activity()
+            if activity != seen:
+                self.say("producer", f"scheduled poll delivered: state of {activity['states']} charts, "
+                                     f"{activity['events']} movement events so far")
+                seen = activity
+            if now >= next_glue:
+                self.run_glue()
+                self.load()
+                next_glue = time.monotonic() + glue_seconds
+
+    def producer_activity(self) -> dict[str, Any]:
+        """What the producer has written to its state bucket (changes whenever a poll delivers)."""
+        pages = self.aws("s3").get_paginator("list_objects_v2").paginate(
+            Bucket=self.outputs["StateBucketName"], Prefix=STATE_PREFIX)
+        objects = [o for page in pages for o in page.get("Contents", [])]
+        states = [o for o in objects if o["Key"].startswith(STATE_PREFIX + "playlists/")]
+        return {"states": len(states), "events": sum("/events/" in o["Key"] for o in objects),
+                "latest": max((o["LastModified"] for o in states), default=None)}
+
+    # -- LocalStack restart (fault tests) ---------------------------------------------
+    def restart_localstack(self) -> float:
+        """Restart LocalStack between stages and bring the pipeline back; returns the seconds.
+
+        LocalStack's community edition keeps nothing across a restart, so before it the
+        producer's state and the raw objects are kept in ``work_dir/kept``; after it the stack
+        is deployed again and they are put back, and the curated files are uploaded again
+        from the Glue job's folder (their notifications reach the new queue; the local
+        Snowpipe skips files it loaded before). The Glue checkpoint and the Snowflake engine
+        live outside LocalStack and are untouched.
+        """
+        started = time.monotonic()
+        kept = self.settings.work_dir / "kept"
+        shutil.rmtree(kept, ignore_errors=True)
+        s3 = self.aws("s3")
+        raw = s3_sync.download_prefix(s3, self.outputs["RawBucketName"], RAW_PREFIX, kept / "raw")
+        state = s3_sync.download_prefix(s3, self.outputs["StateBucketName"], STATE_PREFIX, kept / "state")
+        self.say("restart", f"kept {raw} raw and {state} producer-state objects; restarting LocalStack ...")
+        self.localstack.restart()  # host mode only: raises LocalStackError otherwise
+        self._clients.clear()
+        self.deploy()
+        s3 = self.aws("s3")
+        s3_sync.upload_folder(s3, kept / "raw", self.outputs["RawBucketName"])
+        s3_sync.upload_folder(s3, kept / "state", self.outputs["StateBucketName"])
+        self.publish()
+        seconds = time.monotonic() - started
+        self.say("restart", f"LocalStack restarted, stack redeployed, {raw} raw and {state} state objects "
+                            f"restored ({seconds:.1f} s)")
+        return seconds
+
+    # -- the views ---------------------------------------------------------------------
+    def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        cursor = self.db.cursor()
+        cursor.execute(sql, params or None)
+        names = [d[0].lower() for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def chart_labels(self) -> list[str]:
+        return [r["chart_label"] for r in self.query(
+            "SELECT DISTINCT chart_label FROM chart_snapshots ORDER BY chart_label")]
+
+    def report_text(self, rows: int = 10) -> str:
+        """Each chart's report: the daily report of ``spotify_charts`` when the views hold
+        more than one day's chart, else the latest snapshot's movements (accelerated runs
+        put every simulated day on today's UTC date)."""
+        parts = []
+        for label in self.chart_labels():
+            try:
+                from spotify_charts import report, views
+            except ImportError:
+                parts.append(self.snapshot_report(label, rows))
+                continue
+            if views.find_chart(self.db, label).days >= 2:
+                parts.append(report.render_text(report.build_report(self.db, label), rows))
+            else:
+                parts.append(self.snapshot_report(label, rows))
+        return "\n\n".join(parts) if parts else "(no charts loaded yet)"
+
+    def snapshot_report(self, label: str, rows: int = 10) -> str:
+        """The latest snapshot of a chart compared with the one before (snapshot_chart view)."""
+        latest = self.query("""
+            SELECT playlist_id, snapshot_id, previous_snapshot_id FROM snapshot_chart WHERE chart_label = %s
+            ORDER BY observed_at DESC LIMIT 1""", (label,))[0]
+        entries = self.query("""
+            SELECT position, status, change, track_name, artist_names FROM snapshot_chart
+            WHERE playlist_id = %s AND snapshot_id = %s ORDER BY position""",
+                             (latest["playlist_id"], latest["snapshot_id"]))
+        exits = self.query("""SELECT last_position, track_name FROM snapshot_chart_exits
+            WHERE playlist_id = %s AND snapshot_id = %s ORDER BY last_position""",
+                           (latest["playlist_id"], latest["snapshot_id"]))
+        compared = "compared with the snapshot before" if latest["previous_snapshot_id"] else "the first snapshot"
+        lines = [f"{label}: latest snapshot {latest['snapshot_id'][:12]}..., {compared}"]
+        for e in entries[:rows]:
+            move = e["status"] if e["status"] in ("NEW", "RE-ENTRY") else (
+                "=" if not e["change"] else f"{'+' if e['change'] > 0 else ''}{e['change']}")
+            artists = ", ".join(json.loads(e["artist_names"]) if isinstance(e["artist_names"], str)
+                                else e["artist_names"] or [])
+            lines.append(f"  {e['position']:>3}  {move:<8} {e['track_name'][:40]:<40}  {artists[:40]}")
+        if len(entries) > rows:
+            lines.append(f"  ... {len(entries) - rows} more")
+        lines.append("  exits: " + (", ".join(f"{x['track_name']} (was #{x['last_position']})" for x in exits)
+                                    or "none"))
+        return "\n".join(lines)

@@ -1,0 +1,240 @@
+"""The whole pipeline on LocalStack, end to end, asserted row by row on a small case.
+
+The local Spotify server replays the real Global and US Top 50 from 2024-03-12 to
+2024-03-15 (2024-03-14 is missing from the data: the playlists do not change that day).
+The producer runs as the DEPLOYED Lambda (``lambda.invoke``) once per chart day; Firehose
+delivers to the raw bucket; the Glue job runs locally over what landed (mirrored from
+LocalStack S3, output uploaded back); the curated bucket notifies SQS; the local
+Snowpipe loads fakesnow; the snapshot views must show exactly the movements computed from
+``local_spotify.catalog`` (``chart_expectations``), independent of every stage.
+
+One deployed stack and one pipeline run for the module (``LocalPipeline``); the tests
+read what that run left, in file order (the last ones rerun stages on top of it).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.integration.chart_expectations import (chart_days, comparable, expected_editions, expected_keys, natural_keys_in_table,
+                                table_counts, view_editions)
+from firehose import contract
+from local_spotify import catalog
+from localdev.pipeline import LocalPipeline, PipelineSettings
+from localdev.pipeline.glue import GlueRun
+from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX, REPO_ROOT
+from snowflake.charts.snowpipe import RunStats
+
+pytestmark = pytest.mark.integration
+
+MARKETS = ("global", "us")
+DAYS = chart_days(date(2024, 3, 12), 4)
+GAP_DAY = date(2024, 3, 14)  # missing from the data in every market: the chart holds the day before
+
+
+@dataclass
+class CleanRun:
+    polls: list[dict] = field(default_factory=list)
+    glue: list[GlueRun] = field(default_factory=list)
+    loads: list[RunStats] = field(default_factory=list)
+    uploaded: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def pipeline(localstack, tmp_path_factory):
+    settings = PipelineSettings(markets=MARKETS, start_date=DAYS[0], work_dir=tmp_path_factory.mktemp("pipeline"),
+                                stack_name=f"e2e-{uuid.uuid4().hex[:6]}")
+    with LocalPipeline(settings, localstack=localstack) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def clean_run(pipeline, record_timing) -> CleanRun:
+    """Four chart days; Glue + load after the second day and after the last."""
+    started = time.monotonic()
+    run = CleanRun()
+    for n, day in enumerate(DAYS):
+        if n:
+            assert pipeline.advance_day() == day
+        run.polls.append(pipeline.poll())
+        if n in (1, len(DAYS) - 1):
+            run.glue.append(pipeline.run_glue())
+            run.loads.append(pipeline.load())
+    record_timing("e2e: 4 polls, 2 Glue runs, 2 loads", time.monotonic() - started)
+    return run
+
+
+def playlist(label: str) -> str:
+    return catalog.MARKETS_BY_LABEL[label].playlist_id
+
+
+def test_the_deployed_producer_polled_each_day_and_skipped_the_unchanged_day(pipeline, clean_run):
+    both = sorted(playlist(m) for m in MARKETS)
+    for day, poll in zip(DAYS, clean_run.polls):
+        assert poll["failed"] == {} and poll["deferred"] == [], day
+        if day == GAP_DAY:
+            assert sorted(poll["unchanged"]) == both and poll["records_sent"] == 0
+        else:
+            assert sorted(poll["changed"]) == both and poll["records_sent"] == 100
+    # The producer's movement counts agree with the chart data: new entries (NEW or
+    # RE-ENTRY against the previous version) and exits, summed over both charts.
+    for index in (1, 3):
+        expected_new = expected_exits = 0
+        for label in MARKETS:
+            edition = expected_editions(label, DAYS[:index + 1])[-1]
+            expected_new += sum(r.status in ("NEW", "RE-ENTRY") for r in edition.rows)
+            expected_exits += len(edition.exits)
+        movements = clean_run.polls[index]["movements"]
+        assert (movements["new_entries"], movements["exits"]) == (expected_new, expected_exits), DAYS[index]
+
+
+def test_the_polls_ran_in_the_lambda_and_logged_chart_movements(pipeline, clean_run):
+    logs = pipeline.aws("logs")
+    group = pipeline.outputs["ProducerLogGroupName"]
+    lines = [e["message"] for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+             for e in page["events"]]
+    assert sum("poll finished" in line for line in lines) == len(DAYS)
+    assert sum('"event": "chart_movements"' in line or '"event":"chart_movements"' in line for line in lines) == 2
+
+
+def test_firehose_delivered_every_chart_entry_to_the_raw_bucket(pipeline, clean_run):
+    s3 = pipeline.aws("s3")
+    bucket = pipeline.outputs["RawBucketName"]
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=RAW_PREFIX)
+            for o in page.get("Contents", [])]
+    records = [r for key in keys for r in contract.decode_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read())]
+    assert [problem for r in records for problem in contract.validate(r)] == []
+    assert sorted((r["playlist_id"], r["position"], r["track_id"]) for r in records) == sorted(
+        key for label in MARKETS for key in expected_keys(label, DAYS))
+
+
+def test_glue_curated_only_new_raw_files_and_its_output_reached_s3(pipeline, clean_run):
+    first, second = clean_run.glue
+    assert (first.count("records_read"), first.count("curated")) == (200, 200)
+    assert (second.count("records_read"), second.count("curated")) == (100, 100)
+    assert [run.count(name) for run in clean_run.glue for name in ("quarantined", "duplicates")] == [0, 0, 0, 0]
+    local = sorted(CURATED_PREFIX + p.relative_to(pipeline.settings.glue_paths().target).as_posix()
+                   for p in pipeline.settings.glue_paths().target.rglob("*.parquet") if not p.name.startswith("."))
+    s3 = pipeline.aws("s3")
+    remote = sorted(o["Key"] for o in s3.list_objects_v2(
+        Bucket=pipeline.outputs["CuratedBucketName"], Prefix=CURATED_PREFIX).get("Contents", []))
+    assert remote == local
+    assert {key.split("/")[1] for key in remote} == {"chart_entries", "tracks", "chart_daily"}
+
+
+def test_s3_notified_sqs_and_the_local_snowpipe_loaded_every_file_once(pipeline, clean_run):
+    curated_files = len(pipeline.aws("s3").list_objects_v2(
+        Bucket=pipeline.outputs["CuratedBucketName"], Prefix=CURATED_PREFIX)["Contents"])
+    assert sum(load.files_loaded for load in clean_run.loads) == curated_files
+    assert [(load.failed_messages, load.files_already_loaded) for load in clean_run.loads] == [(0, 0), (0, 0)]
+    attributes = pipeline.aws("sqs").get_queue_attributes(
+        QueueUrl=pipeline.queue_url, AttributeNames=["ApproximateNumberOfMessages",
+                                                     "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+    assert natural_keys_in_table(pipeline) == sorted(key for label in MARKETS for key in expected_keys(label, DAYS))
+
+
+@pytest.mark.parametrize("label", MARKETS)
+def test_the_snapshot_views_show_exactly_the_charts_movements(pipeline, clean_run, label):
+    expected = expected_editions(label, DAYS)
+    assert [e.first_day for e in expected] == [DAYS[0], DAYS[1], DAYS[3]]  # the gap day adds no version
+    assert [len(e.rows) for e in expected] == [50, 50, 50]
+    actual = view_editions(pipeline, label)
+    for number, (want, got) in enumerate(zip(comparable(expected), comparable(actual))):
+        assert got[0] == want[0], f"{label} snapshot {number + 1}: positions, previous positions, statuses"
+        assert got[1] == want[1], f"{label} snapshot {number + 1}: exits"
+    assert len(actual) == len(expected)
+    # Something moved in every later snapshot (so the comparison above is not trivially equal).
+    assert all({r.status for r in e.rows} - {"SAME"} for e in expected[1:])
+
+
+def test_the_report_shows_each_charts_latest_movements(pipeline, clean_run):
+    text = pipeline.report_text(rows=5)
+    for label in MARKETS:
+        latest = expected_editions(label, DAYS)[-1]
+        assert label in text
+        assert latest.rows[0].track_name[:30] in text
+
+
+def test_rerunning_every_stage_changes_nothing(pipeline, clean_run):
+    counts = table_counts(pipeline)
+    before = {label: comparable(view_editions(pipeline, label)) for label in MARKETS}
+    poll = pipeline.poll()
+    assert sorted(poll["unchanged"]) == sorted(playlist(m) for m in MARKETS) and poll["records_sent"] == 0
+    rerun = pipeline.run_glue()
+    assert rerun.count("records_read") == 0
+    stats = pipeline.load()
+    assert stats.files_loaded == 0
+    assert table_counts(pipeline) == counts == {"chart_entries": 300, "tracks": counts["tracks"],
+                                                "chart_daily": counts["chart_daily"]}
+    assert {label: comparable(view_editions(pipeline, label)) for label in MARKETS} == before
+
+
+# -- the command line -------------------------------------------------------------------
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_ctrl_c_stops_every_process_the_command_started(localstack, tmp_path):
+    stack_name = f"cli-{uuid.uuid4().hex[:6]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SPOTIFY_"))}
+    command = subprocess.Popen(
+        [sys.executable, "-m", "localdev.pipeline", "--keep-running", "--localstack-endpoint", localstack.endpoint,
+         "--work-dir", str(tmp_path / "work"), "--stack-name", stack_name, "--glue-seconds", "3600"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            line = command.stdout.readline()
+            output.append(line)
+            if not line or line.startswith("schedule"):
+                break
+        assert output[-1].startswith("schedule"), "".join(output)
+        started = descendants(command.pid)
+        assert len(started) >= 2, "".join(output)  # at least the Spotify server and the Snowflake engine
+        command.send_signal(signal.SIGINT)
+        rest, _ = command.communicate(timeout=120)
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+    output.append(rest)
+    assert command.returncode == 130, "".join(output)
+    assert [pid for pid in started if alive(pid)] == []
+    assert "all local processes stopped" in rest
+    stacks = localstack.client("cloudformation").list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in stacks if s["StackName"] == stack_name] in ([], ["DELETE_COMPLETE"])
