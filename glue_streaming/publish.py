@@ -1,0 +1,61 @@
+"""Write a dataset's rows of one micro-batch as Parquet files with names of our choosing.
+
+Spark names its output files with a random id, so a retried batch would add new
+files next to the ones its failed attempt left: duplicates downstream. Instead each
+batch writes to a staging folder, one file per partition date, rows in key order,
+and the file is then copied to ``<folder>/<partition>=<date>/<dataset>-<batch id>.parquet``.
+A retry of the batch produces the same rows in the same order and overwrites the
+same names; nothing else in the target changes. Each published file is complete
+when it appears (an S3 PUT is atomic), so a loader never sees a partial file.
+
+Spark's ``partitionBy`` drops the partition column from the files; Snowflake's COPY
+reads only columns inside a file, so the partition value is duplicated into a
+hidden ``_partition`` column for the split and the real column stays in the file.
+"""
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from glue_streaming import curated
+from glue_streaming.storage import HadoopFiles
+
+_SPLIT_COLUMN = "_partition"
+
+
+class PublishError(RuntimeError):
+    """Staged output does not have the expected shape."""
+
+
+def published_name(dataset: curated.Dataset, batch_id: str) -> str:
+    return f"{dataset.name}-{batch_id}.parquet"
+
+
+def publish(
+    files: HadoopFiles, rows: DataFrame, dataset: curated.Dataset, folder: str, staging: str, batch_id: str
+) -> list[str]:
+    """Write ``rows`` (already conformed to ``dataset``) under the dataset's ``folder``
+    (``<target>/<dataset>`` or the quarantine path); return the published paths."""
+    staged = f"{staging}/{dataset.name}"
+    files.delete(staged)  # what a failed attempt may have left
+    (
+        rows.withColumn(_SPLIT_COLUMN, F.col(dataset.partition_column).cast("string"))
+        .repartition(_SPLIT_COLUMN)  # all rows of a date in one task: one file per date
+        .sortWithinPartitions(_SPLIT_COLUMN, *dataset.key)  # a total order: same bytes on retry
+        .write.mode("overwrite")
+        .partitionBy(_SPLIT_COLUMN)
+        .parquet(staged)
+    )
+    published = []
+    for split in files.list(staged):
+        if not (split.is_dir and split.name.startswith(f"{_SPLIT_COLUMN}=")):
+            continue  # _SUCCESS and friends
+        value = split.name.split("=", 1)[1]
+        parts = [e for e in files.list(split.path) if e.name.endswith(".parquet")]
+        if len(parts) != 1:
+            raise PublishError(f"expected one staged file in {split.path}, found {len(parts)}")
+        destination = f"{folder}/{dataset.partition_column}={value}/{published_name(dataset, batch_id)}"
+        files.copy(parts[0].path, destination)
+        published.append(destination)
+    files.delete(staged)
+    return published

@@ -1,0 +1,56 @@
+"""File operations on any path Spark can reach (``file://`` locally, ``s3://`` on Glue),
+through the Hadoop FileSystem of the running Spark session."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    path: str
+    is_dir: bool
+
+
+class HadoopFiles:
+    def __init__(self, spark: SparkSession):
+        self._jvm = spark.sparkContext._jvm
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def _resolve(self, path: str):
+        jpath = self._jvm.org.apache.hadoop.fs.Path(path)
+        return jpath.getFileSystem(self._conf), jpath
+
+    def exists(self, path: str) -> bool:
+        fs, jpath = self._resolve(path)
+        return fs.exists(jpath)
+
+    def list(self, path: str) -> list[Entry]:
+        """Direct children of ``path``, by name; empty when it does not exist."""
+        fs, jpath = self._resolve(path)
+        if not fs.exists(jpath):
+            return []
+        entries = [Entry(s.getPath().getName(), s.getPath().toString(), s.isDirectory())
+                   for s in fs.listStatus(jpath)]
+        return sorted(entries, key=lambda e: e.name)
+
+    def delete(self, path: str) -> None:
+        fs, jpath = self._resolve(path)
+        if fs.exists(jpath):
+            fs.delete(jpath, True)
+
+    def copy(self, source: str, destination: str) -> None:
+        """Copy one file, replacing ``destination`` (works across file systems and buckets)."""
+        src_fs, src = self._resolve(source)
+        dst_fs, dst = self._resolve(destination)
+        self._jvm.org.apache.hadoop.fs.FileUtil.copy(src_fs, src, dst_fs, dst, False, True, self._conf)
+
+    def write_text(self, path: str, text: str) -> None:
+        fs, jpath = self._resolve(path)
+        stream = fs.create(jpath, True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()

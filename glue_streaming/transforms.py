@@ -1,0 +1,188 @@
+"""The job's transforms: pure ``DataFrame -> DataFrame`` functions, no I/O.
+
+Flow of one micro-batch::
+
+    raw files ──read_records──> parsed (one row per line, problem or typed fields)
+    parsed ──quarantine_rows──> quarantine
+    parsed ──valid_entries──> entries ──dedupe_entries(previous keys)──> new chart entries
+    new chart entries ──tracks_from_entries──> tracks
+    new + already curated entries of the touched dates ──chart_daily_from_entries──> chart_daily
+
+Every ordering used to pick a row is total, so a retried batch produces the same
+rows (and the writer the same files) as the attempt it replaces.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from firehose import contract
+from glue_streaming import curated, validation
+from glue_streaming.decode import decode_object
+from glue_streaming.schema import DECODED_OBJECT_TYPE, dataset_schema
+
+@dataclass(frozen=True)
+class Batch:
+    """Identity of one micro-batch, stamped on every row it writes."""
+
+    batch_id: str  # '<batch number>-<query id prefix>'
+    batch_at_micros: int  # the batch's planned time (from Spark's offset log: same on retry)
+
+    @property
+    def batch_at(self) -> Column:
+        return F.timestamp_micros(F.lit(self.batch_at_micros))
+
+
+def batch_id_for(batch_number: int, query_id: str) -> str:
+    """Batch numbers restart with a new checkpoint; the query id (kept in the checkpoint)
+    keeps ids, and so file names, unique across checkpoints."""
+    return f"{batch_number:06d}-{query_id.replace('-', '')[:8]}"
+
+
+def read_records(files: DataFrame) -> DataFrame:
+    """Raw objects (binaryFile rows: path, content) -> one row per non-blank line:
+    source_file, line_number, problem (null for a valid record), raw_line (kept for
+    problems only), the contract's fields typed, and chart_date.
+
+    A file that cannot be read at all yields one row: line_number 0, raw_line null.
+
+    The JSON parsing happens inside ``transform`` over each file's array of lines,
+    before the lines are exploded: were it a column expression, Spark's optimizer
+    would push a later filter on ``problem`` below it and parse again for every
+    field the check reads."""
+    decode = F.udf(decode_object, DECODED_OBJECT_TYPE)
+    decoded = files.select(F.col("path").alias("source_file"), decode("content").alias("decoded")).select(
+        "source_file", "decoded.data", "decoded.starts", "decoded.lengths", "decoded.bad_lines",
+        F.col("decoded.problem").alias("file_problem"),
+    )
+    unreadable_file = F.array(F.struct(F.lit(0).cast("long").alias("line_number"),
+                                       F.lit(None).cast("string").alias("raw_line"),
+                                       F.lit(0).cast("long").alias("length")))
+    numbered = F.filter(
+        F.transform(F.arrays_zip("starts", "lengths"), lambda line, index: F.struct(
+            (index + 1).cast("long").alias("line_number"),
+            F.col("data").substr(line["starts"] + 1, line["lengths"]).cast("string").alias("raw_line"),
+            line["lengths"].alias("length"),
+        )),
+        lambda entry: entry["length"] > 0,  # blank lines have length 0
+    )
+    lines = F.when(F.col("data").isNull(), unreadable_file).otherwise(numbered)
+
+    # Two steps, so the typed parse and the canonical check run once per line.
+    def parse_typed(entry: Column) -> Column:
+        return F.struct(entry["line_number"].alias("line_number"), entry["raw_line"].alias("raw_line"),
+                        *[column.alias(name) for name, column in validation.parse_typed(entry["raw_line"]).items()])
+
+    def parse_shape(entry: Column) -> Column:
+        shape = validation.parse_shape(entry["raw_line"], entry["canonical"])
+        parsed = F.struct(entry["typed"].alias("typed"), entry["canonical"].alias("canonical"),
+                          *[column.alias(name) for name, column in shape.items()])
+        return F.struct(entry["line_number"].alias("line_number"), entry["raw_line"].alias("raw_line"),
+                        parsed.alias("parsed"))
+
+    parsed_lines = F.transform(F.transform(lines, parse_typed), parse_shape)
+    exploded = decoded.select("source_file", "file_problem", "bad_lines", F.inline(parsed_lines))
+    problem = F.coalesce(
+        F.col("file_problem"),
+        F.when(F.array_contains("bad_lines", F.col("line_number")), F.lit("not UTF-8")),
+        validation.record_problem(F.col("parsed")),
+    )
+    fields = [validation.typed_value(F.col("parsed.typed"), f).alias(f.name) for f in contract.FIELDS]
+    return (
+        exploded.select("source_file", "line_number", problem.alias("problem"), "raw_line", *fields)
+        .withColumn("raw_line", F.when(F.col("problem").isNotNull(), F.col("raw_line")))
+        .withColumn("chart_date", F.to_date("observed_at"))
+    )
+
+
+def quarantine_rows(parsed: DataFrame, batch: Batch) -> DataFrame:
+    """The rejected lines, with their reason, in the quarantine dataset's columns."""
+    return conform(
+        parsed.where(F.col("problem").isNotNull()).select(
+            "raw_line",
+            F.col("problem").alias("reason"),
+            "source_file",
+            "line_number",
+            F.lit(batch.batch_id).alias("batch_id"),
+            batch.batch_at.alias("quarantined_at"),
+            F.to_date(batch.batch_at).alias("run_date"),
+        ),
+        curated.QUARANTINE_DATASET,
+    )
+
+
+def valid_entries(parsed: DataFrame) -> DataFrame:
+    """The lines that are valid records (record fields, chart_date, source_file, line_number)."""
+    return parsed.where(F.col("problem").isNull()).drop("problem", "raw_line", "schema_version")
+
+
+def dedupe_entries(entries: DataFrame, previous_keys: DataFrame) -> DataFrame:
+    """One entry per natural key: the first observation in this batch, and only for
+    keys not already curated (``previous_keys``: the natural-key columns).
+
+    An aggregate rather than a window: Spark combines duplicates before the shuffle,
+    and most raw lines are duplicates (every poll repeats an unchanged snapshot)."""
+    first = ("observed_at", "poll_id", "source_file", "line_number")  # unique per line: a total order
+    rest = [c for c in entries.columns if c not in first and c not in contract.NATURAL_KEY]
+    firsts = (
+        entries.groupBy(*contract.NATURAL_KEY)
+        .agg(F.min(F.struct(*first, *rest)).alias("first"))
+        .select(*contract.NATURAL_KEY, "first.*")
+    )
+    return firsts.join(previous_keys.select(*contract.NATURAL_KEY), on=list(contract.NATURAL_KEY), how="left_anti")
+
+
+def chart_entries_rows(entries: DataFrame, batch: Batch) -> DataFrame:
+    return conform(with_batch(entries, batch), curated.CHART_ENTRIES_DATASET)
+
+
+def tracks_from_entries(entries: DataFrame, batch: Batch) -> DataFrame:
+    """One row per track in ``entries``: attributes of its latest entry, first/last seen."""
+    latest = F.struct("observed_at", "playlist_id", "snapshot_id", "position")  # unique per entry
+    tracks = (
+        entries.where(F.col("track_id").isNotNull())
+        .groupBy("track_id")
+        .agg(
+            F.max_by(F.struct(*curated.TRACK_ATTRIBUTES), latest).alias("latest"),
+            F.min("observed_at").alias("first_seen_at"),
+            F.max("observed_at").alias("last_seen_at"),
+        )
+        .select("track_id", "latest.*", "first_seen_at", "last_seen_at",
+                F.to_date("last_seen_at").alias("chart_date"))
+    )
+    return conform(with_batch(tracks, batch), curated.TRACKS_DATASET)
+
+
+def chart_daily_from_entries(entries: DataFrame, batch: Batch) -> DataFrame:
+    """Per chart date, playlist and track: best, worst and last position, snapshots seen.
+
+    ``entries`` must hold every curated entry of the dates to aggregate (not only the
+    new ones), so each row is the complete day as known at this batch."""
+    # The latest entry of the day; if a track is twice in that snapshot, its best position.
+    latest = F.max(F.struct("observed_at", (-F.col("position")).alias("neg_position"), "chart_label"))
+    daily = (
+        entries.where(F.col("track_id").isNotNull())
+        .groupBy("chart_date", "playlist_id", "track_id")
+        .agg(
+            F.min("position").alias("best_position"),
+            F.max("position").alias("worst_position"),
+            latest.alias("latest"),
+            F.countDistinct("snapshot_id").alias("snapshots_seen"),
+            F.min("observed_at").alias("first_seen_at"),
+            F.max("observed_at").alias("last_seen_at"),
+        )
+        .select("*", F.col("latest.chart_label").alias("chart_label"),
+                (-F.col("latest.neg_position")).alias("last_position"))
+    )
+    return conform(with_batch(daily, batch), curated.CHART_DAILY_DATASET)
+
+
+def with_batch(frame: DataFrame, batch: Batch) -> DataFrame:
+    return frame.withColumn("batch_id", F.lit(batch.batch_id)).withColumn("batch_at", batch.batch_at)
+
+
+def conform(frame: DataFrame, dataset: curated.Dataset) -> DataFrame:
+    """Exactly the dataset's columns, in order, with its types."""
+    return frame.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in dataset_schema(dataset).fields])
