@@ -1,6 +1,6 @@
 """``spotify-charts``: the project's command-line entry point.
 
-    spotify-charts run        the local pipeline (arguments go to the run module: run --help)
+    spotify-charts run        the whole pipeline locally (arguments go to python -m localdev.pipeline)
     spotify-charts poll       one producer poll (in process, or a deployed Lambda)
     spotify-charts glue       one run of the Glue job
     spotify-charts load       load the files waiting in the Snowpipe queue (local engine)
@@ -32,7 +32,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # Subcommands whose arguments belong to the module they delegate to (its own --help).
 PASSTHROUGH: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
-    "run": (stages.run_local_pipeline, "run the pipeline locally (arguments: spotify-charts run --help)"),
+    "run": (stages.run_local_pipeline, "run the whole pipeline locally (arguments: spotify-charts run --help)"),
     "deploy": (stages.deploy, "package and deploy the stack (arguments: spotify-charts deploy --help)"),
 }
 

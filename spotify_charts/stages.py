@@ -20,9 +20,9 @@ import warnings
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
-# `spotify-charts run` hands its arguments to this module's main(argv). Today it is the
-# producer-only local run; point it at the end-to-end orchestration module once it exists.
-RUN_MODULE = "localdev.run_local"
+# `spotify-charts run` hands its arguments to this module's main(argv): the end-to-end local
+# pipeline (localdev/PIPELINE.md). `python -m localdev.run_local` is the producer-only run.
+RUN_MODULE = "localdev.pipeline.cli"
 GLUE_JOB_MODULE = "glue_streaming.job"
 GLUE_ACTIVE_STATES = frozenset({"STARTING", "RUNNING", "STOPPING", "WAITING"})
 GLUE_FAILED_STATES = frozenset({"FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -136,8 +137,12 @@ def test_glue_starts_a_run_of_a_deployed_job_and_waits_for_it(aws_endpoint, caps
     assert run["Id"] == result["run_id"] and run["Arguments"] == {"--source_path": "s3://raw/raw/"}
 
 
-def test_run_hands_over_to_the_local_pipeline(tmp_path):
-    result = subprocess.run([*CLI, "run", "--days", "1", "--markets", "gb"], capture_output=True, text=True,
-                            env=child_environ(), cwd=tmp_path, timeout=180)
+def test_run_module_switch_runs_the_producer_only_local_run(tmp_path):
+    """`run` hands its arguments to RUN_MODULE's main; the end-to-end pipeline behind it is tested in
+    tests/integration (LocalStack). Here the producer-only run, through the same hand-over."""
+    script = ("import sys; from spotify_charts import cli, stages; stages.RUN_MODULE = 'localdev.run_local'; "
+              "sys.exit(cli.main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", script, "run", "--days", "1", "--markets", "gb"],
+                            capture_output=True, text=True, env=child_environ(), cwd=tmp_path, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "records sent   50" in result.stdout and "All local servers stopped." in result.stdout
