@@ -9,5 +9,6 @@ Modules: ``orchestrator`` (``LocalPipeline``, one method per stage), ``glue`` (t
 as a child process), ``s3_sync`` (S3 <-> local folders for Spark), ``cli`` (``main``).
 """
 from localdev.pipeline.orchestrator import LocalPipeline, PipelineError, PipelineSettings
+from localdev.pipeline.cli import main  # noqa: E402 - after the classes it uses
 
-__all__ = ["LocalPipeline", "PipelineError", "PipelineSettings"]
+__all__ = ["LocalPipeline", "PipelineError", "PipelineSettings", "main"]

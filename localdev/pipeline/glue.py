@@ -50,6 +50,7 @@ class GlueRun:
     metrics: dict = field(default_factory=dict)  # the job's run-metrics line (empty if it died)
     killed: bool = False
     log_path: Path | None = None
+    pid: int | None = None  # of the job's process, also its process group id
 
     def count(self, name: str) -> int:
         return int(self.metrics.get(name, 0) or 0)
@@ -72,6 +73,7 @@ def run_glue_job(paths: GluePaths, log_path: Path, *, spark_master: str = "local
     with open(log_path, "ab") as log, open(log_path.with_suffix(".out"), "w+b") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=log, env={**os.environ, **(env or {})},
                                    cwd=Path(__file__).resolve().parents[2], start_new_session=True)
+        run.pid = process.pid
         try:
             while process.poll() is None:
                 if kill_when is not None and kill_when():
@@ -113,11 +115,22 @@ def stop_group(process: subprocess.Popen) -> None:
 
 
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """Whether a process of the group still runs (zombies waiting for their reaper do not)."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: ask the kernel, zombies included
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
 
 
 def last_json_line(text: str) -> dict:

@@ -309,6 +309,7 @@ class LocalPipeline:
                                env=env, kill_when=kill_when)
         except GlueJobError as error:
             self.glue_runs.append(error.run)
+            self.say("glue", f"FAILED: {error}")
             self.publish()
             raise
         self.glue_runs.append(run)

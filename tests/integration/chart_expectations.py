@@ -26,7 +26,7 @@ class Row:
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Exit:
     last_position: int
     track_id: str

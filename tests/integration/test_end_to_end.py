@@ -59,17 +59,17 @@ def pipeline(localstack, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clean_run(pipeline, record_timing) -> CleanRun:
-    """Four chart days; Glue + load after the second day and after the last."""
+    """Four chart days, then Glue and the load (one Glue run: each costs a JVM; the
+    fault tests show a run that picks up only what is new since the last)."""
     started = time.monotonic()
     run = CleanRun()
     for n, day in enumerate(DAYS):
         if n:
             assert pipeline.advance_day() == day
         run.polls.append(pipeline.poll())
-        if n in (1, len(DAYS) - 1):
-            run.glue.append(pipeline.run_glue())
-            run.loads.append(pipeline.load())
-    record_timing("e2e: 4 polls, 2 Glue runs, 2 loads", time.monotonic() - started)
+    run.glue.append(pipeline.run_glue())
+    run.loads.append(pipeline.load())
+    record_timing("e2e: 4 polls, Glue, load", time.monotonic() - started)
     return run
 
 
@@ -117,11 +117,10 @@ def test_firehose_delivered_every_chart_entry_to_the_raw_bucket(pipeline, clean_
         key for label in MARKETS for key in expected_keys(label, DAYS))
 
 
-def test_glue_curated_only_new_raw_files_and_its_output_reached_s3(pipeline, clean_run):
-    first, second = clean_run.glue
-    assert (first.count("records_read"), first.count("curated")) == (200, 200)
-    assert (second.count("records_read"), second.count("curated")) == (100, 100)
-    assert [run.count(name) for run in clean_run.glue for name in ("quarantined", "duplicates")] == [0, 0, 0, 0]
+def test_glue_curated_what_landed_and_its_output_reached_s3(pipeline, clean_run):
+    [run] = clean_run.glue
+    assert [run.count(name) for name in ("files_read", "records_read", "curated", "quarantined", "duplicates")] == [
+        3, 300, 300, 0, 0]  # one raw object per changed day (LocalStack's Firehose: one per batch)
     local = sorted(CURATED_PREFIX + p.relative_to(pipeline.settings.glue_paths().target).as_posix()
                    for p in pipeline.settings.glue_paths().target.rglob("*.parquet") if not p.name.startswith("."))
     s3 = pipeline.aws("s3")
@@ -135,7 +134,7 @@ def test_s3_notified_sqs_and_the_local_snowpipe_loaded_every_file_once(pipeline,
     curated_files = len(pipeline.aws("s3").list_objects_v2(
         Bucket=pipeline.outputs["CuratedBucketName"], Prefix=CURATED_PREFIX)["Contents"])
     assert sum(load.files_loaded for load in clean_run.loads) == curated_files
-    assert [(load.failed_messages, load.files_already_loaded) for load in clean_run.loads] == [(0, 0), (0, 0)]
+    assert [(load.failed_messages, load.files_already_loaded) for load in clean_run.loads] == [(0, 0)]
     attributes = pipeline.aws("sqs").get_queue_attributes(
         QueueUrl=pipeline.queue_url, AttributeNames=["ApproximateNumberOfMessages",
                                                      "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
