@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from localdev.process import ManagedProcess, free_port, http_ready, python_module
-from local_spotify.app import API_PREFIX, CONTROL_PREFIX, TOKEN_PATH
-from local_spotify.control import LocalSpotifyControl
+from local_spotify.app import CONTROL_PREFIX
+from local_spotify.control import LocalSpotifyAddresses
 
 
-class LocalSpotifyProcess(ManagedProcess):
+class LocalSpotifyProcess(LocalSpotifyAddresses, ManagedProcess):
     """``python -m local_spotify`` in a child process::
 
         with LocalSpotifyProcess(extra_playlists=40, log_path="logs/spotify.log") as spotify:
@@ -46,18 +46,3 @@ class LocalSpotifyProcess(ManagedProcess):
             start_timeout=start_timeout,
         )
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        return self.base_url + API_PREFIX
-
-    @property
-    def token_url(self) -> str:
-        return self.base_url + TOKEN_PATH
-
-    @property
-    def control(self) -> LocalSpotifyControl:
-        return LocalSpotifyControl(self.base_url)

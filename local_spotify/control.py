@@ -16,6 +16,35 @@ from datetime import date
 from typing import Any, Iterable
 from urllib.parse import urlencode
 
+from local_spotify.app import API_PREFIX, CONTROL_PREFIX, TOKEN_PATH
+
+
+class LocalSpotifyAddresses:
+    """The URLs of a local server at ``self.host``:``self.port`` (in-thread or child process)."""
+
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + API_PREFIX
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + TOKEN_PATH
+
+    @property
+    def control_url(self) -> str:
+        return self.base_url + CONTROL_PREFIX
+
+    @property
+    def control(self) -> "LocalSpotifyControl":
+        return LocalSpotifyControl(self.base_url)
+
 
 class LocalSpotifyControlError(RuntimeError):
     """The control API refused a request (or could not be reached)."""

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from local_spotify import catalog
-from local_spotify.app import API_PREFIX, CONTROL_PREFIX, TOKEN_PATH, LocalSpotifyApp, Request, Response
-from local_spotify.control import LocalSpotifyControl
+from local_spotify.app import LocalSpotifyApp, Request, Response
+from local_spotify.control import LocalSpotifyAddresses
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -107,7 +107,7 @@ def make_http_server(host: str, port: int, app: LocalSpotifyApp, verbose: bool =
     return _HTTPServer((host, port), app, verbose)
 
 
-class LocalSpotifyServer:
+class LocalSpotifyServer(LocalSpotifyAddresses):
     """The local Spotify server in a background thread of this process::
 
         with LocalSpotifyServer(extra_playlists=40) as server:
@@ -151,25 +151,7 @@ class LocalSpotifyServer:
         self._http: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
-    @property
-    def api_url(self) -> str:
-        return self.base_url + API_PREFIX
-
-    @property
-    def token_url(self) -> str:
-        return self.base_url + TOKEN_PATH
-
-    @property
-    def control_url(self) -> str:
-        return self.base_url + CONTROL_PREFIX
-
-    @property
-    def control(self) -> LocalSpotifyControl:
-        return LocalSpotifyControl(self.base_url)
 
     def start(self) -> "LocalSpotifyServer":
         if self.preload:
