@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from firehose import contract
@@ -72,66 +72,56 @@ def process_batch(
     """Turn one batch of raw files (binaryFile rows plus a batch_at column) into output."""
     started = time.monotonic()
     metrics = BatchMetrics(batch_id=batch_id)
-    parsed = T.parse_records(T.decode_files(raw_files)).persist(StorageLevel.MEMORY_AND_DISK)
+    raw_summary = Observation("raw_files")
+    raw_files = raw_files.observe(raw_summary, F.count(F.lit(1)).alias("files"),
+                                  F.unix_micros(F.max("batch_at")).alias("batch_at"))
+    # The one pass over the raw data; everything after works on this much smaller frame.
+    collapsed = T.collapse_duplicates(T.read_records(raw_files)).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        summary = parsed.agg(
-            F.count(F.lit(1)).alias("records"),
-            F.count("problem").alias("quarantined"),
-            F.countDistinct("source_file").alias("files"),
-            F.min(F.when(F.col("problem").isNull(), F.col("chart_date"))).alias("first_date"),
-            F.max(F.when(F.col("problem").isNull(), F.col("chart_date"))).alias("last_date"),
+        is_problem = F.col("problem").isNotNull()
+        summary = collapsed.agg(
+            F.sum("copies").alias("records"),
+            F.sum(F.when(is_problem, F.col("copies")).otherwise(0)).alias("quarantined"),
+            F.min(F.when(~is_problem, F.col("chart_date"))).alias("first_date"),
+            F.max(F.when(~is_problem, F.col("chart_date"))).alias("last_date"),
         ).first()
-        if summary["records"]:
-            batch_at = raw_files.select(F.unix_micros(F.max("batch_at"))).first()[0]
-            writer = _BatchWriter(spark, paths, T.Batch(batch_id, batch_at), metrics)
-            metrics.files_read = summary["files"]
-            metrics.records_read = summary["records"]
-            metrics.quarantined = summary["quarantined"]
-            writer.publish(T.quarantine_rows(parsed, writer.batch), curated.QUARANTINE_DATASET)
-            if summary["first_date"] is not None:
-                window = _days(summary["first_date"] - timedelta(days=lookback_days),
-                               summary["last_date"] + timedelta(days=lookback_days))
-                previous = writer.read_chart_entries(window).select(*contract.NATURAL_KEY)
-                entries = T.dedupe_entries(T.valid_entries(parsed), previous)
-                entries = entries.persist(StorageLevel.MEMORY_AND_DISK)
-                try:
-                    _write_entries_and_derived(writer, entries)
-                finally:
-                    entries.unpersist()
-            metrics.duplicates = metrics.records_read - metrics.quarantined - metrics.curated
-            writer.files.delete(writer.staging)
+        metrics.files_read = raw_summary.get["files"]
+        if not metrics.files_read:
+            return metrics
+        writer = _BatchWriter(spark, paths, T.Batch(batch_id, raw_summary.get["batch_at"]), metrics)
+        metrics.records_read = summary["records"] or 0
+        metrics.quarantined = summary["quarantined"] or 0
+        if metrics.quarantined:
+            writer.publish(T.quarantine_rows(collapsed, writer.batch), curated.QUARANTINE_DATASET)
+        if summary["first_date"] is not None:
+            window = _days(summary["first_date"] - timedelta(days=lookback_days),
+                           summary["last_date"] + timedelta(days=lookback_days))
+            previous = writer.read_chart_entries(window).select(*contract.NATURAL_KEY)
+            entries = T.new_entries(collapsed, previous).persist(StorageLevel.MEMORY_AND_DISK)
+            try:
+                _write_entries_and_derived(writer, entries)
+            finally:
+                entries.unpersist()
+        metrics.duplicates = metrics.records_read - metrics.quarantined - metrics.curated
+        writer.files.delete(writer.staging)
     finally:
-        parsed.unpersist()
+        collapsed.unpersist()
         metrics.seconds = round(time.monotonic() - started, 3)
     return metrics
 
 
 def _write_entries_and_derived(writer: "_BatchWriter", entries: DataFrame) -> None:
     metrics, batch = writer.metrics, writer.batch
-    written = entries.agg(F.count(F.lit(1)).alias("rows"),
-                          F.sort_array(F.collect_set("chart_date")).alias("dates")).first()
-    metrics.curated = written["rows"]
-    metrics.chart_dates = [d.isoformat() for d in written["dates"]]
-    if not metrics.curated:
+    dates = entries.agg(F.sort_array(F.collect_set("chart_date")).alias("dates")).first()["dates"]
+    metrics.chart_dates = [d.isoformat() for d in dates]
+    if not dates:
         return
-    writer.publish(T.chart_entries_rows(entries, batch), curated.CHART_ENTRIES_DATASET)
-
-    tracks = T.tracks_from_entries(entries, batch).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        metrics.tracks = tracks.count()
-        writer.publish(tracks, curated.TRACKS_DATASET)
-    finally:
-        tracks.unpersist()
-
+    metrics.curated = writer.publish(T.chart_entries_rows(entries, batch), curated.CHART_ENTRIES_DATASET)
+    metrics.tracks = writer.publish(T.tracks_from_entries(entries, batch), curated.TRACKS_DATASET)
     # Complete-day aggregates: this batch's entries plus those curated earlier for the same dates.
-    earlier = writer.read_chart_entries(written["dates"])
+    earlier = writer.read_chart_entries(dates)
     day_entries = earlier.select(*_DAILY_INPUT).unionByName(entries.select(*_DAILY_INPUT))
-    daily = T.chart_daily_from_entries(day_entries, batch).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        metrics.chart_daily = daily.count()
-        writer.publish(daily, curated.CHART_DAILY_DATASET)
-    finally:
-        daily.unpersist()
+    metrics.chart_daily = writer.publish(T.chart_daily_from_entries(day_entries, batch), curated.CHART_DAILY_DATASET)
 
 
 class _BatchWriter:
@@ -142,11 +132,14 @@ class _BatchWriter:
         self.files = HadoopFiles(spark)
         self.staging = paths.staging(batch.batch_id)
 
-    def publish(self, rows: DataFrame, dataset: curated.Dataset) -> None:
-        self.metrics.files_written += publish(
+    def publish(self, rows: DataFrame, dataset: curated.Dataset) -> int:
+        """Publish ``rows``; returns how many were written."""
+        count, published = publish(
             self.files, rows, dataset, self.paths.dataset(dataset), self.staging, self.batch.batch_id
         )
+        self.metrics.files_written += published
         _fault_point(dataset.name)
+        return count
 
     def read_chart_entries(self, dates: list[date]) -> DataFrame:
         return read_curated(self.spark, self.files, self.paths, curated.CHART_ENTRIES_DATASET, dates,

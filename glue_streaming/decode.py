@@ -1,16 +1,15 @@
-"""Raw object bytes to lines, in plain Python (runs inside a Spark UDF, once per file).
+"""Raw object bytes to text bytes, in plain Python (runs inside a Spark UDF, once per file).
 
 Real Firehose writes gzip objects with no ``.gz`` suffix, so Hadoop (which picks a
 codec by file extension) would hand Spark the compressed bytes; local emulators
-write plain objects. Here the gzip magic bytes decide, never the name. Only
-C-speed bytes operations run per line; parsing and checking the records happen
-in the JVM (see ``transforms`` and ``validation``).
+write plain objects. Here the gzip magic bytes decide, never the name. No Python
+code runs per line: splitting, parsing and checking happen in the JVM (see
+``transforms`` and ``validation``).
 """
 from __future__ import annotations
 
 import gzip
 import zlib
-from itertools import accumulate
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -22,27 +21,22 @@ def decompress(content: bytes) -> bytes:
     return content
 
 
-def decode_object(content: bytes | bytearray | None) -> tuple[bytes | None, list[int], list[int], list[int], str | None]:
-    """(data, line starts, line lengths, numbers of the lines that are not UTF-8, problem).
+def decode_object(content: bytes | bytearray | None) -> tuple[bytes | None, list[int], str | None]:
+    """(data, 1-based numbers of the lines that are not UTF-8, problem of the whole file).
 
-    ``data`` is the decompressed object (None when it cannot be read at all: bad or
-    truncated gzip). Line i (1-based) is ``data[starts[i-1]:][:lengths[i-1]]``;
-    a blank line has length 0. One blob plus offsets crosses to the JVM much faster
-    than a list of lines; the JVM slices it without converting the bytes to text."""
+    ``data`` is the decompressed object with CRLF line ends made LF, or None when
+    it cannot be read at all (bad or truncated gzip). One blob crosses to the JVM
+    faster than a list of lines; the JVM splits it."""
     try:
         data = decompress(bytes(content or b""))
     except (OSError, EOFError, zlib.error) as error:
-        return None, [], [], [], f"unreadable file: {type(error).__name__}: {error}"
+        return None, [], f"unreadable file: {type(error).__name__}: {error}"
     bad_lines = []
     try:
         data.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError:  # rare: find the lines, so only they are quarantined
         bad_lines = [n for n, line in enumerate(data.split(b"\n"), start=1) if not _is_utf8(line)]
-    lines = data.split(b"\n")
-    starts = [0, *accumulate(len(line) + 1 for line in lines[:-1])]
-    # A trailing \r (CRLF line ends) is not part of the record; blank lines carry none.
-    lengths = [len(line.rstrip(b"\r")) if line.strip() else 0 for line in lines]
-    return data, starts, lengths, bad_lines, None
+    return data.replace(b"\r\n", b"\n"), bad_lines, None
 
 
 def _is_utf8(line: bytes) -> bool:

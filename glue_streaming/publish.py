@@ -14,7 +14,7 @@ hidden ``_partition`` column for the split and the real column stays in the file
 """
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from glue_streaming import curated
@@ -33,13 +33,16 @@ def published_name(dataset: curated.Dataset, batch_id: str) -> str:
 
 def publish(
     files: HadoopFiles, rows: DataFrame, dataset: curated.Dataset, folder: str, staging: str, batch_id: str
-) -> list[str]:
+) -> tuple[int, list[str]]:
     """Write ``rows`` (already conformed to ``dataset``) under the dataset's ``folder``
-    (``<target>/<dataset>`` or the quarantine path); return the published paths."""
+    (``<target>/<dataset>`` or the quarantine path); return the row count and the
+    published paths."""
     staged = f"{staging}/{dataset.name}"
     files.delete(staged)  # what a failed attempt may have left
+    written = Observation(f"{dataset.name}_rows")  # counted by the write itself: no extra pass
     (
-        rows.withColumn(_SPLIT_COLUMN, F.col(dataset.partition_column).cast("string"))
+        rows.observe(written, F.count(F.lit(1)).alias("rows"))
+        .withColumn(_SPLIT_COLUMN, F.col(dataset.partition_column).cast("string"))
         .repartition(_SPLIT_COLUMN)  # all rows of a date in one task: one file per date
         .sortWithinPartitions(_SPLIT_COLUMN, *dataset.key)  # a total order: same bytes on retry
         .write.mode("overwrite")
@@ -58,4 +61,4 @@ def publish(
         files.copy(parts[0].path, destination)
         published.append(destination)
     files.delete(staged)
-    return published
+    return written.get["rows"], published

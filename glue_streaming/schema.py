@@ -28,8 +28,6 @@ RAW_FILE_SCHEMA = T.StructType([
 # What glue_streaming.decode.decode_object returns per file.
 DECODED_OBJECT_TYPE = T.StructType([
     T.StructField("data", T.BinaryType(), True),
-    T.StructField("starts", T.ArrayType(T.LongType(), False), False),
-    T.StructField("lengths", T.ArrayType(T.LongType(), False), False),
     T.StructField("bad_lines", T.ArrayType(T.LongType(), False), False),
     T.StructField("problem", T.StringType(), True),
 ])

@@ -2,9 +2,10 @@
 
 Flow of one micro-batch::
 
-    raw files ──read_records──> parsed (one row per line, problem or typed fields)
-    parsed ──quarantine_rows──> quarantine
-    parsed ──valid_entries──> entries ──dedupe_entries(previous keys)──> new chart entries
+    raw files ──read_records──> records (one per line: a problem, or the typed fields)
+    records ──collapse_duplicates──> collapsed (one per natural key; problem lines kept)
+    collapsed ──quarantine_rows──> quarantine
+    collapsed ──new_entries(keys curated earlier)──> new chart entries
     new chart entries ──tracks_from_entries──> tracks
     new + already curated entries of the touched dates ──chart_daily_from_entries──> chart_daily
 
@@ -54,19 +55,14 @@ def read_records(files: DataFrame) -> DataFrame:
     field the check reads."""
     decode = F.udf(decode_object, DECODED_OBJECT_TYPE)
     decoded = files.select(F.col("path").alias("source_file"), decode("content").alias("decoded")).select(
-        "source_file", "decoded.data", "decoded.starts", "decoded.lengths", "decoded.bad_lines",
-        F.col("decoded.problem").alias("file_problem"),
+        "source_file", "decoded.data", "decoded.bad_lines", F.col("decoded.problem").alias("file_problem"),
     )
     unreadable_file = F.array(F.struct(F.lit(0).cast("long").alias("line_number"),
-                                       F.lit(None).cast("string").alias("raw_line"),
-                                       F.lit(0).cast("long").alias("length")))
+                                       F.lit(None).cast("string").alias("raw_line")))
     numbered = F.filter(
-        F.transform(F.arrays_zip("starts", "lengths"), lambda line, index: F.struct(
-            (index + 1).cast("long").alias("line_number"),
-            F.col("data").substr(line["starts"] + 1, line["lengths"]).cast("string").alias("raw_line"),
-            line["lengths"].alias("length"),
-        )),
-        lambda entry: entry["length"] > 0,  # blank lines have length 0
+        F.transform(F.split(F.col("data").cast("string"), "\n"), lambda line, index: F.struct(
+            (index + 1).cast("long").alias("line_number"), line.alias("raw_line"))),
+        lambda entry: F.btrim(entry["raw_line"], F.lit(" \t")) != "",  # blank lines carry no record
     )
     lines = F.when(F.col("data").isNull(), unreadable_file).otherwise(numbered)
 
@@ -97,10 +93,37 @@ def read_records(files: DataFrame) -> DataFrame:
     )
 
 
-def quarantine_rows(parsed: DataFrame, batch: Batch) -> DataFrame:
+def collapse_duplicates(records: DataFrame) -> DataFrame:
+    """Valid records -> one row per natural key, the key's first observation, with
+    ``copies``: how many lines carried the key. Lines with a problem stay one row each.
+
+    One aggregate over all lines (a single pass over the raw data): Spark combines
+    duplicates before the shuffle, and most lines are duplicates (every poll repeats
+    an unchanged snapshot). The ordering that picks the first observation is total,
+    so a retried batch picks the same row."""
+    problem = F.col("problem").isNotNull()
+    group = [
+        F.when(problem, F.col("source_file")).otherwise(F.col("playlist_id")).alias("_group_1"),
+        F.when(~problem, F.col("snapshot_id")).alias("_group_2"),
+        F.when(problem, F.col("line_number")).otherwise(F.col("position")).alias("_group_3"),
+        problem.alias("_is_problem"),
+    ]
+    # Spark aggregates these rows by sorting; a hash first lets its prefix sort decide
+    # most comparisons (playlist ids all start alike).
+    group.insert(0, F.xxhash64(*group).alias("_group_hash"))
+    first = ("observed_at", "poll_id", "source_file", "line_number")  # unique per line
+    rest = [c for c in records.columns if c not in first]
+    return (
+        records.groupBy(*group)
+        .agg(F.min(F.struct(*first, *rest)).alias("first"), F.count(F.lit(1)).alias("copies"))
+        .select("first.*", "copies")
+    )
+
+
+def quarantine_rows(records: DataFrame, batch: Batch) -> DataFrame:
     """The rejected lines, with their reason, in the quarantine dataset's columns."""
     return conform(
-        parsed.where(F.col("problem").isNotNull()).select(
+        records.where(F.col("problem").isNotNull()).select(
             "raw_line",
             F.col("problem").alias("reason"),
             "source_file",
@@ -113,25 +136,11 @@ def quarantine_rows(parsed: DataFrame, batch: Batch) -> DataFrame:
     )
 
 
-def valid_entries(parsed: DataFrame) -> DataFrame:
-    """The lines that are valid records (record fields, chart_date, source_file, line_number)."""
-    return parsed.where(F.col("problem").isNull()).drop("problem", "raw_line", "schema_version")
-
-
-def dedupe_entries(entries: DataFrame, previous_keys: DataFrame) -> DataFrame:
-    """One entry per natural key: the first observation in this batch, and only for
-    keys not already curated (``previous_keys``: the natural-key columns).
-
-    An aggregate rather than a window: Spark combines duplicates before the shuffle,
-    and most raw lines are duplicates (every poll repeats an unchanged snapshot)."""
-    first = ("observed_at", "poll_id", "source_file", "line_number")  # unique per line: a total order
-    rest = [c for c in entries.columns if c not in first and c not in contract.NATURAL_KEY]
-    firsts = (
-        entries.groupBy(*contract.NATURAL_KEY)
-        .agg(F.min(F.struct(*first, *rest)).alias("first"))
-        .select(*contract.NATURAL_KEY, "first.*")
-    )
-    return firsts.join(previous_keys.select(*contract.NATURAL_KEY), on=list(contract.NATURAL_KEY), how="left_anti")
+def new_entries(collapsed: DataFrame, previous_keys: DataFrame) -> DataFrame:
+    """The valid records whose natural key is not among ``previous_keys`` (keys curated
+    by earlier batches)."""
+    entries = collapsed.where(F.col("problem").isNull()).drop("problem", "raw_line", "schema_version", "copies")
+    return entries.join(previous_keys.select(*contract.NATURAL_KEY), on=list(contract.NATURAL_KEY), how="left_anti")
 
 
 def chart_entries_rows(entries: DataFrame, batch: Batch) -> DataFrame:
