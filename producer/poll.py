@@ -136,6 +136,7 @@ class ChartPoller:
             duration_ms=(time.monotonic() - started) * 1000,
         )
         result.events_key = self._save_movements(result)
+        self.state.save_last_poll({**result.summary(), "finished_at": datetime.now(timezone.utc).isoformat()})
         return result
 
     def _read(self, playlist: Playlist, poll_id: str, time_left: Callable[[], float],

@@ -87,6 +87,24 @@ class StateStore:
     def _rate_limit_key(self) -> str:
         return f"{self.prefix}rate_limit.json"
 
+    def save_last_poll(self, summary: dict[str, Any]) -> None:
+        """A heartbeat written by every poll, changed charts or not (for health views)."""
+        self.client.put_object(Bucket=self.bucket, Key=self._last_poll_key, ContentType="application/json",
+                               Body=json.dumps(summary, ensure_ascii=False).encode("utf-8"))
+
+    def load_last_poll(self) -> dict[str, Any] | None:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._last_poll_key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return json.loads(body)
+
+    @property
+    def _last_poll_key(self) -> str:
+        return f"{self.prefix}last_poll.json"
+
     def save_event(self, name: str, day: str, event_id: str, body: dict[str, Any]) -> str:
         """Keep an event (e.g. a poll's chart movements) for live views; returns its key."""
         key = f"{self.prefix}events/{name}/dt={day}/{event_id}.json"

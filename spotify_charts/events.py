@@ -133,6 +133,10 @@ class ProducerOutputs:
     def rate_limited_until(self) -> float:
         return self.state.load_rate_limit()
 
+    def last_poll(self) -> dict[str, Any] | None:
+        """The producer's heartbeat: the summary of its latest poll, changed charts or not."""
+        return self.state.load_last_poll()
+
 
 def matches(movement: dict[str, Any], chart: str | None) -> bool:
     """``chart`` is a label or a playlist id; None matches every chart."""

@@ -1,8 +1,8 @@
 """The pipeline's health, stage by stage, from what each stage leaves behind:
 
-* last poll: the producer's state objects (written when a poll delivers a changed
-  chart) and its rate-limit hold. Polls that find every chart unchanged write nothing
-  to S3; on AWS their ``PollSucceeded`` metric and alarm cover them;
+* last poll: the producer's heartbeat (``last_poll.json``, written by every poll),
+  its per-chart state objects (written when a poll delivers a changed chart) and its
+  rate-limit hold;
 * last Glue run: the run-metrics object the job writes under
   ``<checkpoint_path>/run_metrics/`` at the end of every successful run;
 * files pending load: the Snowpipe queue's depth, and the engine's load history;
@@ -27,6 +27,8 @@ from spotify_charts.events import ProducerOutputs
 OK, WARNING, UNKNOWN = "ok", "warning", "unknown"
 # Charts change once a day; a day and a bit without a changed chart deserves a look.
 STALE_POLL = timedelta(hours=26)
+# The producer runs every 15 minutes by default: an hour without a poll deserves a look.
+STALE_HEARTBEAT = timedelta(hours=1)
 
 
 @dataclass
@@ -73,6 +75,16 @@ def last_poll(outputs: ProducerOutputs | None, labels: dict[str, str], now: date
     if resume_at > now.timestamp():
         details["rate_limited_until"] = datetime.fromtimestamp(resume_at, timezone.utc).isoformat()
         return Check(name, WARNING, f"rate-limited by Spotify until {when(details['rate_limited_until'])}", details)
+    heartbeat = outputs.last_poll()
+    if heartbeat:
+        poll_age = now - datetime.fromisoformat(heartbeat["finished_at"])
+        failed = len(heartbeat.get("failed") or {}) + len(heartbeat.get("deferred") or [])
+        details.update(last_poll_at=heartbeat["finished_at"], last_poll_id=heartbeat["poll_id"],
+                       last_poll_failed=failed)
+        status = WARNING if failed or poll_age > STALE_HEARTBEAT or age > STALE_POLL else OK
+        return Check(name, status, f"last poll {_ago(poll_age)}: {len(heartbeat.get('changed') or [])} changed, "
+                                   f"{len(heartbeat.get('unchanged') or [])} unchanged, {failed} failed or deferred; "
+                                   f"last changed chart {_ago(age)} ({details['chart']})", details)
     status = WARNING if age > STALE_POLL else OK
     return Check(name, status, f"last changed chart delivered {_ago(age)} ({details['chart']}, "
                                f"{len(charts)} charts tracked)", details)

@@ -141,6 +141,9 @@ def test_health_reports_every_stage(pipeline):
     poll = checks["last_poll"]
     assert poll["status"] == "ok" and poll["details"]["poll_id"] == pipeline["second"]["poll_id"]
     assert poll["details"]["charts_with_state"] == 2
+    # The heartbeat every poll writes, changed charts or not.
+    assert poll["details"]["last_poll_id"] == pipeline["second"]["poll_id"] and poll["details"]["last_poll_failed"] == 0
+    assert poll["summary"].startswith("last poll ")
     glue = checks["last_glue_run"]
     assert glue["status"] == "ok" and glue["details"]["records_read"] == 202 and glue["details"]["runs"] == 2
     pending = checks["pending_load"]
