@@ -3,6 +3,11 @@ process of its own (its own JVM), stopped by pid.
 
 The child gets its own process group, so stopping it also stops the Spark JVM that
 PySpark starts under it; nothing outlives the run.
+
+A job killed while copying a file leaves it cut short in the local folder. On S3 an
+interrupted PUT never appears, so ``discard_incomplete`` removes such files: the local
+run then sees what Glue on S3 would see (and the rerun, which reads back what was
+published, does not trip over them).
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from localdev.process import python_module
 
 GLUE_JOB_MODULE = "glue_streaming.job"
 STOP_TIMEOUT = 15.0
+PARQUET_MAGIC = b"PAR1"
 
 
 class GlueJobError(RuntimeError):
@@ -142,3 +148,24 @@ def last_json_line(text: str) -> dict:
                 continue
     return {}
 
+
+
+def is_complete_parquet(path: Path) -> bool:
+    """A whole Parquet file starts and ends with PAR1; a write cut short has no footer."""
+    if path.stat().st_size < 2 * len(PARQUET_MAGIC):
+        return False
+    with open(path, "rb") as handle:
+        head = handle.read(len(PARQUET_MAGIC))
+        handle.seek(-len(PARQUET_MAGIC), os.SEEK_END)
+        return head == PARQUET_MAGIC and handle.read() == PARQUET_MAGIC
+
+
+def discard_incomplete(*folders: Path) -> list[Path]:
+    """Delete the Parquet files a killed job left cut short; returns them."""
+    removed = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*.parquet")) if folder.is_dir() else []:
+            if path.is_file() and not is_complete_parquet(path):
+                path.unlink()
+                removed.append(path)
+    return removed

@@ -33,8 +33,8 @@ from typing import Any, Callable, Mapping, TextIO
 from local_spotify import catalog
 from local_spotify.child import LocalSpotifyProcess
 from localdev.localstack import LocalStack, ensure_localstack
-from localdev.pipeline import s3_sync
-from localdev.pipeline.glue import GlueJobError, GluePaths, GlueRun, run_glue_job
+from glue_streaming import s3_mirror
+from localdev.pipeline.glue import GlueJobError, GluePaths, GlueRun, discard_incomplete, run_glue_job
 from snowflake.charts import connection
 from snowflake.charts.local_engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
@@ -291,14 +291,16 @@ class LocalPipeline:
         return payload
 
     def mirror_raw(self) -> list[Path]:
-        return s3_sync.mirror_prefix(self.aws("s3"), self.outputs["RawBucketName"], RAW_PREFIX,
-                                     self.settings.glue_paths().source)
+        """Download the raw objects not yet in the job's source folder (glue_streaming.s3_mirror)."""
+        return s3_mirror.download(self.outputs["RawBucketName"], RAW_PREFIX, self.settings.glue_paths().source,
+                                  client=self.aws("s3"))
 
     def run_glue(self, *, env: dict[str, str] | None = None, kill_when: Callable[[], bool] | None = None) -> GlueRun:
         """Mirror new raw objects, run the Glue job over them, upload its output to S3.
 
         Output is uploaded even when the job dies: what it published before dying is on S3
-        on AWS too (each published file is complete; see ``s3_sync.upload_tree``).
+        on AWS too. Files it left cut short are removed first (``glue.discard_incomplete``):
+        an interrupted S3 PUT never appears.
         """
         new_files = self.mirror_raw()
         self.say("glue", f"{len(new_files)} new raw objects from s3://{self.outputs['RawBucketName']}/{RAW_PREFIX}"
@@ -309,7 +311,10 @@ class LocalPipeline:
                                env=env, kill_when=kill_when)
         except GlueJobError as error:
             self.glue_runs.append(error.run)
-            self.say("glue", f"FAILED: {error}")
+            paths = self.settings.glue_paths()
+            cut_short = discard_incomplete(paths.target, paths.quarantine)
+            self.say("glue", f"FAILED: {error}" + (f"; removed {len(cut_short)} files it left cut short"
+                                                    if cut_short else ""))
             self.publish()
             raise
         self.glue_runs.append(run)
@@ -319,16 +324,15 @@ class LocalPipeline:
         self.publish()
         return run
 
-    def publish(self) -> tuple[s3_sync.UploadReport, s3_sync.UploadReport]:
-        """Upload the job's curated and quarantine files S3 does not have yet."""
+    def publish(self) -> tuple[list[str], list[str]]:
+        """Upload the job's curated and quarantine files S3 does not hold yet (same bytes are
+        not uploaded again, so nothing is notified twice); returns the keys uploaded."""
         paths, s3 = self.settings.glue_paths(), self.aws("s3")
-        curated = s3_sync.upload_tree(s3, paths.target, self.outputs["CuratedBucketName"], CURATED_PREFIX)
-        quarantine = s3_sync.upload_tree(s3, paths.quarantine, self.outputs["QuarantineBucketName"], "")
-        self.unloaded_files += len(curated.uploaded)
-        incomplete = curated.incomplete + quarantine.incomplete
-        self.say("publish", f"{len(curated.uploaded)} curated files to s3://{self.outputs['CuratedBucketName']}/"
-                            f"{CURATED_PREFIX}, {len(quarantine.uploaded)} quarantine files"
-                            + (f"; {len(incomplete)} incomplete files left out" if incomplete else ""))
+        curated = s3_mirror.upload(paths.target, self.outputs["CuratedBucketName"], CURATED_PREFIX, client=s3)
+        quarantine = s3_mirror.upload(paths.quarantine, self.outputs["QuarantineBucketName"], "", client=s3)
+        self.unloaded_files += len(curated)
+        self.say("publish", f"{len(curated)} curated files to s3://{self.outputs['CuratedBucketName']}/"
+                            f"{CURATED_PREFIX}, {len(quarantine)} quarantine files")
         return curated, quarantine
 
     def load(self, timeout: float = 60.0) -> RunStats:
@@ -418,15 +422,15 @@ class LocalPipeline:
         kept = self.settings.work_dir / "kept"
         shutil.rmtree(kept, ignore_errors=True)
         s3 = self.aws("s3")
-        raw = s3_sync.download_prefix(s3, self.outputs["RawBucketName"], RAW_PREFIX, kept / "raw")
-        state = s3_sync.download_prefix(s3, self.outputs["StateBucketName"], STATE_PREFIX, kept / "state")
+        raw = len(s3_mirror.download(self.outputs["RawBucketName"], RAW_PREFIX, kept / "raw", client=s3))
+        state = len(s3_mirror.download(self.outputs["StateBucketName"], STATE_PREFIX, kept / "state", client=s3))
         self.say("restart", f"kept {raw} raw and {state} producer-state objects; restarting LocalStack ...")
         self.localstack.restart()  # host mode only: raises LocalStackError otherwise
         self._clients.clear()
         self.deploy()
         s3 = self.aws("s3")
-        s3_sync.upload_folder(s3, kept / "raw", self.outputs["RawBucketName"])
-        s3_sync.upload_folder(s3, kept / "state", self.outputs["StateBucketName"])
+        s3_mirror.upload(kept / "raw", self.outputs["RawBucketName"], RAW_PREFIX, client=s3)
+        s3_mirror.upload(kept / "state", self.outputs["StateBucketName"], STATE_PREFIX, client=s3)
         self.publish()
         seconds = time.monotonic() - started
         self.say("restart", f"LocalStack restarted, stack redeployed, {raw} raw and {state} state objects "

@@ -32,9 +32,8 @@ from firehose import contract
 from local_spotify import catalog
 from localdev.localstack import localstack as start_localstack
 from localdev.pipeline import LocalPipeline, PipelineSettings
-from localdev.pipeline.glue import GlueJobError
+from localdev.pipeline.glue import GlueJobError, is_complete_parquet
 from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX
-from localdev.pipeline.s3_sync import is_complete_parquet
 from localdev.process import free_port
 from tests.integration.chart_expectations import (chart_days, comparable, expected_editions, expected_keys,
                                                   natural_keys_in_table, view_editions)

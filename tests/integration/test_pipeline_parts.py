@@ -1,18 +1,16 @@
-"""The local pipeline's own parts: S3 <-> folder sync, the command line, the Glue runner's
-process handling. Fast; the moto-backed sync test is marked integration (it starts moto)."""
+"""The local pipeline's own parts, fast: the command line, the Glue runner's process
+handling, the clean-up of files a killed job left cut short."""
 from __future__ import annotations
 
 import sys
 import time
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from localdev.pipeline import PipelineError, PipelineSettings
-from localdev.pipeline import cli, glue, s3_sync
-from tests.conftest import unique_name
+from localdev.pipeline import cli, glue
 
 
 def write_parquet(path, rows: int = 3) -> bytes:
@@ -21,59 +19,18 @@ def write_parquet(path, rows: int = 3) -> bytes:
     return path.read_bytes()
 
 
-def test_local_path_replaces_what_hadoop_cannot_take_and_keeps_hidden_names_hidden(tmp_path):
-    key = "dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/2026/11/20/22/stream-1"
-    assert s3_sync.local_path(tmp_path, key) == tmp_path / "dt=--timestamp-yyyy-MM-dd-/hour=--timestamp-HH-/2026/11/20/22/stream-1"
-    assert s3_sync.local_path(tmp_path, "_spark/x").parts[-2] == "_spark"  # Spark skips it on S3 too
-
-
-def test_only_whole_parquet_files_count_as_complete(tmp_path):
-    body = write_parquet(tmp_path / "whole.parquet")
-    assert s3_sync.is_complete_parquet(tmp_path / "whole.parquet")
-    (tmp_path / "cut.parquet").write_bytes(body[: len(body) // 2])
-    assert not s3_sync.is_complete_parquet(tmp_path / "cut.parquet")
-    (tmp_path / "empty.parquet").write_bytes(b"")
-    assert not s3_sync.is_complete_parquet(tmp_path / "empty.parquet")
-
-
-@pytest.mark.integration
-def test_mirror_and_upload_are_incremental_and_idempotent(aws_endpoint, tmp_path):
-    s3 = boto3.client("s3")
-    bucket = unique_name("sync")
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="raw/dt=!{timestamp:yyyy-MM-dd}/a", Body=b"one\n")
-    s3.put_object(Bucket=bucket, Key="other/b", Body=b"not mirrored\n")
-    mirror = tmp_path / "mirror"
-    first = s3_sync.mirror_prefix(s3, bucket, "raw/", mirror)
-    assert [p.relative_to(mirror).as_posix() for p in first] == ["dt=--timestamp-yyyy-MM-dd-/a"]
-    assert first[0].read_bytes() == b"one\n"
-    s3.put_object(Bucket=bucket, Key="raw/c", Body=b"two\n")
-    assert [p.name for p in s3_sync.mirror_prefix(s3, bucket, "raw/", mirror)] == ["c"]  # only the new one
-    assert not [p for p in mirror.rglob(".*")]  # no partial downloads left
-
-    out = tmp_path / "out"
-    write_parquet(out / "chart_entries" / "chart_date=2024-03-12" / "chart_entries-0.parquet")
-    (out / "chart_entries" / "chart_date=2024-03-12" / ".chart_entries-0.parquet.crc").write_bytes(b"crc")
-    (out / "_SUCCESS").write_bytes(b"")
-    whole = write_parquet(out / "tracks" / "chart_date=2024-03-12" / "tracks-0.parquet")
-    (out / "tracks" / "chart_date=2024-03-12" / "tracks-1.parquet").write_bytes(whole[:20])  # cut short
-    report = s3_sync.upload_tree(s3, out, bucket, "curated/")
-    assert report.uploaded == ["curated/chart_entries/chart_date=2024-03-12/chart_entries-0.parquet",
-                               "curated/tracks/chart_date=2024-03-12/tracks-0.parquet"]
-    assert report.incomplete == ["curated/tracks/chart_date=2024-03-12/tracks-1.parquet"]
-    again = s3_sync.upload_tree(s3, out, bucket, "curated/")
-    assert (again.uploaded, again.unchanged) == ([], 2)  # same bytes: nothing to upload, nothing notified
-    write_parquet(out / "tracks" / "chart_date=2024-03-12" / "tracks-0.parquet", rows=5)
-    assert s3_sync.upload_tree(s3, out, bucket, "curated/").uploaded == [
-        "curated/tracks/chart_date=2024-03-12/tracks-0.parquet"]
-
-    kept = tmp_path / "kept"
-    assert s3_sync.download_prefix(s3, bucket, "curated/", kept) == 2
-    other = unique_name("restored")
-    s3.create_bucket(Bucket=other)
-    assert s3_sync.upload_folder(s3, kept, other) == 2
-    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=other)["Contents"]) == sorted(
-        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="curated/")["Contents"])
+def test_only_whole_parquet_files_count_as_complete_and_cut_ones_are_discarded(tmp_path):
+    body = write_parquet(tmp_path / "out" / "chart_entries" / "chart_date=2024-03-12" / "whole.parquet")
+    cut = tmp_path / "out" / "tracks" / "chart_date=2024-03-12" / "cut.parquet"
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes(body[: len(body) // 2])
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "empty.parquet").write_bytes(b"")
+    assert glue.is_complete_parquet(tmp_path / "out" / "chart_entries" / "chart_date=2024-03-12" / "whole.parquet")
+    assert not glue.is_complete_parquet(cut)
+    assert glue.discard_incomplete(tmp_path / "out", tmp_path / "q", tmp_path / "missing") == [
+        cut, tmp_path / "q" / "empty.parquet"]
+    assert [p.name for p in tmp_path.rglob("*.parquet")] == ["whole.parquet"]
 
 
 def test_command_line_defaults_and_refusals(monkeypatch):
