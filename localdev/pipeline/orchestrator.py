@@ -121,6 +121,7 @@ class LocalPipeline:
         self.outputs: dict[str, str] = {}
         self.queue_url: str | None = None
         self.schedule_rule: str | None = None
+        self._schedule_target: dict | None = None
         self.polls: list[dict[str, Any]] = []
         self.glue_runs: list[GlueRun] = []
         self.loads: list[RunStats] = []
@@ -231,7 +232,7 @@ class LocalPipeline:
         rules = self.aws("events").list_rule_names_by_target(TargetArn=function_arn)["RuleNames"]
         if len(rules) != 1:
             raise PipelineError(f"expected one schedule rule for the producer, found {rules}")
-        self.schedule_rule = rules[0]
+        self.schedule_rule, self._schedule_target = rules[0], None
         self.set_schedule(False)  # polls are driven from here until keep_running() turns it on
         queue_name = self.outputs["SnowpipeQueueArn"].rsplit(":", 1)[1]
         self.queue_url = self.aws("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
@@ -246,12 +247,25 @@ class LocalPipeline:
         return secret
 
     def set_schedule(self, enabled: bool) -> None:
-        """The producer's EventBridge rule: off, or on at ``poll_schedule``."""
-        events = self.aws("events")
+        """The producer's EventBridge rule: invoking nothing, or the producer at ``poll_schedule``.
+
+        Done through the rule's target, not its state: LocalStack 2026.3 creates a rule's
+        timer when its targets are put and never stops it (DisableRule and PutRule change
+        the rule, not the timer). With no target the timer invokes nothing; turning the
+        schedule on re-creates the rule (same name and ARN, the new expression), so the
+        next PutTargets starts a timer at that rate. On AWS DisableRule/PutRule would do.
+        """
+        events, name = self.aws("events"), self.schedule_rule
+        if self._schedule_target is None:  # the stack's own target, kept to put it back
+            [self._schedule_target] = events.list_targets_by_rule(Rule=name)["Targets"]
+        if events.list_targets_by_rule(Rule=name)["Targets"]:
+            events.remove_targets(Rule=name, Ids=[self._schedule_target["Id"]])
         if enabled:
-            events.put_rule(Name=self.schedule_rule, ScheduleExpression=self.settings.poll_schedule, State="ENABLED")
-        else:
-            events.disable_rule(Name=self.schedule_rule)
+            description = events.describe_rule(Name=name).get("Description", "")
+            events.delete_rule(Name=name)
+            events.put_rule(Name=name, ScheduleExpression=self.settings.poll_schedule, State="ENABLED",
+                            Description=description)
+            events.put_targets(Rule=name, Targets=[self._schedule_target])
 
     def teardown(self) -> None:
         """Delete the stacks and their data (``python -m infra.teardown``)."""

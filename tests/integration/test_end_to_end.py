@@ -106,6 +106,20 @@ def test_the_polls_ran_in_the_lambda_and_logged_chart_movements(pipeline, clean_
     assert sum('"event": "chart_movements"' in line or '"event":"chart_movements"' in line for line in lines) == 2
 
 
+def test_the_schedule_invokes_nothing_in_accelerated_time_and_the_producer_when_turned_on(pipeline, clean_run):
+    events, rule = pipeline.aws("events"), pipeline.schedule_rule
+    assert events.list_targets_by_rule(Rule=rule)["Targets"] == []  # so only our invokes polled
+    function_arn = pipeline.aws("lambda").get_function(
+        FunctionName=pipeline.outputs["ProducerFunctionName"])["Configuration"]["FunctionArn"]
+    try:
+        pipeline.set_schedule(True)
+        assert events.describe_rule(Name=rule)["ScheduleExpression"] == "rate(1 minute)"
+        assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]] == [function_arn]
+    finally:
+        pipeline.set_schedule(False)
+    assert events.list_targets_by_rule(Rule=rule)["Targets"] == []
+
+
 def test_firehose_delivered_every_chart_entry_to_the_raw_bucket(pipeline, clean_run):
     s3 = pipeline.aws("s3")
     bucket = pipeline.outputs["RawBucketName"]
