@@ -46,6 +46,14 @@ def typed_value(typed: Column, field: contract.Field) -> Column:
     return value
 
 
+def _timestamp_problem(typed: Column, field: contract.Field) -> Column:
+    """True when a timestamp's text is not one Spark reads, or has no time zone
+    (the contract wants aware timestamps: 'Z' or an offset)."""
+    text = typed[field.name]
+    zoned = text.endswith("Z") | text.rlike(r"[+-][0-9]{2}(:?[0-9]{2})?$")
+    return text.isNotNull() & (typed_value(typed, field).isNull() | ~zoned)
+
+
 def record_problem(parsed: Column) -> Column:
     """Why a line is not a valid record (a string), or null when it is one.
 
@@ -57,7 +65,7 @@ def record_problem(parsed: Column) -> Column:
     value_rules = _joined([
         *[F.when(typed[f.name].isNull(), F.lit(f"{f.name}: null not allowed"))
           for f in contract.FIELDS if not f.nullable],
-        *[F.when(typed[f.name].isNotNull() & typed_value(typed, f).isNull(), F.lit(f"{f.name}: expected {f.type}"))
+        *[F.when(_timestamp_problem(typed, f), F.lit(f"{f.name}: expected {f.type}"))
           for f in contract.FIELDS if f.type == contract.TIMESTAMP],
         F.when(typed["position"] < 1, F.concat(F.lit("position: must be >= 1, got "),
                                                 typed["position"].cast("string"))),
@@ -74,7 +82,7 @@ def record_problem(parsed: Column) -> Column:
         F.when(F.size(extra) > 0, F.concat(F.lit("unknown fields: "), F.concat_ws(", ", extra))),
         *[F.when(F.array_contains(keys, f.name) & text[f.name].isNull(), F.lit(f"{f.name}: null not allowed"))
           for f in contract.FIELDS if not f.nullable],
-        *[F.when(text[f.name].isNotNull() & typed_value(typed, f).isNull(), F.lit(f"{f.name}: expected {f.type}"))
+        *[F.when(text[f.name].isNotNull() & typed[f.name].isNull(), F.lit(f"{f.name}: expected {f.type}"))
           for f in contract.FIELDS],
     ])
     invalid = F.lit("invalid record: ")

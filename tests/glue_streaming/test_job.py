@@ -1,0 +1,151 @@
+"""The job end to end, in process: counts, output layout and types, incremental runs."""
+import gzip
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from glue_streaming import curated, job
+from tests.glue_streaming.raw_data import chart, encoded, job_arguments, json_line, record, write_object
+
+pytestmark = pytest.mark.integration
+
+
+def run_job(spark, paths, **extra):
+    return job.run(spark, job.JobSettings.from_arguments(job_arguments(paths, **extra)))
+
+
+def parquet_files(root: Path) -> dict[str, tuple[int, int]]:
+    """Every Parquet file under root: relative path -> (size, mtime in ns)."""
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*.parquet")}
+
+
+def rows(root: Path, dataset: str) -> list[dict]:
+    files = sorted(root.glob(f"{dataset}/*/*.parquet"))
+    return [r for f in files for r in pq.read_table(f).to_pylist()]
+
+
+def test_conservation_with_a_known_mix_of_lines(spark, job_paths):
+    """curated + quarantined + duplicates = lines read, exactly."""
+    raw = job_paths["raw"]
+    first_poll = chart(3, poll_id="poll-1", snapshot_id="s1", observed_at="2026-11-20T10:00:00.000Z")
+    without_position = {k: v for k, v in record().items() if k != "position"}
+    write_object(raw, "f1", [
+        *encoded(first_poll),  # 3 curated
+        b"\n",  # blank: not a record
+        b"not json\n", json_line({**record(), "schema_version": 2}), json_line(without_position),
+        json_line({**record(), "position": 0}),  # 4 quarantined
+    ])
+    write_object(raw, "f2", [
+        *encoded(chart(3, poll_id="poll-2", snapshot_id="s1", observed_at="2026-11-20T11:00:00.000Z")),  # 3 dups
+        *encoded(chart(3, poll_id="poll-2", snapshot_id="s2", observed_at="2026-11-20T11:00:00.000Z")),  # 3 curated
+        b'{"schema_version":1,"poll_id":"\xff"}\n',  # 1 quarantined: not UTF-8
+    ], gzipped=True)
+    write_object(raw, "f3", encoded(first_poll[:1]), gzipped=True)  # a redelivered line: 1 dup
+    (raw / "f4").write_bytes(gzip.compress(b"".join(encoded(first_poll)))[:40])  # 1 quarantined: truncated
+    (raw / "f5").write_bytes(b"")  # empty object: no records (Spark does not even list it as read)
+
+    metrics = run_job(spark, job_paths)
+
+    totals = {k: metrics.total(k) for k in ("files_read", "records_read", "curated", "quarantined", "duplicates")}
+    assert totals == {"files_read": 4, "records_read": 16, "curated": 6, "quarantined": 6, "duplicates": 4}
+    assert totals["curated"] + totals["quarantined"] + totals["duplicates"] == totals["records_read"]
+    entries = rows(job_paths["curated"], "chart_entries")
+    assert len(entries) == 6
+    assert len({(r["playlist_id"], r["snapshot_id"], r["position"]) for r in entries}) == 6
+    assert {r["poll_id"] for r in entries if r["snapshot_id"] == "s1"} == {"poll-1"}  # first observation kept
+    quarantined = [r for f in job_paths["quarantine"].rglob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    assert len(quarantined) == 6
+    reasons = sorted(r["reason"].split(":")[0] for r in quarantined)
+    assert reasons == ["invalid record", "invalid record", "malformed JSON", "not UTF-8", "unreadable file",
+                       "unsupported schema_version"]
+    assert {r["source_file"].rsplit("/", 1)[-1] for r in quarantined} == {"f1", "f2", "f4"}
+    assert "not json" in {r["raw_line"] for r in quarantined}
+
+    # Counts are also written next to the checkpoint.
+    [metrics_file] = (job_paths["checkpoint"] / "run_metrics").glob("run-*.json")
+    assert json.loads(metrics_file.read_text())["records_read"] == 16
+
+
+def test_output_layout_and_parquet_types(spark, job_paths):
+    write_object(job_paths["raw"], "a", encoded(
+        chart(2, observed_at="2026-11-20T23:59:59.999Z") + chart(2, snapshot_id="s9", observed_at="2026-11-21T00:00:01Z")
+    ), gzipped=True)
+    write_object(job_paths["raw"], "b", [b"broken\n"])
+    run_job(spark, job_paths)
+
+    target = job_paths["curated"]
+    for dataset in curated.DATASETS.values():
+        files = sorted(target.glob(f"{dataset.name}/*/*.parquet"))
+        assert files, dataset.name
+        for path in files:
+            assert re.fullmatch(rf"chart_date=\d{{4}}-\d\d-\d\d/{dataset.name}-\d{{6}}-[0-9a-f]{{8}}\.parquet",
+                                str(path.relative_to(target / dataset.name)))
+            schema = pq.read_schema(path)
+            assert schema.names == list(dataset.column_names)  # chart_date is inside the file too
+            folder_date = path.parent.name.split("=")[1]
+            assert {str(d) for d in pq.read_table(path, columns=["chart_date"]).column(0).to_pylist()} == {folder_date}
+    schema = pq.read_schema(next(target.glob("chart_entries/*/*.parquet")))
+    assert schema.field("chart_date").type == pa.date32()
+    assert schema.field("observed_at").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("position").type == pa.int64() and schema.field("explicit").type == pa.bool_()
+    assert schema.field("artist_ids").type == pa.list_(pa.string())
+    dates = sorted(p.name for p in (target / "chart_entries").iterdir())
+    assert dates == ["chart_date=2026-11-20", "chart_date=2026-11-21"]  # UTC dates of observed_at
+
+    [quarantine_file] = job_paths["quarantine"].rglob("*.parquet")
+    assert re.fullmatch(r"run_date=\d{4}-\d\d-\d\d", quarantine_file.parent.name)
+    assert pq.read_schema(quarantine_file).names == list(curated.QUARANTINE_DATASET.column_names)
+
+    # DuckDB (and so Snowflake's Parquet reader) sees the same rows and types.
+    [(count, observed)] = duckdb.sql(
+        f"select count(*), max(observed_at) from read_parquet('{target}/chart_entries/*/*.parquet')").fetchall()
+    assert count == 4 and observed.isoformat().startswith("2026-11-21T00:00:01")
+
+
+def test_each_run_reads_only_new_files_and_a_run_without_new_files_writes_nothing(spark, job_paths):
+    raw, target = job_paths["raw"], job_paths["curated"]
+    first = chart(3, poll_id="p10", snapshot_id="s1", observed_at="2026-11-20T10:00:00.000Z")
+    write_object(raw, "dt=2026-11-20/hour=10/obj-1", encoded(first), gzipped=True)
+    run1 = run_job(spark, job_paths)
+
+    write_object(raw, "dt=2026-11-20/hour=11/obj-2", encoded(
+        chart(3, poll_id="p11", snapshot_id="s1", observed_at="2026-11-20T11:00:00.000Z")
+        + chart(2, poll_id="p11", snapshot_id="s2", observed_at="2026-11-20T11:00:00.000Z")), gzipped=True)
+    run2 = run_job(spark, job_paths)
+
+    shutil.copy(raw / "dt=2026-11-20/hour=10/obj-1", raw / "obj-1-redelivered")  # the same input again
+    run3 = run_job(spark, job_paths)
+
+    before = {**parquet_files(target), **parquet_files(job_paths["quarantine"])}
+    run4 = run_job(spark, job_paths)
+
+    assert [r.total("batches") for r in (run1, run2, run3, run4)] == [1, 1, 1, 0]
+    assert [r.total("files_read") for r in (run1, run2, run3)] == [1, 1, 1]
+    assert [r.total("curated") for r in (run1, run2, run3)] == [3, 2, 0]
+    assert [r.total("duplicates") for r in (run1, run2, run3)] == [0, 3, 3]
+    assert {**parquet_files(target), **parquet_files(job_paths["quarantine"])} == before  # run 4 wrote nothing
+
+    entries = rows(target, "chart_entries")
+    assert len(entries) == 5
+    by_batch = {}
+    for r in entries:
+        by_batch.setdefault(r["batch_id"], set()).add(r["source_file"].rsplit("/", 1)[-1])
+    assert sorted(by_batch.values(), key=sorted) == [{"obj-1"}, {"obj-2"}]  # each run read only its new file
+
+    # chart_daily: each run that touched the day wrote the complete day as known then.
+    daily = [r for r in rows(target, "chart_daily") if r["track_id"] == "T1"]
+    assert sorted((r["snapshots_seen"], r["batch_id"][:6]) for r in daily) == [(1, "000000"), (2, "000001")]
+    latest = max(daily, key=lambda r: r["batch_at"])
+    assert (latest["best_position"], latest["last_position"], latest["snapshots_seen"]) == (1, 1, 2)
+
+
+def test_a_source_folder_that_does_not_exist_yet_is_an_empty_run(spark, tmp_path):
+    paths = {name: tmp_path / name for name in ("raw", "curated", "quarantine", "checkpoint")}
+    metrics = run_job(spark, paths)
+    assert metrics.total("batches") == 0 and not paths["curated"].exists()
