@@ -4,9 +4,11 @@ Spark names its output files with a random id, so a retried batch would add new
 files next to the ones its failed attempt left: duplicates downstream. Instead each
 batch writes to a staging folder, one file per partition date, rows in key order,
 and the file is then copied to ``<folder>/<partition>=<date>/<dataset>-<batch id>.parquet``.
-A retry of the batch produces the same rows in the same order and overwrites the
-same names; nothing else in the target changes. Each published file is complete
-when it appears (an S3 PUT is atomic), so a loader never sees a partial file.
+A retry of the batch produces the same rows under the same names; a file its failed
+attempt already published is left as it is (Parquet writers do not promise the
+same bytes twice, and a loader may have taken the file already), the missing ones
+are added; nothing else in the target changes. Each published file is complete
+when it appears, so a loader never sees a partial file.
 
 Spark's ``partitionBy`` drops the partition column from the files; Snowflake's COPY
 reads only columns inside a file, so the partition value is duplicated into a
@@ -58,7 +60,9 @@ def publish(
         if len(parts) != 1:
             raise PublishError(f"expected one staged file in {split.path}, found {len(parts)}")
         destination = f"{folder}/{dataset.partition_column}={value}/{published_name(dataset, batch_id)}"
-        files.copy(parts[0].path, destination)
+        # A file a failed attempt already published holds these same rows: keep it, so its
+        # bytes (and S3 ETag) never change once a loader may have seen it.
+        files.publish_copy(parts[0].path, destination)
         published.append(destination)
     files.delete(staged)
     return written.get["rows"], published

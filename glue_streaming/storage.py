@@ -41,11 +41,25 @@ class HadoopFiles:
         if fs.exists(jpath):
             fs.delete(jpath, True)
 
-    def copy(self, source: str, destination: str) -> None:
-        """Copy one file, replacing ``destination`` (works across file systems and buckets)."""
+    def publish_copy(self, source: str, destination: str) -> bool:
+        """Copy one file to ``destination`` unless it exists; True when copied.
+
+        A file at ``destination`` is always complete: on S3 an object appears whole
+        when its PUT ends; on other file systems the copy goes to a hidden name in the
+        same folder first and is renamed (atomic there)."""
         src_fs, src = self._resolve(source)
         dst_fs, dst = self._resolve(destination)
-        self._jvm.org.apache.hadoop.fs.FileUtil.copy(src_fs, src, dst_fs, dst, False, True, self._conf)
+        if dst_fs.exists(dst):
+            return False
+        file_util = self._jvm.org.apache.hadoop.fs.FileUtil
+        if dst_fs.getScheme() in ("s3", "s3a", "s3n"):
+            file_util.copy(src_fs, src, dst_fs, dst, False, True, self._conf)
+            return True
+        partial = self._jvm.org.apache.hadoop.fs.Path(dst.getParent(), f".{dst.getName()}.partial")
+        file_util.copy(src_fs, src, dst_fs, partial, False, True, self._conf)
+        if not dst_fs.rename(partial, dst):
+            raise OSError(f"could not rename {partial.toString()} to {destination}")
+        return True
 
     def write_text(self, path: str, text: str) -> None:
         fs, jpath = self._resolve(path)
