@@ -21,11 +21,12 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from local_spotify import catalog  # noqa: E402
 from localdev.pipeline import LocalPipeline, PipelineSettings  # noqa: E402
 from localdev.pipeline.orchestrator import LOCAL_DIR, STATE_PREFIX  # noqa: E402
 
@@ -51,6 +52,16 @@ def event_times(pipeline: LocalPipeline) -> dict[str, float]:
     return found
 
 
+def days_to_next_change(market: str, today: date) -> int:
+    """Chart days until the market's chart differs from today's (a day missing from the
+    data holds the day before, so it changes nothing)."""
+    current = [t.track_id for t in catalog.chart_on(market, today)]
+    days = 1
+    while [t.track_id for t in catalog.chart_on(market, today + timedelta(days=days))] == current:
+        days += 1
+    return days
+
+
 def snapshots_in_views(pipeline: LocalPipeline) -> int:
     return pipeline.query("SELECT COUNT(DISTINCT snapshot_id) AS n FROM snapshot_chart")[0]["n"]
 
@@ -68,8 +79,9 @@ def main() -> int:
         for sample in range(1, args.samples + 1):
             time.sleep(random.uniform(0, POLL_INTERVAL_S))  # any phase of the scheduler's minute
             known_events, known_snapshots = set(event_times(pipeline)), snapshots_in_views(pipeline)
+            step = days_to_next_change(args.market, pipeline.chart_date())
             changed_at = time.time()
-            day = pipeline.advance_day()
+            day = pipeline.advance_day(step)
             live_at = view_at = None
             while view_at is None:
                 if live_at is None:

@@ -127,6 +127,7 @@ class LocalPipeline:
         self.loads: list[RunStats] = []
         self._clients: dict[str, Any] = {}
         self.unloaded_files = 0  # curated files uploaded whose notification is not consumed yet
+        self._deploying = False  # a deploy started: the stack may exist
         self._exit = ExitStack()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -184,9 +185,9 @@ class LocalPipeline:
     def _start_snowflake(self) -> None:
         self.snowflake_url = self._exit.enter_context(
             fakesnow_server(log_path=str(self.settings.logs / "fakesnow.log")))
-        self.db = connection.connect(local_environ(self.snowflake_url))
-        self._exit.callback(self.db.close)
         environ = local_environ(self.snowflake_url)
+        self.db = connection.connect(environ)
+        self._exit.callback(self.db.close)
         migrate(self.db, local=True, variables=default_variables(environ))
         self.say("snowflake", f"local engine (fakesnow) {self.snowflake_url}, migrations applied")
 
@@ -212,6 +213,7 @@ class LocalPipeline:
         if self.spotify is not None:
             argv += ["-p", f"SpotifyApiUrl={self.spotify.api_url}", "-p", f"SpotifyTokenUrl={self.spotify.token_url}"]
         started = time.monotonic()
+        self._deploying = True
         self.say("deploy", f"stack {s.stack_name} (packaging, change sets; log {s.logs / 'deploy.log'}) ...")
         with open(s.logs / "deploy.log", "a") as log:
             result = subprocess.run(argv, cwd=REPO_ROOT, env=self.aws_environ(), stdout=subprocess.PIPE,
@@ -269,7 +271,7 @@ class LocalPipeline:
 
     def teardown(self) -> None:
         """Delete the stacks and their data (``python -m infra.teardown``)."""
-        if not self.outputs:
+        if not self._deploying:
             return
         argv = [sys.executable, "-m", "infra.teardown", "--stack-name", self.settings.stack_name, "--yes",
                 "--poll-seconds", "1"]
@@ -277,7 +279,7 @@ class LocalPipeline:
             result = subprocess.run(argv, cwd=REPO_ROOT, env=self.aws_environ(), stdout=log, stderr=log, timeout=600)
         self.say("teardown", f"stack {self.settings.stack_name} "
                              + ("deleted" if result.returncode == 0 else f"NOT deleted (exit {result.returncode})"))
-        self.outputs = {}
+        self.outputs, self._deploying = {}, False
 
     # -- stages ------------------------------------------------------------------------
     def chart_date(self) -> date | None:
