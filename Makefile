@@ -5,10 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run test test-unit test-integration localstack bench deploy clean
+.PHONY: help venv run run-producer test test-unit test-integration localstack bench deploy clean
 
 help:
-	@echo "make run        poll the local Spotify-compatible server through Firehose (local AWS) and show what landed in S3"
+	@echo "make run        the whole pipeline locally (LocalStack, deployed stack, producer Lambda, Glue, Snowpipe, fakesnow), then the chart report; ARGS='--days 6' etc."
+	@echo "make run-producer  quick look: the producer alone polls the local Spotify server into Firehose on moto"
 	@echo "make test       all tests (unit + integration); starts and stops its own local servers"
 	@echo "make test-unit  unit tests only (fast)"
 	@echo "make test-integration  integration tests only (local servers, LocalStack, Spark, fakesnow)"
@@ -28,7 +29,10 @@ $(STAMP): requirements.lock pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m localdev.run_local
+	$(VENV)/bin/spotify-charts run $(ARGS)
+
+run-producer: $(STAMP)
+	$(PY) -m localdev.run_local $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest
