@@ -30,11 +30,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
+from glue_streaming import s3_mirror
 from local_spotify import catalog
 from local_spotify.child import LocalSpotifyProcess
 from localdev.localstack import LocalStack, ensure_localstack
-from glue_streaming import s3_mirror
 from localdev.pipeline.glue import GlueJobError, GluePaths, GlueRun, discard_incomplete, run_glue_job
+from producer.state import StateStore
 from snowflake.charts import connection
 from snowflake.charts.local_engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
@@ -398,30 +399,26 @@ class LocalPipeline:
                              + ". Ctrl-C stops everything.")
         next_glue = time.monotonic() + glue_seconds
         next_day = time.monotonic() + (day_seconds or float("inf"))
-        seen = self.producer_activity()
+        seen = (self.last_poll() or {}).get("poll_id")
         while not stop.wait(check_seconds):
             now = time.monotonic()
             if self.spotify is not None and day_seconds and now >= next_day:
                 self.say("spotify", f"chart date is now {self.advance_day()}")
                 next_day = now + day_seconds
-            activity = self.producer_activity()
-            if activity != seen:
-                self.say("producer", f"scheduled poll delivered: state of {activity['states']} charts, "
-                                     f"{activity['events']} movement events so far")
-                seen = activity
+            last = self.last_poll()
+            if last and last.get("poll_id") != seen:
+                seen = last["poll_id"]
+                self.say("poll", f"scheduled: changed {len(last['changed'])}, unchanged {len(last['unchanged'])}, "
+                                 f"failed {len(last['failed'])}, deferred {len(last['deferred'])}; "
+                                 f"{last['records_sent']} records to Firehose; movements {last['movements'] or '-'}")
             if now >= next_glue:
                 self.run_glue()
                 self.load()
                 next_glue = time.monotonic() + glue_seconds
 
-    def producer_activity(self) -> dict[str, Any]:
-        """What the producer has written to its state bucket (changes whenever a poll delivers)."""
-        pages = self.aws("s3").get_paginator("list_objects_v2").paginate(
-            Bucket=self.outputs["StateBucketName"], Prefix=STATE_PREFIX)
-        objects = [o for page in pages for o in page.get("Contents", [])]
-        states = [o for o in objects if o["Key"].startswith(STATE_PREFIX + "playlists/")]
-        return {"states": len(states), "events": sum("/events/" in o["Key"] for o in objects),
-                "latest": max((o["LastModified"] for o in states), default=None)}
+    def last_poll(self) -> dict[str, Any] | None:
+        """The summary of the producer's latest poll (its heartbeat in the state bucket)."""
+        return StateStore(self.outputs["StateBucketName"], STATE_PREFIX, self.aws("s3")).load_last_poll()
 
     # -- LocalStack restart (fault tests) ---------------------------------------------
     def restart_localstack(self) -> float:
