@@ -49,6 +49,7 @@ DEFAULT_BUILD_DIR = LOCAL_DIR / "build"  # the deploy command's artifacts, reuse
 # Where the stack's Glue job reads and writes (its DefaultArguments in pipeline.yaml).
 RAW_PREFIX = "raw/chart_entries/"
 CURATED_PREFIX = "curated/"
+QUARANTINE_PREFIX = "quarantine/"  # as the stack passes --quarantine_path on Glue
 STATE_PREFIX = "producer-state/"
 # Credentials the local Spotify server is told to expect: not real ones.
 LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET = "local-client-id", "local-client-secret"
@@ -346,7 +347,8 @@ class LocalPipeline:
         not uploaded again, so nothing is notified twice); returns the keys uploaded."""
         paths, s3 = self.settings.glue_paths(), self.aws("s3")
         curated = s3_mirror.upload(paths.target, self.outputs["CuratedBucketName"], CURATED_PREFIX, client=s3)
-        quarantine = s3_mirror.upload(paths.quarantine, self.outputs["QuarantineBucketName"], "", client=s3)
+        quarantine = s3_mirror.upload(paths.quarantine, self.outputs["QuarantineBucketName"], QUARANTINE_PREFIX,
+                                      client=s3)
         self.unloaded_files += len(curated)
         self.say("publish", f"{len(curated)} curated files to s3://{self.outputs['CuratedBucketName']}/"
                             f"{CURATED_PREFIX}, {len(quarantine)} quarantine files")

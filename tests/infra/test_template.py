@@ -226,7 +226,9 @@ def test_quarantine_location_is_where_the_job_writes(resources):
     from glue_streaming import curated
 
     args = glue_arguments(resources)
-    assert sub_text(args["--quarantine_path"]) == "s3://${QuarantineBucket}/"
+    # The job writes run_date=... partitions right under it: the quarantine table, its
+    # partition projection and the job's IAM grant all expect them under quarantine/.
+    assert sub_text(args["--quarantine_path"]) == "s3://${QuarantineBucket}/quarantine/"
     table = next(r["Properties"]["TableInput"] for r in of_type(resources, "AWS::Glue::Table").values()
                  if r["Properties"]["TableInput"]["Name"] == curated.QUARANTINE)
     assert sub_text(table["StorageDescriptor"]["Location"]) == f"s3://${{QuarantineBucket}}/{curated.QUARANTINE}/"
