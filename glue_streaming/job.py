@@ -145,6 +145,8 @@ def run(spark: SparkSession, settings: JobSettings) -> M.RunMetrics:
 
     def handle_batch(batch_frame, batch_number: int) -> None:
         query_id = batch_frame.sparkSession.sparkContext.getLocalProperty(QUERY_ID_PROPERTY)
+        if not query_id:  # Spark sets it for every batch; without it file names would not be stable
+            raise RuntimeError(f"Spark did not set {QUERY_ID_PROPERTY} for batch {batch_number}")
         batch_id = batch_id_for(batch_number, query_id)
         batch_metrics = process_batch(spark, batch_frame, batch_id, paths, settings.dedupe_lookback_days)
         log.info("batch %s", json.dumps({k: v for k, v in batch_metrics.__dict__.items() if k != "files_written"}))

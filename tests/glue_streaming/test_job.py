@@ -149,3 +149,15 @@ def test_a_source_folder_that_does_not_exist_yet_is_an_empty_run(spark, tmp_path
     paths = {name: tmp_path / name for name in ("raw", "curated", "quarantine", "checkpoint")}
     metrics = run_job(spark, paths)
     assert metrics.total("batches") == 0 and not paths["curated"].exists()
+
+
+def test_a_backlog_split_into_batches_is_curated_once(spark, job_paths):
+    for hour in (10, 11, 12):
+        write_object(job_paths["raw"], f"obj-{hour}", encoded(
+            chart(2, poll_id=f"p{hour}", snapshot_id="s1" if hour < 12 else "s2",
+                  observed_at=f"2026-11-20T{hour}:00:00.000Z")), gzipped=True)
+    metrics = run_job(spark, job_paths, max_files_per_trigger="1")
+    assert [b.files_read for b in metrics.batches] == [1, 1, 1]
+    assert (metrics.total("curated"), metrics.total("duplicates")) == (4, 2)
+    daily = [r for r in rows(job_paths["curated"], "chart_daily") if r["track_id"] == "T1"]
+    assert max(daily, key=lambda r: r["batch_at"])["snapshots_seen"] == 2
