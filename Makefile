@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_producer.py
 	$(PY) -m local_spotify.bench
 	$(PY) benchmarks/bench_snowflake.py
+	$(PY) benchmarks/bench_glue.py
 
 # Not part of `make bench`: it watches 3 chart changes travel through the whole pipeline (~9 min).
 bench-freshness: $(STAMP)
