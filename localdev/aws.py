@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import boto3
 
-from firehose import settings
+from firehose import contract, settings
 from typing import Iterator
 
 from localdev.process import ManagedProcess, free_port, http_ready, python_module
@@ -35,6 +35,20 @@ def moto_server(port: int | None = None, log_path: str | None = None) -> Iterato
     with ManagedProcess(argv, ready=http_ready(f"{url}/moto-api/"), name="moto-server",
                         env=LOCAL_AWS_ENV, log_path=log_path, start_timeout=30):
         yield url
+
+
+def list_keys(bucket: str, prefix: str = "", client=None) -> list[str]:
+    """Every key under ``prefix``, in key order."""
+    s3 = client or boto3.client("s3")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+
+def read_records(bucket: str, prefix: str = "", client=None) -> list[dict]:
+    """Every JSON-lines record stored under ``prefix`` (what Firehose landed), in key order."""
+    s3 = client or boto3.client("s3")
+    return [record for key in list_keys(bucket, prefix, s3)
+            for record in contract.decode_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read())]
 
 
 def local_aws_environ(endpoint_url: str) -> dict[str, str]:

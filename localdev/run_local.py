@@ -17,14 +17,15 @@ from pathlib import Path
 
 import boto3
 
-from firehose import contract, settings
+from firehose import settings
 from local_spotify.catalog import FIRST_DATE, LAST_DATE, MARKETS, MARKETS_BY_LABEL
 from local_spotify.child import LocalSpotifyProcess
-from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server
+from localdev.aws import apply_environ, create_delivery_stream, list_keys, local_aws_environ, moto_server, read_records
 from localdev.lambda_context import LocalLambdaContext
 
 LOG_DIR = Path(".local/logs")
 RAW_BUCKET, STATE_BUCKET, STREAM = "charts-raw-local", "charts-state-local", "chart-entries-local"
+EVENTS_PREFIX = "producer-state/events/"
 # Values the local server is told to expect; not real credentials.
 LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET = "local-client-id", "local-client-secret"
 
@@ -45,14 +46,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.days < 1:
         parser.error("--days must be at least 1")
     return args
-
-
-def landed_records() -> tuple[int, list[dict]]:
-    s3 = boto3.client("s3")
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=RAW_BUCKET)
-            for o in page.get("Contents", [])]
-    records = [r for k in keys for r in contract.decode_lines(s3.get_object(Bucket=RAW_BUCKET, Key=k)["Body"].read())]
-    return len(keys), records
 
 
 def print_chart(records: list[dict], label: str, rows: int = 10) -> None:
@@ -113,24 +106,19 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  failed: {summary['failed']}", file=sys.stderr)
             if day < args.days - 1:
                 spotify.control.advance(1)
-        objects, records = landed_records()
+        objects, records = len(list_keys(RAW_BUCKET)), read_records(RAW_BUCKET)
         print(f"\nLanded in s3://{RAW_BUCKET}/: {objects} objects, {len(records)} records "
               f"(local Firehose writes one plain object per batch; real Firehose writes gzip every "
               f"{settings.BUFFER_INTERVAL_SECONDS} s)")
         per_chart = Counter(r["chart_label"] for r in records)
         print("  records per chart: " + ", ".join(f"{label} {n}" for label, n in per_chart.most_common()))
         print(f"  snapshots recorded: {len({(r['playlist_id'], r['snapshot_id']) for r in records})}")
-        print(f"  chart movement events kept for live views: {len(_event_keys())} "
-              f"(s3://{STATE_BUCKET}/producer-state/events/chart_movements/)")
+        events = list_keys(STATE_BUCKET, EVENTS_PREFIX)
+        print(f"  chart movement events kept for live views: {len(events)} "
+              f"(s3://{STATE_BUCKET}/{EVENTS_PREFIX}chart_movements/)")
         print_chart(records, markets[0].label)
     print("\nAll local servers stopped.")
     return 0
-
-
-def _event_keys() -> list[str]:
-    s3 = boto3.client("s3")
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=STATE_BUCKET, Prefix="producer-state/events/")
-    return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 
 
 if __name__ == "__main__":

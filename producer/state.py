@@ -33,18 +33,10 @@ class PlaylistState:
     observed_at: str
     slots: list[ChartSlot]
 
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-    @classmethod
-    def from_json(cls, data: bytes) -> "PlaylistState":
-        raw = json.loads(data)
-        raw["slots"] = [ChartSlot(**slot) for slot in raw["slots"]]
-        return cls(**raw)
-
 
 class StateStore:
-    """Per-playlist state objects under ``s3://bucket/prefix``."""
+    """The producer's objects under ``s3://bucket/prefix``: per-playlist state, the
+    rate-limit hold, the last poll's heartbeat, and events for live views."""
 
     def __init__(self, bucket: str, prefix: str, client=None):
         self.bucket = bucket
@@ -55,61 +47,56 @@ class StateStore:
         return f"{self.prefix}playlists/{playlist_id}.json"
 
     def load(self, playlist_id: str) -> PlaylistState | None:
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self.key(playlist_id))["Body"].read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        return PlaylistState.from_json(body)
+        raw = self._get_json(self.key(playlist_id))
+        if raw is None:
+            return None
+        raw["slots"] = [ChartSlot(**slot) for slot in raw["slots"]]
+        return PlaylistState(**raw)
 
     def save(self, state: PlaylistState) -> None:
-        self.client.put_object(
-            Bucket=self.bucket, Key=self.key(state.playlist_id), Body=state.to_json(),
-            ContentType="application/json",
-        )
+        self._put_json(self.key(state.playlist_id), asdict(state))
 
     def load_rate_limit(self) -> float:
         """Epoch seconds before which Spotify asked not to be called (0 if none)."""
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._rate_limit_key)["Body"].read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return 0.0
-            raise
-        return float(json.loads(body)["resume_at"])
+        hold = self._get_json(self._rate_limit_key)
+        return float(hold["resume_at"]) if hold else 0.0
 
     def save_rate_limit(self, resume_at: float) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._rate_limit_key, ContentType="application/json",
-                               Body=json.dumps({"resume_at": resume_at}).encode())
+        self._put_json(self._rate_limit_key, {"resume_at": resume_at})
+
+    def save_last_poll(self, summary: dict[str, Any]) -> None:
+        """A heartbeat written by every poll, changed charts or not (for health views)."""
+        self._put_json(self._last_poll_key, summary)
+
+    def load_last_poll(self) -> dict[str, Any] | None:
+        return self._get_json(self._last_poll_key)
+
+    def save_event(self, name: str, day: str, event_id: str, body: dict[str, Any]) -> str:
+        """Keep an event (e.g. a poll's chart movements) for live views; returns its key."""
+        key = f"{self.prefix}events/{name}/dt={day}/{event_id}.json"
+        self._put_json(key, body)
+        return key
 
     @property
     def _rate_limit_key(self) -> str:
         return f"{self.prefix}rate_limit.json"
 
-    def save_last_poll(self, summary: dict[str, Any]) -> None:
-        """A heartbeat written by every poll, changed charts or not (for health views)."""
-        self.client.put_object(Bucket=self.bucket, Key=self._last_poll_key, ContentType="application/json",
-                               Body=json.dumps(summary, ensure_ascii=False).encode("utf-8"))
+    @property
+    def _last_poll_key(self) -> str:
+        return f"{self.prefix}last_poll.json"
 
-    def load_last_poll(self) -> dict[str, Any] | None:
+    def _get_json(self, key: str) -> Any:
+        """The object's JSON, or None when there is no such object."""
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._last_poll_key)["Body"].read()
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
         return json.loads(body)
 
-    @property
-    def _last_poll_key(self) -> str:
-        return f"{self.prefix}last_poll.json"
-
-    def save_event(self, name: str, day: str, event_id: str, body: dict[str, Any]) -> str:
-        """Keep an event (e.g. a poll's chart movements) for live views; returns its key."""
-        key = f"{self.prefix}events/{name}/dt={day}/{event_id}.json"
+    def _put_json(self, key: str, value: Any) -> None:
         self.client.put_object(
             Bucket=self.bucket, Key=key, ContentType="application/json",
-            Body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+            Body=json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
         )
-        return key

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-import boto3
 import pytest
 
 from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server, restore_environ
@@ -27,14 +26,6 @@ def aws_endpoint(tmp_path_factory):
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def read_objects(bucket: str, prefix: str = "") -> list[bytes]:
-    """Every object under ``prefix``, in key order."""
-    s3 = boto3.client("s3")
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for o in page.get("Contents", [])]
-    return [s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in sorted(keys)]
 
 
 @pytest.fixture

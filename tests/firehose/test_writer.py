@@ -6,7 +6,7 @@ from botocore.exceptions import ClientError
 
 from firehose import contract
 from firehose.writer import FirehoseDeliveryError, FirehoseWriter, batches
-from tests.conftest import read_objects
+from localdev.aws import read_records
 
 
 def lines(n, size=50):
@@ -45,7 +45,7 @@ class RefusingFirehose:
 
 
 def delivered_numbers(bucket):
-    return Counter(r["n"] for blob in read_objects(bucket) for r in contract.decode_lines(blob))
+    return Counter(r["n"] for r in read_records(bucket))
 
 
 @pytest.mark.integration

@@ -29,6 +29,7 @@ from tests.integration.chart_expectations import (chart_days, comparable, expect
                                 table_counts, view_editions)
 from firehose import contract
 from local_spotify import catalog
+from localdev.aws import read_records
 from localdev.pipeline import LocalPipeline, PipelineSettings
 from localdev.pipeline.glue import GlueRun
 from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX, REPO_ROOT
@@ -121,11 +122,7 @@ def test_the_schedule_invokes_nothing_in_accelerated_time_and_the_producer_when_
 
 
 def test_firehose_delivered_every_chart_entry_to_the_raw_bucket(pipeline, clean_run):
-    s3 = pipeline.aws("s3")
-    bucket = pipeline.outputs["RawBucketName"]
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=RAW_PREFIX)
-            for o in page.get("Contents", [])]
-    records = [r for key in keys for r in contract.decode_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read())]
+    records = read_records(pipeline.outputs["RawBucketName"], RAW_PREFIX, pipeline.aws("s3"))
     assert [problem for r in records for problem in contract.validate(r)] == []
     assert sorted((r["playlist_id"], r["position"], r["track_id"]) for r in records) == sorted(
         key for label in MARKETS for key in expected_keys(label, DAYS))

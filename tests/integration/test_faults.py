@@ -28,8 +28,8 @@ from datetime import date
 
 import pytest
 
-from firehose import contract
 from local_spotify import catalog
+from localdev.aws import read_records
 from localdev.localstack import localstack as start_localstack
 from localdev.pipeline import LocalPipeline, PipelineSettings
 from localdev.pipeline.glue import GlueJobError, is_complete_parquet
@@ -66,11 +66,8 @@ def pipeline(restartable_localstack, tmp_path_factory):
 
 
 def raw_keys(pipeline) -> list[tuple[str, int, str]]:
-    s3, bucket = pipeline.aws("s3"), pipeline.outputs["RawBucketName"]
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=RAW_PREFIX)
-            for o in page.get("Contents", [])]
-    return sorted((r["playlist_id"], r["position"], r["track_id"]) for k in keys
-                  for r in contract.decode_lines(s3.get_object(Bucket=bucket, Key=k)["Body"].read()))
+    records = read_records(pipeline.outputs["RawBucketName"], RAW_PREFIX, pipeline.aws("s3"))
+    return sorted((r["playlist_id"], r["position"], r["track_id"]) for r in records)
 
 
 def expected_raw(days: list[date]) -> list[tuple[str, int, str]]:

@@ -13,7 +13,7 @@ import producer.observability
 from firehose import contract
 from localdev.lambda_context import LocalLambdaContext
 from producer.state import StateStore
-from tests.conftest import read_objects
+from localdev.aws import read_records
 from tests.firehose.test_writer import RefusingFirehose
 from tests.producer.conftest import REFRESH_TOKEN, WATCHED
 
@@ -22,7 +22,7 @@ GLOBAL = WATCHED[0].playlist_id
 
 
 def landed(env) -> list[dict]:
-    return [r for blob in read_objects(env["RAW_BUCKET"]) for r in contract.decode_lines(blob)]
+    return read_records(env["RAW_BUCKET"])
 
 
 def poll(poller, poll_id="poll", seconds=60.0):

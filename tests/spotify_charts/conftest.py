@@ -13,15 +13,14 @@ import boto3
 import pytest
 
 import producer.handler
-from firehose import contract
 from local_spotify.catalog import MARKETS_BY_LABEL
 from local_spotify.server import LocalSpotifyServer
-from localdev.aws import apply_environ, restore_environ
+from localdev.aws import apply_environ, read_records, restore_environ
 from localdev.lambda_context import LocalLambdaContext
 from snowflake.charts import connection
 from snowflake.charts.local_engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
-from tests.conftest import read_objects, unique_name
+from tests.conftest import unique_name
 
 # Values the local server expects: test-only, not real credentials.
 CLIENT_ID, CLIENT_SECRET = "charts-cli-test-id", "charts-cli-test-secret"
@@ -51,7 +50,7 @@ class Producer:
         return producer.handler.lambda_handler({"source": "tests"}, LocalLambdaContext())
 
     def records(self) -> list[dict]:
-        return [r for blob in read_objects(self.raw_bucket) for r in contract.decode_lines(blob)]
+        return read_records(self.raw_bucket)
 
 
 @pytest.fixture(scope="module")
