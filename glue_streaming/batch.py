@@ -116,10 +116,12 @@ def _write_entries_and_derived(writer: "_BatchWriter", entries: DataFrame) -> No
     metrics.chart_dates = [d.isoformat() for d in dates]
     if not dates:
         return
+    # Complete-day aggregates need the entries curated earlier for the same dates: only
+    # dates with a folder before this batch publishes can have any.
+    earlier_dates = writer.dates_with_chart_entries(dates)
     metrics.curated = writer.publish(T.chart_entries_rows(entries, batch), curated.CHART_ENTRIES_DATASET)
     metrics.tracks = writer.publish(T.tracks_from_entries(entries, batch), curated.TRACKS_DATASET)
-    # Complete-day aggregates: this batch's entries plus those curated earlier for the same dates.
-    earlier = writer.read_chart_entries(dates)
+    earlier = writer.read_chart_entries(earlier_dates)
     day_entries = earlier.select(*_DAILY_INPUT).unionByName(entries.select(*_DAILY_INPUT))
     metrics.chart_daily = writer.publish(T.chart_daily_from_entries(day_entries, batch), curated.CHART_DAILY_DATASET)
 
@@ -145,6 +147,19 @@ class _BatchWriter:
         return read_curated(self.spark, self.files, self.paths, curated.CHART_ENTRIES_DATASET, dates,
                             exclude_batch_id=self.batch.batch_id)
 
+    def dates_with_chart_entries(self, dates: list[date]) -> list[date]:
+        folders = partition_folders(self.files, self.paths, curated.CHART_ENTRIES_DATASET, dates)
+        return [d for d in dates if d.isoformat() in folders]
+
+
+def partition_folders(files: HadoopFiles, paths: JobPaths, dataset: curated.Dataset, dates: list[date]
+                      ) -> dict[str, str]:
+    """The existing partition folders of ``dataset`` among ``dates``: ISO date -> path."""
+    prefix = f"{dataset.partition_column}="
+    wanted = {d.isoformat() for d in dates}
+    return {e.name[len(prefix):]: e.path for e in files.list(paths.dataset(dataset))
+            if e.is_dir and e.name.startswith(prefix) and e.name[len(prefix):] in wanted}
+
 
 def read_curated(
     spark: SparkSession, files: HadoopFiles, paths: JobPaths, dataset: curated.Dataset, dates: list[date],
@@ -152,11 +167,10 @@ def read_curated(
 ) -> DataFrame:
     """Rows of ``dataset`` already published for ``dates``, minus those of ``exclude_batch_id``
     (a failed earlier attempt of the current batch). Only the named date folders are read."""
-    wanted = {f"{dataset.partition_column}={d.isoformat()}" for d in dates}
-    folders = [e.path for e in files.list(paths.dataset(dataset)) if e.is_dir and e.name in wanted]
+    folders = list(partition_folders(files, paths, dataset, dates).values())
     schema = dataset_schema(dataset)
-    if not folders:
-        return spark.createDataFrame([], schema)
+    if not folders:  # an empty frame built in the JVM (createDataFrame([]) would start Python workers)
+        return spark.range(0).select(*[F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields])
     # recursiveFileLookup: take chart_date from inside the files, not from folder names.
     frame = spark.read.schema(schema).option("recursiveFileLookup", "true").parquet(*folders)
     return frame.where(F.col("batch_id") != F.lit(exclude_batch_id))

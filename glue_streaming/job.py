@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -111,12 +112,17 @@ def apply_planner_settings(spark: SparkSession) -> None:
 
 
 def local_session(master: str, driver_memory: str = "2g", app_name: str = "glue_streaming") -> SparkSession:
+    # Python workers need this interpreter's packages (pyarrow); PySpark defaults to "python3".
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (
         SparkSession.builder.master(master)
         .appName(app_name)
         .config("spark.driver.memory", driver_memory)  # local mode: the driver runs the tasks too
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        # List the raw folders in the driver: a distributed listing job only costs time
+        # when the "cluster" is this one process.
+        .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
         .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )

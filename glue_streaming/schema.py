@@ -15,8 +15,6 @@ _SPARK_TYPES = {
     curated.DATE: T.DateType(),
 }
 
-TIMESTAMP_FIELDS: tuple[str, ...] = tuple(f.name for f in contract.FIELDS if f.type == contract.TIMESTAMP)
-
 # What binaryFile yields per raw object; a streaming source needs it up front.
 RAW_FILE_SCHEMA = T.StructType([
     T.StructField("path", T.StringType(), False),
@@ -25,30 +23,25 @@ RAW_FILE_SCHEMA = T.StructType([
     T.StructField("content", T.BinaryType(), True),
 ])
 
-# What glue_streaming.decode.decode_object returns per file.
-DECODED_OBJECT_TYPE = T.StructType([
-    T.StructField("data", T.BinaryType(), True),
-    T.StructField("bad_lines", T.ArrayType(T.LongType(), False), False),
-    T.StructField("problem", T.StringType(), True),
-])
-
 
 def spark_type(logical_type: str) -> T.DataType:
     return _SPARK_TYPES[logical_type]
 
 
-def record_read_schema() -> T.StructType:
-    """The contract's fields for from_json. Timestamps are read as text and cast
-    afterwards, so a value Spark cannot parse is caught instead of becoming null."""
+def line_schema() -> T.StructType:
+    """One row per raw line, as ``glue_streaming.lines`` yields it: where it came from,
+    its problem or null, the raw text of a problem line, the contract's fields typed."""
     return T.StructType([
-        T.StructField(f.name, T.StringType() if f.type == contract.TIMESTAMP else spark_type(f.type), True)
-        for f in contract.FIELDS
+        T.StructField("source_file", T.StringType(), False),
+        T.StructField("line_number", T.LongType(), False),
+        T.StructField("copies", T.LongType(), False),
+        T.StructField("problem", T.StringType(), True),
+        T.StructField("raw_line", T.StringType(), True),
+        *[T.StructField(f.name, spark_type(f.type), True) for f in contract.FIELDS],
     ])
 
 
-def record_text_schema() -> T.StructType:
-    """Every field as its JSON text: non-null exactly when the key holds a non-null value."""
-    return T.StructType([T.StructField(f.name, T.StringType(), True) for f in contract.FIELDS])
+LINE_SCHEMA = line_schema()
 
 
 def dataset_schema(dataset: curated.Dataset) -> T.StructType:

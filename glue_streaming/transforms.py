@@ -20,9 +20,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from firehose import contract
-from glue_streaming import curated, validation
-from glue_streaming.decode import decode_object
-from glue_streaming.schema import DECODED_OBJECT_TYPE, dataset_schema
+from glue_streaming import curated, lines
+from glue_streaming.schema import LINE_SCHEMA, dataset_schema
 
 @dataclass(frozen=True)
 class Batch:
@@ -48,54 +47,19 @@ def read_records(files: DataFrame) -> DataFrame:
     problems only), the contract's fields typed, and chart_date.
 
     A file that cannot be read at all yields one row: line_number 0, raw_line null.
-
-    The JSON parsing happens inside ``transform`` over each file's array of lines,
-    before the lines are exploded: were it a column expression, Spark's optimizer
-    would push a later filter on ``problem`` below it and parse again for every
-    field the check reads."""
-    decode = F.udf(decode_object, DECODED_OBJECT_TYPE)
-    decoded = files.select(F.col("path").alias("source_file"), decode("content").alias("decoded")).select(
-        "source_file", "decoded.data", "decoded.bad_lines", F.col("decoded.problem").alias("file_problem"),
-    )
-    unreadable_file = F.array(F.struct(F.lit(0).cast("long").alias("line_number"),
-                                       F.lit(None).cast("string").alias("raw_line")))
-    numbered = F.filter(
-        F.transform(F.split(F.col("data").cast("string"), "\n"), lambda line, index: F.struct(
-            (index + 1).cast("long").alias("line_number"), line.alias("raw_line"))),
-        lambda entry: F.btrim(entry["raw_line"], F.lit(" \t")) != "",  # blank lines carry no record
-    )
-    lines = F.when(F.col("data").isNull(), unreadable_file).otherwise(numbered)
-
-    # Two steps, so the typed parse and the canonical check run once per line.
-    def parse_typed(entry: Column) -> Column:
-        return F.struct(entry["line_number"].alias("line_number"), entry["raw_line"].alias("raw_line"),
-                        *[column.alias(name) for name, column in validation.parse_typed(entry["raw_line"]).items()])
-
-    def parse_shape(entry: Column) -> Column:
-        shape = validation.parse_shape(entry["raw_line"], entry["canonical"])
-        parsed = F.struct(entry["typed"].alias("typed"), entry["canonical"].alias("canonical"),
-                          *[column.alias(name) for name, column in shape.items()])
-        return F.struct(entry["line_number"].alias("line_number"), entry["raw_line"].alias("raw_line"),
-                        parsed.alias("parsed"))
-
-    parsed_lines = F.transform(F.transform(lines, parse_typed), parse_shape)
-    exploded = decoded.select("source_file", "file_problem", "bad_lines", F.inline(parsed_lines))
-    problem = F.coalesce(
-        F.col("file_problem"),
-        F.when(F.array_contains("bad_lines", F.col("line_number")), F.lit("not UTF-8")),
-        validation.record_problem(F.col("parsed")),
-    )
-    fields = [validation.typed_value(F.col("parsed.typed"), f).alias(f.name) for f in contract.FIELDS]
+    Decompressing, parsing and checking run in Python with Arrow (``lines``): Arrow's
+    JSON reader parses a whole object at once, and only lines it cannot certify are
+    decided one by one by the contract."""
     return (
-        exploded.select("source_file", "line_number", problem.alias("problem"), "raw_line", *fields)
-        .withColumn("raw_line", F.when(F.col("problem").isNotNull(), F.col("raw_line")))
+        files.select("path", "content").mapInArrow(lines.read_objects, LINE_SCHEMA)
         .withColumn("chart_date", F.to_date("observed_at"))
     )
 
 
 def collapse_duplicates(records: DataFrame) -> DataFrame:
     """Valid records -> one row per natural key, the key's first observation, with
-    ``copies``: how many lines carried the key. Lines with a problem stay one row each.
+    ``copies``: how many lines carried the key (the sum of the rows' ``copies``: each
+    Python task has collapsed its own lines already). Lines with a problem stay one row each.
 
     One aggregate over all lines (a single pass over the raw data): Spark combines
     duplicates before the shuffle, and most lines are duplicates (every poll repeats
@@ -111,11 +75,11 @@ def collapse_duplicates(records: DataFrame) -> DataFrame:
     # Spark aggregates these rows by sorting; a hash first lets its prefix sort decide
     # most comparisons (playlist ids all start alike).
     group.insert(0, F.xxhash64(*group).alias("_group_hash"))
-    first = ("observed_at", "poll_id", "source_file", "line_number")  # unique per line
-    rest = [c for c in records.columns if c not in first]
+    first = lines.FIRST_OBSERVATION  # unique per line
+    rest = [c for c in records.columns if c not in first and c != "copies"]
     return (
         records.groupBy(*group)
-        .agg(F.min(F.struct(*first, *rest)).alias("first"), F.count(F.lit(1)).alias("copies"))
+        .agg(F.min(F.struct(*first, *rest)).alias("first"), F.sum("copies").alias("copies"))
         .select("first.*", "copies")
     )
 

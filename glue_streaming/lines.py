@@ -1,0 +1,297 @@
+"""Raw objects -> one row per line: the record's typed fields, or why the line is not a record.
+
+Runs inside Spark's Python workers (``DataFrame.mapInArrow``), one raw object at a time:
+
+1. Gunzip when the bytes start with the gzip magic number, never by name: real
+   Firehose objects have no ``.gz`` suffix, local emulators write plain objects.
+2. Split into lines; blank lines carry no record and are skipped (their numbers too).
+3. Fast path: Arrow's JSON reader parses the object's lines at once with the
+   contract's types. It is strict (an unknown key, a value of the wrong JSON type,
+   a repeated key fail the whole object), and vectorised checks then certify each
+   row as a valid record.
+4. Every line the fast path cannot certify is decided by the contract itself
+   (``json.loads`` + ``firehose.contract.validate``), one line at a time. Such lines
+   are rare (a broken line, another writer's formatting), and the verdicts and
+   reasons are the contract's own.
+
+No Python code runs per line on the fast path: that is what makes the job fast.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from datetime import timezone
+from typing import Any, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from firehose import contract
+
+GZIP_MAGIC = b"\x1f\x8b"
+MALFORMED = "malformed JSON: not a JSON object"
+NOT_UTF8 = "not UTF-8"
+INVALID = "invalid record: "
+_BLANK = " \t\r"
+COLLAPSE_EVERY_ROWS = 250_000  # bounds a Python worker's memory: about 0.5 KB per row
+# Orders the lines of one natural key; the least is the key's first observation (unique per line).
+FIRST_OBSERVATION: tuple[str, ...] = ("observed_at", "poll_id", "source_file", "line_number")
+_LONG_RANGE = (-(2**63), 2**63 - 1)
+
+_ARROW_TYPES = {
+    contract.STRING: pa.string(),
+    contract.LONG: pa.int64(),
+    contract.BOOLEAN: pa.bool_(),
+    contract.TIMESTAMP: pa.timestamp("us", tz="UTC"),
+    contract.STRING_ARRAY: pa.list_(pa.string()),
+}
+# What Arrow's JSON reader parses into (timestamps as text, checked and cast afterwards).
+_JSON_SCHEMA = pa.schema([
+    pa.field(f.name, pa.string() if f.type == contract.TIMESTAMP else _ARROW_TYPES[f.type]) for f in contract.FIELDS
+])
+# One row per line, what read_records hands to Spark.
+ARROW_LINE_SCHEMA = pa.schema([
+    pa.field("source_file", pa.string(), nullable=False),
+    pa.field("line_number", pa.int64(), nullable=False),  # 1-based; 0 for a file that cannot be read at all
+    pa.field("copies", pa.int64(), nullable=False),  # lines this row stands for (see collapse_valid_rows)
+    pa.field("problem", pa.string()),  # null for a valid record
+    pa.field("raw_line", pa.string()),  # kept for problems only
+    *[pa.field(f.name, _ARROW_TYPES[f.type]) for f in contract.FIELDS],
+])
+_RECORD_FIELDS = contract.FIELDS
+_NULLABLE = [f.name for f in contract.FIELDS if f.nullable]
+_REQUIRED = [f.name for f in contract.FIELDS if not f.nullable]
+_TIMESTAMPS = [f.name for f in contract.FIELDS if f.type == contract.TIMESTAMP]
+# The contract's timestamp form and its offset variant; anything else takes the slow path.
+_TIMESTAMP_PATTERN = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+                      r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+
+
+def read_objects(batches: Iterable[pa.RecordBatch], collapse_every: int = COLLAPSE_EVERY_ROWS
+                 ) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` function: binaryFile batches (path, content) -> ARROW_LINE_SCHEMA batches.
+
+    Valid rows are collapsed here already, every ``collapse_every`` rows (see
+    :func:`collapse_valid_rows`): most lines repeat a key seen in an earlier poll, and
+    fewer rows for the JVM to take in is most of the job's speed. Problem rows pass as they are."""
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in batches:
+        paths, contents = batch.column("path"), batch.column("content")
+        for index in range(batch.num_rows):
+            content = contents[index].as_buffer()
+            for rows in read_object(paths[index].as_py(), b"" if content is None else content.to_pybytes()):
+                valid = pc.is_null(rows.column("problem"))
+                if rows.column("problem").null_count != rows.num_rows:
+                    yield rows.filter(pc.invert(valid))
+                    rows = rows.filter(valid)
+                pending.append(rows)
+                pending_rows += rows.num_rows
+                if pending_rows >= collapse_every:
+                    yield from collapse_valid_rows(pa.Table.from_batches(pending, ARROW_LINE_SCHEMA)).to_batches()
+                    pending, pending_rows = [], 0
+    if pending_rows:
+        yield from collapse_valid_rows(pa.Table.from_batches(pending, ARROW_LINE_SCHEMA)).to_batches()
+
+
+def collapse_valid_rows(table: pa.Table) -> pa.Table:
+    """Valid rows -> one row per natural key: the key's first observation, with ``copies``
+    the number of rows that carried the key.
+
+    The same rule as ``transforms.collapse_duplicates`` (which finishes the job across
+    tasks, summing ``copies``): the first observation is the least
+    (observed_at, poll_id, source_file, line_number), a unique and total order."""
+    if not table.num_rows:
+        return table
+    keys = list(contract.NATURAL_KEY)
+    order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in (*keys, *FIRST_OBSERVATION)])
+    ordered = table.take(order)
+    rows = ordered.num_rows
+    new_key = pa.array([False] * (rows - 1)) if rows > 1 else pa.array([], pa.bool_())
+    for name in keys:
+        column = ordered[name]
+        new_key = pc.or_(new_key, pc.not_equal(column.slice(1), column.slice(0, rows - 1)))
+    starts = pc.indices_nonzero(pa.concat_arrays([pa.array([True]), _flat(new_key)])).cast(pa.int64())
+    ends = pa.concat_arrays([starts.slice(1), pa.array([rows], pa.int64())])
+    firsts = ordered.take(starts)
+    column = ARROW_LINE_SCHEMA.get_field_index("copies")
+    return firsts.set_column(column, ARROW_LINE_SCHEMA.field(column), pc.subtract(ends, starts))
+
+
+def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
+    """The rows of one raw object (see the module docstring)."""
+    try:
+        data = gzip.decompress(content) if content[:2] == GZIP_MAGIC else content
+    except (OSError, EOFError, zlib.error) as error:
+        yield _problem_rows(path, [0], [f"unreadable file: {type(error).__name__}: {error}"], [None])
+        return
+    if not data:
+        return
+    try:
+        text = pa.array([data], pa.large_binary()).cast(pa.large_string())  # validates UTF-8 in C
+    except pa.ArrowInvalid:
+        yield from _slow_object(path, data)  # rare: find the lines that are not UTF-8
+        return
+    lines = pc.split_pattern(text, "\n").flatten().cast(pa.string())
+    if b"\r" in data:
+        lines = pc.replace_substring_regex(lines, "\r$", "")
+    numbers = pa.array(range(1, len(lines) + 1), pa.int64())
+    keep = pc.not_equal(pc.utf8_length(pc.utf8_trim(lines, _BLANK)), 0)
+    lines, numbers = lines.filter(keep), numbers.filter(keep)
+    if not len(lines):
+        return
+    # Arrow's reader needs one object per line; a top-level non-object can crash it.
+    shaped = pc.and_(pc.starts_with(lines, "{"), pc.ends_with(lines, "}"))
+    fast_lines, fast_numbers = lines.filter(shaped), numbers.filter(shaped)
+    slow = pc.invert(shaped)
+    certified = pa.array([], pa.bool_())
+    if len(fast_lines):
+        table = _parse_fast(fast_lines, data if len(fast_lines) == len(lines) else None)
+        if table is None:  # the object breaks the reader's strict rules somewhere: decide line by line
+            yield _slow_rows(path, lines.to_pylist(), numbers.to_pylist())
+            return
+        certified = _certify(table, fast_lines)
+        fast_rows = _fast_rows(path, fast_numbers.filter(certified), table.filter(certified))
+        if fast_rows is None:  # a timestamp of a day that does not exist (Feb 30): rare
+            yield _slow_rows(path, lines.to_pylist(), numbers.to_pylist())
+            return
+        if fast_rows.num_rows:
+            yield fast_rows
+    rejected_lines = pa.concat_arrays([lines.filter(slow), fast_lines.filter(pc.invert(certified))])
+    rejected_numbers = pa.concat_arrays([numbers.filter(slow), fast_numbers.filter(pc.invert(certified))])
+    if len(rejected_lines):
+        yield _slow_rows(path, rejected_lines.to_pylist(), rejected_numbers.to_pylist())
+
+
+def _parse_fast(lines: pa.Array, data: bytes | None) -> pa.Table | None:
+    """The lines parsed with the contract's types, or None when the reader refuses them."""
+    if data is None:  # some lines were set aside: parse only the others
+        data = "\n".join(lines.to_pylist()).encode("utf-8")
+    longest = pc.max(pc.binary_length(lines)).as_py()
+    options = pa_json.ReadOptions(use_threads=False, block_size=max(1 << 20, 2 * longest + 2))
+    parse = pa_json.ParseOptions(explicit_schema=_JSON_SCHEMA, unexpected_field_behavior="error",
+                                 newlines_in_values=False)
+    try:
+        table = pa_json.read_json(pa.BufferReader(data), read_options=options, parse_options=parse)
+    except pa.ArrowInvalid:
+        return None
+    return table if table.num_rows == len(lines) else None  # e.g. two objects on one line
+
+
+def _certify(table: pa.Table, lines: pa.Array) -> pa.Array:
+    """True where a parsed row is certainly a valid record (False: let the contract decide)."""
+    ok = pa.array([True] * table.num_rows)
+    for name in _REQUIRED:
+        ok = pc.and_(ok, pc.is_valid(table[name]))
+    for name in _NULLABLE:  # null must come from the key, not from its absence
+        column = table[name]
+        if column.null_count:
+            ok = pc.and_(ok, pc.or_(pc.is_valid(column), pc.match_substring(lines, f'"{name}":')))
+    for name in _TIMESTAMPS:
+        column = table[name]
+        ok = pc.and_(ok, pc.or_(pc.is_null(column), pc.match_substring_regex(column, _TIMESTAMP_PATTERN)))
+    ok = pc.and_(ok, pc.is_in(table["schema_version"], pa.array(sorted(contract.SUPPORTED_SCHEMA_VERSIONS))))
+    ok = pc.and_(ok, pc.greater_equal(table["position"], 1))
+    ok = pc.and_(ok, pc.is_in(table["entry_type"], pa.array(sorted(contract.ENTRY_TYPES))))
+    ok = pc.and_(ok, pc.equal(pc.list_value_length(table["artist_ids"]), pc.list_value_length(table["artist_names"])))
+    return pc.fill_null(ok, False).combine_chunks() if isinstance(ok, pa.ChunkedArray) else pc.fill_null(ok, False)
+
+
+def _fast_rows(path: str, numbers: pa.Array, table: pa.Table) -> pa.RecordBatch | None:
+    """Certified rows with their timestamps cast, or None when a timestamp cannot be."""
+    columns = []
+    for field in _RECORD_FIELDS:
+        column = table[field.name]
+        if field.type == contract.TIMESTAMP:
+            try:  # the pattern admits dates that do not exist; Arrow refuses them
+                column = pc.cast(column, pa.timestamp("us", tz="UTC"))
+            except pa.ArrowInvalid:
+                return None
+        columns.append(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    rows = len(numbers)
+    return pa.RecordBatch.from_arrays(
+        [pa.array([path] * rows, pa.string()), numbers, _ones(rows), pa.nulls(rows, pa.string()),
+         pa.nulls(rows, pa.string()), *columns],
+        schema=ARROW_LINE_SCHEMA,
+    )
+
+
+def _slow_object(path: str, data: bytes) -> Iterator[pa.RecordBatch]:
+    """An object that is not UTF-8 throughout: decide every line here."""
+    lines, numbers = [], []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if raw.strip(_BLANK.encode()):
+            lines.append(raw.removesuffix(b"\r"))
+            numbers.append(number)
+    yield _slow_rows(path, lines, numbers)
+
+
+def _slow_rows(path: str, lines: list[Any], numbers: list[int]) -> pa.RecordBatch:
+    """Lines decided one by one by the contract (``lines``: str, or bytes that may not be UTF-8)."""
+    problems, raw_lines, records = [], [], []
+    for line in lines:
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(NOT_UTF8), raw_lines.append(line.decode("utf-8", "replace")), records.append({})
+                continue
+        problem, record = decide_line(line)
+        problems.append(problem)
+        raw_lines.append(line if problem else None)
+        records.append(record if problem is None else {})
+    columns = [pa.array([r.get(f.name) for r in records], _ARROW_TYPES[f.type]) for f in _RECORD_FIELDS]
+    return pa.RecordBatch.from_arrays(
+        [pa.array([path] * len(lines), pa.string()), pa.array(numbers, pa.int64()), _ones(len(lines)),
+         pa.array(problems, pa.string()), pa.array(raw_lines, pa.string()), *columns],
+        schema=ARROW_LINE_SCHEMA,
+    )
+
+
+def decide_line(line: str) -> tuple[str | None, dict[str, Any]]:
+    """(problem or None, the record with typed values) for one line, by the contract's rules."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return MALFORMED, {}
+    if not isinstance(record, dict):
+        return MALFORMED, {}
+    version = record.get("schema_version")
+    if _is_long(version) and version not in contract.SUPPORTED_SCHEMA_VERSIONS:
+        # A record of another version usually breaks other rules too; the version is the cause.
+        return f"unsupported schema_version: {version}", {}
+    problems = contract.validate(record)
+    problems += [f"{f.name}: expected {f.type}, out of 64-bit range" for f in _RECORD_FIELDS
+                 if f.type == contract.LONG and _is_long(record.get(f.name))
+                 and not _LONG_RANGE[0] <= record[f.name] <= _LONG_RANGE[1]]
+    if problems:
+        return INVALID + "; ".join(problems), {}
+    typed = dict(record)
+    for name in _TIMESTAMPS:
+        if typed[name] is not None:
+            typed[name] = contract.parse_timestamp(typed[name]).astimezone(timezone.utc)
+    return None, typed
+
+
+def _is_long(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _problem_rows(path: str, numbers: list[int], problems: list[str], raw_lines: list[str | None]) -> pa.RecordBatch:
+    rows = len(numbers)
+    return pa.RecordBatch.from_arrays(
+        [pa.array([path] * rows, pa.string()), pa.array(numbers, pa.int64()), _ones(rows),
+         pa.array(problems, pa.string()), pa.array(raw_lines, pa.string()), *[pa.nulls(rows, _ARROW_TYPES[f.type]) for f in _RECORD_FIELDS]],
+        schema=ARROW_LINE_SCHEMA,
+    )
+
+
+def _ones(rows: int) -> pa.Array:
+    return pa.repeat(pa.scalar(1, pa.int64()), rows)
