@@ -1,0 +1,201 @@
+"""Raw objects -> rows (glue_streaming.lines), in plain Python with Arrow: no Spark needed.
+
+The fast path (Arrow's JSON reader plus vectorised checks) must give exactly the
+verdicts of the record contract's own validate(); lines it cannot certify are
+decided by the contract itself, so the corpus below mixes both paths."""
+import gzip
+import json
+from datetime import datetime, timezone
+
+import pyarrow as pa
+import pytest
+
+from firehose import contract
+from glue_streaming import lines as L
+from glue_streaming.schema import line_schema
+from tests.glue_streaming.raw_data import record
+
+BASE = record()
+
+
+def variant(**changes):
+    """The base record with fields changed; a value of ... removes the field."""
+    result = dict(BASE)
+    for name, value in changes.items():
+        if value is ...:
+            result.pop(name)
+        else:
+            result[name] = value
+    return result
+
+
+def compact(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def corpus() -> list[str]:
+    lines = [
+        compact(BASE),
+        json.dumps(BASE),  # another writer's spacing
+        compact(dict(reversed(list(BASE.items())))),  # another key order
+        compact(variant(track_id=None, entry_type="local", album_id=None, isrc=None, added_at=None)),
+        compact(variant(popularity=87, explicit=True, track_name='He said "hi"\n\t\\ ✓ 日本')),
+        compact(variant(artist_ids=["A1", None], artist_names=["x", "y"])),
+        compact(variant(observed_at="2026-11-20T10:00:00+02:00", added_at="2026-11-20T10:00:00.123456Z")),
+        compact(variant(observed_at="2026-11-20 10:00:00Z")),  # Python reads it; the fast path leaves it
+        compact(variant(observed_at="2026-02-30T10:00:00Z")),  # passes the pattern, not a date
+        compact(variant(position=0)), compact(variant(position=-3)),
+        compact(variant(entry_type="podcast")),
+        compact(variant(artist_ids=["A1", "A2"])),
+        compact(variant(schema_version=2)), compact(variant(schema_version="1")),
+        compact(variant(schema_version=2, position=..., extra=1)),
+        compact(variant(unknown_field=1)),
+        compact(variant(position="1")), compact(variant(position=1.5)), compact(variant(position=True)),
+        compact(variant(explicit="yes")), compact(variant(artist_ids="A1")), compact(variant(duration_ms="x")),
+        compact(variant(popularity="high")), compact(variant(popularity=[1])),
+        compact(variant(track_name=123)), compact(variant(artist_ids=["A1", "A2"], artist_names=["x", 1])),
+        compact(variant(observed_at=12345)), compact(variant(observed_at="not a time")),
+        compact(variant(observed_at="2026-11-20T10:00:00")),  # no time zone
+        compact(variant(added_at="yesterday")),
+        compact(BASE)[:-1] + ',"position":7}',  # a repeated key: JSON takes the last one
+        compact(BASE) + " " + compact(BASE),  # two objects on one line
+        "not json", "{", "[]", "123", '"text"', "null", "true", compact(BASE)[:-20],
+    ]
+    for field in contract.FIELDS:
+        lines.append(compact(variant(**{field.name: ...})))  # missing
+        lines.append(compact(variant(**{field.name: None})))  # null (fine only when nullable)
+    return lines
+
+
+# The one place the job is stricter than validate(): a long must fit in 64 bits.
+TOO_LONG = compact(variant(duration_ms=2**70))
+
+
+def contract_verdict(line: str) -> bool:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and not contract.validate(value)
+
+
+def rows_of(data: bytes, path: str = "s3://raw/object") -> list[dict]:
+    return [row for batch in L.read_object(path, data) for row in batch.to_pylist()]
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    lines = corpus() + [TOO_LONG]
+    rows = rows_of("\n".join(lines).encode() + b"\n")
+    assert sorted(r["line_number"] for r in rows) == list(range(1, len(lines) + 1))
+    return {lines[r["line_number"] - 1]: r for r in rows}
+
+
+def test_verdicts_are_the_contracts(verdicts):
+    disagreements = [(line, row["problem"]) for line, row in verdicts.items()
+                     if line != TOO_LONG and (row["problem"] is None) != contract_verdict(line)]
+    assert disagreements == []
+    assert sum(r["problem"] is None for r in verdicts.values()) >= 9  # the corpus does hold valid records
+
+
+def test_every_broken_line_in_a_file_of_good_ones_is_found():
+    """One object: mostly fast-path lines, a few the contract must decide."""
+    good = [compact(variant(position=n)) for n in range(1, 201)]
+    broken = {17: "not json", 60: compact(variant(position=0)), 150: compact(variant(unknown_field=1)),
+              199: compact(variant(track_id=...))}
+    lines = [broken.get(n, line) for n, line in enumerate(good, start=1)]
+    rows = rows_of("\n".join(lines).encode())
+    assert sorted(r["line_number"] for r in rows) == list(range(1, 201))
+    assert {r["line_number"] for r in rows if r["problem"]} == set(broken)
+
+
+def test_a_64_bit_overflow_is_refused(verdicts):
+    assert contract_verdict(TOO_LONG)
+    assert verdicts[TOO_LONG]["problem"] == "invalid record: duration_ms: expected long, out of 64-bit range"
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("not json", "malformed JSON: not a JSON object"),
+    ("[]", "malformed JSON: not a JSON object"),
+    ("null", "malformed JSON: not a JSON object"),
+    (compact(variant(schema_version=2, position=..., extra=1)), "unsupported schema_version: 2"),
+    (compact(variant(position=...)), "invalid record: missing fields: position"),
+    (compact(variant(track_id=...)), "invalid record: missing fields: track_id"),
+    (compact(variant(unknown_field=1)), "invalid record: unknown fields: unknown_field"),
+    (compact(variant(position=0)), "invalid record: position: must be >= 1, got 0"),
+    (compact(variant(playlist_id=None)), "invalid record: playlist_id: null not allowed"),
+    (compact(variant(popularity="high")), "invalid record: popularity: expected long, got str"),
+    (compact(variant(observed_at="2026-11-20T10:00:00")), "invalid record: observed_at: expected timestamp, got str"),
+    (compact(variant(entry_type="podcast")), "invalid record: entry_type: unknown type 'podcast'"),
+])
+def test_reasons_name_the_problem(verdicts, line, reason):
+    assert verdicts[line]["problem"] == reason
+    assert verdicts[line]["raw_line"] == line  # the raw text is kept for problems
+
+
+def test_valid_rows_carry_typed_values_and_no_raw_text(verdicts):
+    fast, spaced = verdicts[compact(BASE)], verdicts[json.dumps(BASE)]  # fast path, then the contract's
+    for row in (fast, spaced):
+        assert row["problem"] is None and row["raw_line"] is None and row["copies"] == 1
+        assert row["observed_at"] == datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+        assert row["artist_ids"] == ["A1"] and row["position"] == 1 and row["popularity"] is None
+    assert {k: v for k, v in fast.items() if k != "line_number"} == {k: v for k, v in spaced.items()
+                                                                    if k != "line_number"}
+    offset = verdicts[compact(variant(observed_at="2026-11-20T10:00:00+02:00",
+                                      added_at="2026-11-20T10:00:00.123456Z"))]
+    assert offset["observed_at"] == datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+    assert offset["added_at"] == datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=timezone.utc)
+
+
+def test_gzip_is_recognised_by_its_magic_bytes_not_a_name():
+    text = (compact(BASE) + "\n").encode()
+    plain, gzipped = rows_of(text), rows_of(gzip.compress(text), "s3://raw/no-extension")
+    assert [r["problem"] for r in plain + gzipped] == [None, None]
+    # Firehose may deliver concatenated gzip members; all of them are read.
+    both = rows_of(gzip.compress(text) + gzip.compress(text.replace(b'"position":1', b'"position":2')))
+    assert sorted(r["position"] for r in both) == [1, 2]
+
+
+def test_blank_lines_crlf_and_non_utf8_lines():
+    data = (compact(BASE) + "\r\n\r\n   \n\t\n").encode() + b"\xff\xfe\n" + (compact(variant(position=2)) + "\n").encode()
+    rows = sorted(rows_of(data), key=lambda r: r["line_number"])
+    assert [(r["line_number"], r["problem"]) for r in rows] == [(1, None), (5, "not UTF-8"), (6, None)]
+    assert rows[1]["raw_line"] == "\ufffd\ufffd"  # kept, with the undecodable bytes replaced
+
+
+def test_truncated_gzip_is_a_file_problem_not_a_crash():
+    [row] = rows_of(gzip.compress((compact(BASE) + "\n").encode() * 100)[:30])
+    assert row["line_number"] == 0 and row["raw_line"] is None
+    assert row["problem"].startswith("unreadable file: ")
+
+
+def test_empty_objects_have_no_rows():
+    assert rows_of(b"") == [] and rows_of(b"\n\n  \n") == [] and rows_of(gzip.compress(b"")) == []
+
+
+def test_collapse_keeps_the_first_observation_and_counts_copies():
+    late = variant(poll_id="poll-2", observed_at="2026-11-20T11:00:00.000Z", popularity=90)
+    early = variant(poll_id="poll-1", observed_at="2026-11-20T10:00:00.000Z", popularity=80)
+    other = variant(position=2, poll_id="poll-3")
+    data = "\n".join(compact(r) for r in (late, early, other, early)).encode()
+    table = pa.Table.from_batches(list(L.read_object("s3://raw/a", data)), L.ARROW_LINE_SCHEMA)
+    rows = {r["position"]: r for r in L.collapse_valid_rows(table).to_pylist()}
+    assert set(rows) == {1, 2}
+    assert (rows[1]["poll_id"], rows[1]["line_number"], rows[1]["popularity"], rows[1]["copies"]) == \
+        ("poll-1", 2, 80, 3)
+    assert rows[2]["copies"] == 1
+
+
+def test_read_objects_passes_problems_and_collapses_valid_rows_across_objects():
+    line = (compact(BASE) + "\n").encode()
+    batch = pa.RecordBatch.from_pydict({"path": ["a", "b", "c"], "content": [line, gzip.compress(line), b"oops\n"]})
+    rows = [r for b in L.read_objects([batch], collapse_every=10) for r in b.to_pylist()]
+    assert sorted((r["problem"] is None, r["copies"]) for r in rows) == [(False, 1), (True, 2)]
+    assert sum(r["copies"] for r in rows) == 3  # every line is accounted for
+
+
+def test_the_arrow_and_spark_schemas_agree():
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    spark_fields = [(f.name, f.dataType) for f in line_schema().fields]
+    assert [(f.name, f.dataType) for f in from_arrow_schema(L.ARROW_LINE_SCHEMA).fields] == spark_fields
