@@ -99,7 +99,7 @@ def read_objects(batches: Iterable[pa.RecordBatch], collapse_every: int = COLLAP
 
 def collapse_valid_rows(table: pa.Table) -> pa.Table:
     """Valid rows -> one row per natural key: the key's first observation, with ``copies``
-    the number of rows that carried the key.
+    the sum of the rows' copies (the number of lines that carried the key).
 
     The same rule as ``transforms.collapse_duplicates`` (which finishes the job across
     tasks, summing ``copies``): the first observation is the least
@@ -110,15 +110,18 @@ def collapse_valid_rows(table: pa.Table) -> pa.Table:
     order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in (*keys, *FIRST_OBSERVATION)])
     ordered = table.take(order)
     rows = ordered.num_rows
-    new_key = pa.array([False] * (rows - 1)) if rows > 1 else pa.array([], pa.bool_())
+    new_key = pa.repeat(pa.scalar(False), rows - 1)
     for name in keys:
         column = ordered[name]
         new_key = pc.or_(new_key, pc.not_equal(column.slice(1), column.slice(0, rows - 1)))
     starts = pc.indices_nonzero(pa.concat_arrays([pa.array([True]), _flat(new_key)])).cast(pa.int64())
     ends = pa.concat_arrays([starts.slice(1), pa.array([rows], pa.int64())])
-    firsts = ordered.take(starts)
+    # Copies per key: differences of the running total at the keys' last rows.
+    running = pc.cumulative_sum(_flat(ordered["copies"]))
+    totals = running.take(pc.subtract(ends, 1))
+    copies = pc.subtract(totals, pa.concat_arrays([pa.array([0], pa.int64()), totals.slice(0, len(totals) - 1)]))
     column = ARROW_LINE_SCHEMA.get_field_index("copies")
-    return firsts.set_column(column, ARROW_LINE_SCHEMA.field(column), pc.subtract(ends, starts))
+    return ordered.take(starts).set_column(column, ARROW_LINE_SCHEMA.field(column), copies)
 
 
 def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
