@@ -23,7 +23,7 @@ from firehose import contract
 from glue_streaming import curated
 from glue_streaming import transforms as T
 from glue_streaming.metrics import BatchMetrics
-from glue_streaming.publish import publish
+from glue_streaming.publish import Published, publish
 from glue_streaming.schema import dataset_schema
 from glue_streaming.storage import HadoopFiles
 
@@ -94,12 +94,13 @@ def process_batch(
         if metrics.quarantined:
             writer.publish(T.quarantine_rows(collapsed, writer.batch), curated.QUARANTINE_DATASET)
         if summary["first_date"] is not None:
-            window = _days(summary["first_date"] - timedelta(days=lookback_days),
-                           summary["last_date"] + timedelta(days=lookback_days))
-            previous = writer.read_chart_entries(window).select(*contract.NATURAL_KEY)
-            entries = T.new_entries(collapsed, previous).persist(StorageLevel.MEMORY_AND_DISK)
+            first, last = summary["first_date"], summary["last_date"]
+            previous = writer.read_chart_entries(_days(first - timedelta(days=lookback_days),
+                                                       last + timedelta(days=lookback_days)))
+            previous_keys = None if previous is None else previous.select(*contract.NATURAL_KEY)
+            entries = T.new_entries(collapsed, previous_keys).persist(StorageLevel.MEMORY_AND_DISK)
             try:
-                _write_entries_and_derived(writer, entries)
+                _write_entries_and_derived(writer, entries, _days(first, last))
             finally:
                 entries.unpersist()
         metrics.duplicates = metrics.records_read - metrics.quarantined - metrics.curated
@@ -110,20 +111,25 @@ def process_batch(
     return metrics
 
 
-def _write_entries_and_derived(writer: "_BatchWriter", entries: DataFrame) -> None:
+def _write_entries_and_derived(writer: "_BatchWriter", entries: DataFrame, valid_dates: list[date]) -> None:
+    """Publish the new chart entries, then the tracks and day aggregates of the dates they
+    fall on (``valid_dates``: the span of the batch's valid records, a superset)."""
     metrics, batch = writer.metrics, writer.batch
-    dates = entries.agg(F.sort_array(F.collect_set("chart_date")).alias("dates")).first()["dates"]
-    metrics.chart_dates = [d.isoformat() for d in dates]
-    if not dates:
-        return
     # Complete-day aggregates need the entries curated earlier for the same dates: only
     # dates with a folder before this batch publishes can have any.
-    earlier_dates = writer.dates_with_chart_entries(dates)
-    metrics.curated = writer.publish(T.chart_entries_rows(entries, batch), curated.CHART_ENTRIES_DATASET)
-    metrics.tracks = writer.publish(T.tracks_from_entries(entries, batch), curated.TRACKS_DATASET)
-    earlier = writer.read_chart_entries(earlier_dates)
-    day_entries = earlier.select(*_DAILY_INPUT).unionByName(entries.select(*_DAILY_INPUT))
-    metrics.chart_daily = writer.publish(T.chart_daily_from_entries(day_entries, batch), curated.CHART_DAILY_DATASET)
+    earlier_dates = writer.dates_with_chart_entries(valid_dates)
+    published = writer.publish(T.chart_entries_rows(entries, batch), curated.CHART_ENTRIES_DATASET)
+    dates = sorted(date.fromisoformat(value) for value in published.partitions)  # dates with new entries
+    metrics.curated, metrics.chart_dates = published.rows, [d.isoformat() for d in dates]
+    if not dates:
+        return
+    metrics.tracks = writer.publish(T.tracks_from_entries(entries, batch), curated.TRACKS_DATASET).rows
+    day_entries = entries.select(*_DAILY_INPUT)
+    earlier = writer.read_chart_entries([d for d in dates if d in earlier_dates])
+    if earlier is not None:
+        day_entries = earlier.select(*_DAILY_INPUT).unionByName(day_entries)
+    metrics.chart_daily = writer.publish(T.chart_daily_from_entries(day_entries, batch),
+                                         curated.CHART_DAILY_DATASET).rows
 
 
 class _BatchWriter:
@@ -134,16 +140,14 @@ class _BatchWriter:
         self.files = HadoopFiles(spark)
         self.staging = paths.staging(batch.batch_id)
 
-    def publish(self, rows: DataFrame, dataset: curated.Dataset) -> int:
-        """Publish ``rows``; returns how many were written."""
-        count, published = publish(
-            self.files, rows, dataset, self.paths.dataset(dataset), self.staging, self.batch.batch_id
-        )
-        self.metrics.files_written += published
+    def publish(self, rows: DataFrame, dataset: curated.Dataset) -> Published:
+        published = publish(self.files, rows, dataset, self.paths.dataset(dataset), self.staging,
+                            self.batch.batch_id)
+        self.metrics.files_written += published.paths
         _fault_point(dataset.name)
-        return count
+        return published
 
-    def read_chart_entries(self, dates: list[date]) -> DataFrame:
+    def read_chart_entries(self, dates: list[date]) -> DataFrame | None:
         return read_curated(self.spark, self.files, self.paths, curated.CHART_ENTRIES_DATASET, dates,
                             exclude_batch_id=self.batch.batch_id)
 
@@ -164,13 +168,14 @@ def partition_folders(files: HadoopFiles, paths: JobPaths, dataset: curated.Data
 def read_curated(
     spark: SparkSession, files: HadoopFiles, paths: JobPaths, dataset: curated.Dataset, dates: list[date],
     exclude_batch_id: str,
-) -> DataFrame:
+) -> DataFrame | None:
     """Rows of ``dataset`` already published for ``dates``, minus those of ``exclude_batch_id``
-    (a failed earlier attempt of the current batch). Only the named date folders are read."""
+    (a failed earlier attempt of the current batch), or None when none of the dates has a
+    folder. Only the named date folders are read."""
     folders = list(partition_folders(files, paths, dataset, dates).values())
     schema = dataset_schema(dataset)
-    if not folders:  # an empty frame built in the JVM (createDataFrame([]) would start Python workers)
-        return spark.range(0).select(*[F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields])
+    if not folders:  # no frame at all: an empty one would still cost a join and a scan
+        return None
     # recursiveFileLookup: take chart_date from inside the files, not from folder names.
     frame = spark.read.schema(schema).option("recursiveFileLookup", "true").parquet(*folders)
     return frame.where(F.col("batch_id") != F.lit(exclude_batch_id))

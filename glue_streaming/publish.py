@@ -16,6 +16,8 @@ hidden ``_partition`` column for the split and the real column stays in the file
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
@@ -23,6 +25,15 @@ from glue_streaming import curated
 from glue_streaming.storage import HadoopFiles
 
 _SPLIT_COLUMN = "_partition"
+
+
+@dataclass(frozen=True)
+class Published:
+    """What one publication wrote."""
+
+    rows: int
+    paths: list[str]  # the published files (those a failed attempt published included)
+    partitions: list[str]  # their partition values, e.g. '2026-11-20'
 
 
 class PublishError(RuntimeError):
@@ -35,10 +46,9 @@ def published_name(dataset: curated.Dataset, batch_id: str) -> str:
 
 def publish(
     files: HadoopFiles, rows: DataFrame, dataset: curated.Dataset, folder: str, staging: str, batch_id: str
-) -> tuple[int, list[str]]:
+) -> Published:
     """Write ``rows`` (already conformed to ``dataset``) under the dataset's ``folder``
-    (``<target>/<dataset>`` or the quarantine path); return the row count and the
-    published paths."""
+    (``<target>/<dataset>`` or the quarantine path)."""
     staged = f"{staging}/{dataset.name}"
     files.delete(staged)  # what a failed attempt may have left
     written = Observation(f"{dataset.name}_rows")  # counted by the write itself: no extra pass
@@ -51,7 +61,7 @@ def publish(
         .partitionBy(_SPLIT_COLUMN)
         .parquet(staged)
     )
-    published = []
+    published, partitions = [], []
     for split in files.list(staged):
         if not (split.is_dir and split.name.startswith(f"{_SPLIT_COLUMN}=")):
             continue  # _SUCCESS and friends
@@ -64,5 +74,6 @@ def publish(
         # bytes (and S3 ETag) never change once a loader may have seen it.
         files.publish_copy(parts[0].path, destination)
         published.append(destination)
+        partitions.append(value)
     files.delete(staged)
-    return written.get["rows"], published
+    return Published(written.get["rows"], published, partitions)

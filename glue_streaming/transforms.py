@@ -100,10 +100,12 @@ def quarantine_rows(records: DataFrame, batch: Batch) -> DataFrame:
     )
 
 
-def new_entries(collapsed: DataFrame, previous_keys: DataFrame) -> DataFrame:
+def new_entries(collapsed: DataFrame, previous_keys: DataFrame | None) -> DataFrame:
     """The valid records whose natural key is not among ``previous_keys`` (keys curated
-    by earlier batches)."""
+    by earlier batches; None: there are none)."""
     entries = collapsed.where(F.col("problem").isNull()).drop("problem", "raw_line", "schema_version", "copies")
+    if previous_keys is None:
+        return entries
     return entries.join(previous_keys.select(*contract.NATURAL_KEY), on=list(contract.NATURAL_KEY), how="left_anti")
 
 

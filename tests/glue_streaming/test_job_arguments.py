@@ -71,14 +71,3 @@ def test_cloudwatch_data_has_one_count_per_metric():
     assert all(d["Unit"] == "Count" and d["Dimensions"] == [{"Name": "JobName", "Value": "charts-glue"}]
                for d in data)
 
-
-def test_glue_package_holds_the_entry_script_and_the_code(tmp_path):
-    import zipfile
-
-    from glue_streaming import package
-
-    script, archive = package.build(tmp_path)
-    assert "from glue_streaming.job import main" in script.read_text()
-    names = zipfile.ZipFile(archive).namelist()
-    assert {"glue_streaming/job.py", "glue_streaming/curated.py", "firehose/contract.py"} <= set(names)
-    assert package.build(tmp_path / "again")[1].read_bytes() == archive.read_bytes()  # reproducible
