@@ -177,6 +177,13 @@ def bench(args: argparse.Namespace, work: Path) -> None:
           f"{incremental['wall_seconds'] / alone['wall_seconds']:.2f} wall (target <= 1.3; "
           f"re-reading history would be about {args.history_days + 1})")
 
+    # 4. What a run costs whatever its size, and what each extra row costs (from 1 day and N days).
+    marginal = (week["records_read"] - alone["records_read"]) / (week["seconds"] - alone["seconds"])
+    fixed = alone["seconds"] - alone["records_read"] / marginal
+    print(f"\n[cost model] fixed cost per run {fixed:.1f} s (streaming query start, cold-JVM planning, "
+          f"Python workers, one write per dataset); each further row {1e6 / marginal:.1f} us "
+          f"-> {marginal:,.0f} rows/s beyond the fixed cost")
+
 
 if __name__ == "__main__":
     main()
