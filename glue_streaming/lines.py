@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import zlib
 from datetime import timezone
 from typing import Any, Iterable, Iterator
@@ -190,7 +189,7 @@ def _parse_fast(lines: pa.Array, data: bytes | None) -> pa.Table | None:
 
 def _certify(table: pa.Table, lines: pa.Array) -> pa.Array:
     """True where a parsed row is certainly a valid record (False: let the contract decide)."""
-    ok = pa.array([True] * table.num_rows)
+    ok = pa.repeat(pa.scalar(True), table.num_rows)
     for name in _REQUIRED:
         ok = pc.and_(ok, pc.is_valid(table[name]))
     for name in _NULLABLE:  # null must come from the key, not from its absence
@@ -244,7 +243,9 @@ def _slow_rows(path: str, lines: list[Any], numbers: list[int]) -> pa.RecordBatc
             try:
                 line = line.decode("utf-8")
             except UnicodeDecodeError:
-                problems.append(NOT_UTF8), raw_lines.append(line.decode("utf-8", "replace")), records.append({})
+                problems.append(NOT_UTF8)
+                raw_lines.append(line.decode("utf-8", "replace"))  # kept, undecodable bytes replaced
+                records.append({})
                 continue
         problem, record = decide_line(line)
         problems.append(problem)
