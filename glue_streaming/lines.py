@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from firehose import contract
+from glue_streaming import curated
 
 GZIP_MAGIC = b"\x1f\x8b"
 MALFORMED = "malformed JSON: not a JSON object"
@@ -40,16 +41,18 @@ COLLAPSE_EVERY_ROWS = 250_000  # bounds a Python worker's memory: about 0.5 KB p
 FIRST_OBSERVATION: tuple[str, ...] = ("observed_at", "poll_id", "source_file", "line_number")
 _LONG_RANGE = (-(2**63), 2**63 - 1)
 
-_ARROW_TYPES = {
+# Logical types -> Arrow types (the Arrow twin of schema.spark_type; curated files use it too).
+ARROW_TYPES = {
     contract.STRING: pa.string(),
     contract.LONG: pa.int64(),
     contract.BOOLEAN: pa.bool_(),
     contract.TIMESTAMP: pa.timestamp("us", tz="UTC"),
     contract.STRING_ARRAY: pa.list_(pa.string()),
+    curated.DATE: pa.date32(),
 }
 # What Arrow's JSON reader parses into (timestamps as text, checked and cast afterwards).
 _JSON_SCHEMA = pa.schema([
-    pa.field(f.name, pa.string() if f.type == contract.TIMESTAMP else _ARROW_TYPES[f.type]) for f in contract.FIELDS
+    pa.field(f.name, pa.string() if f.type == contract.TIMESTAMP else ARROW_TYPES[f.type]) for f in contract.FIELDS
 ])
 # One row per line, what read_records hands to Spark.
 ARROW_LINE_SCHEMA = pa.schema([
@@ -58,7 +61,7 @@ ARROW_LINE_SCHEMA = pa.schema([
     pa.field("copies", pa.int64(), nullable=False),  # lines this row stands for (see collapse_valid_rows)
     pa.field("problem", pa.string()),  # null for a valid record
     pa.field("raw_line", pa.string()),  # kept for problems only
-    *[pa.field(f.name, _ARROW_TYPES[f.type]) for f in contract.FIELDS],
+    *[pa.field(f.name, ARROW_TYPES[f.type]) for f in contract.FIELDS],
 ])
 _RECORD_FIELDS = contract.FIELDS
 _NULLABLE = [f.name for f in contract.FIELDS if f.nullable]
@@ -251,7 +254,7 @@ def _slow_rows(path: str, lines: list[Any], numbers: list[int]) -> pa.RecordBatc
         problems.append(problem)
         raw_lines.append(line if problem else None)
         records.append(record if problem is None else {})
-    columns = [pa.array([r.get(f.name) for r in records], _ARROW_TYPES[f.type]) for f in _RECORD_FIELDS]
+    columns = [pa.array([r.get(f.name) for r in records], ARROW_TYPES[f.type]) for f in _RECORD_FIELDS]
     return pa.RecordBatch.from_arrays(
         [pa.array([path] * len(lines), pa.string()), pa.array(numbers, pa.int64()), _ones(len(lines)),
          pa.array(problems, pa.string()), pa.array(raw_lines, pa.string()), *columns],
@@ -292,7 +295,7 @@ def _problem_rows(path: str, numbers: list[int], problems: list[str], raw_lines:
     rows = len(numbers)
     return pa.RecordBatch.from_arrays(
         [pa.array([path] * rows, pa.string()), pa.array(numbers, pa.int64()), _ones(rows),
-         pa.array(problems, pa.string()), pa.array(raw_lines, pa.string()), *[pa.nulls(rows, _ARROW_TYPES[f.type]) for f in _RECORD_FIELDS]],
+         pa.array(problems, pa.string()), pa.array(raw_lines, pa.string()), *[pa.nulls(rows, ARROW_TYPES[f.type]) for f in _RECORD_FIELDS]],
         schema=ARROW_LINE_SCHEMA,
     )
 

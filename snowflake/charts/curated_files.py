@@ -14,21 +14,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from firehose import contract
 from glue_streaming import curated
+from glue_streaming.lines import ARROW_TYPES
 
-_ARROW_TYPES = {
-    contract.STRING: pa.string(),
-    contract.LONG: pa.int64(),
-    contract.BOOLEAN: pa.bool_(),
-    contract.TIMESTAMP: pa.timestamp("us", tz="UTC"),
-    contract.STRING_ARRAY: pa.list_(pa.string()),
-    curated.DATE: pa.date32(),
-}
 
 
 def arrow_schema(dataset: curated.Dataset) -> pa.Schema:
-    return pa.schema([pa.field(c.name, _ARROW_TYPES[c.type], nullable=c.nullable) for c in dataset.columns])
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable) for c in dataset.columns])
 
 
 def to_table(dataset: curated.Dataset, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
