@@ -25,20 +25,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.chart_expectations import (chart_days, comparable, expected_editions, expected_keys, natural_keys_in_table,
+from tests.integration.chart_expectations import (comparable, expected_editions, expected_keys, natural_keys_in_table,
                                 table_counts, view_editions)
+from tests.integration.pipelines import PIPELINE_DAYS, PIPELINE_MARKETS, running_pipeline
 from firehose import contract
 from local_spotify import catalog
 from localdev.aws import read_records
-from localdev.pipeline import LocalPipeline, PipelineSettings
 from localdev.pipeline.glue import GlueRun
 from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX, REPO_ROOT
 from snowflake.charts.snowpipe import RunStats
 
 pytestmark = pytest.mark.integration
 
-MARKETS = ("global", "us")
-DAYS = chart_days(date(2024, 3, 12), 4)
+MARKETS, DAYS = PIPELINE_MARKETS, PIPELINE_DAYS
 GAP_DAY = date(2024, 3, 14)  # missing from the data in every market: the chart holds the day before
 
 
@@ -52,9 +51,7 @@ class CleanRun:
 
 @pytest.fixture(scope="module")
 def pipeline(localstack, tmp_path_factory):
-    settings = PipelineSettings(markets=MARKETS, start_date=DAYS[0], work_dir=tmp_path_factory.mktemp("pipeline"),
-                                stack_name=f"e2e-{uuid.uuid4().hex[:6]}")
-    with LocalPipeline(settings, localstack=localstack) as running:
+    with running_pipeline(localstack, tmp_path_factory.mktemp("pipeline"), "e2e") as running:
         yield running
 
 

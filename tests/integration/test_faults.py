@@ -23,26 +23,23 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
-from datetime import date
 
 import pytest
 
 from local_spotify import catalog
 from localdev.aws import read_records
 from localdev.localstack import localstack as start_localstack
-from localdev.pipeline import LocalPipeline, PipelineSettings
 from localdev.pipeline.glue import GlueJobError, is_complete_parquet
 from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX
 from localdev.process import free_port
-from tests.integration.chart_expectations import (chart_days, comparable, expected_editions, expected_keys,
+from tests.integration.chart_expectations import (comparable, expected_editions, expected_keys,
                                                   natural_keys_in_table, view_editions)
 from tests.integration.firehose_faults import firehose_faults
+from tests.integration.pipelines import PIPELINE_DAYS, PIPELINE_MARKETS, running_pipeline
 
 pytestmark = pytest.mark.integration
 
-MARKETS = ("global", "us")
-DAYS = chart_days(date(2024, 3, 12), 4)
+MARKETS, DAYS = PIPELINE_MARKETS, PIPELINE_DAYS
 GLOBAL, US = (catalog.MARKETS_BY_LABEL[m].playlist_id for m in MARKETS)
 
 
@@ -59,9 +56,7 @@ def restartable_localstack(localstack):
 
 @pytest.fixture(scope="module")
 def pipeline(restartable_localstack, tmp_path_factory):
-    settings = PipelineSettings(markets=MARKETS, start_date=DAYS[0], work_dir=tmp_path_factory.mktemp("faults"),
-                                stack_name=f"faults-{uuid.uuid4().hex[:6]}")
-    with LocalPipeline(settings, localstack=restartable_localstack) as running:
+    with running_pipeline(restartable_localstack, tmp_path_factory.mktemp("faults"), "faults") as running:
         yield running
 
 
