@@ -63,7 +63,6 @@ ARROW_LINE_SCHEMA = pa.schema([
     pa.field("raw_line", pa.string()),  # kept for problems only
     *[pa.field(f.name, ARROW_TYPES[f.type]) for f in contract.FIELDS],
 ])
-_RECORD_FIELDS = contract.FIELDS
 _NULLABLE = [f.name for f in contract.FIELDS if f.nullable]
 _REQUIRED = [f.name for f in contract.FIELDS if not f.nullable]
 _TIMESTAMPS = [f.name for f in contract.FIELDS if f.type == contract.TIMESTAMP]
@@ -135,7 +134,9 @@ def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
     try:
         data = gzip.decompress(content) if content[:2] == GZIP_MAGIC else content
     except (OSError, EOFError, zlib.error) as error:
-        yield _problem_rows(path, [0], [f"unreadable file: {type(error).__name__}: {error}"], [None])
+        problem = pa.array([f"unreadable file: {type(error).__name__}: {error}"])
+        yield _line_rows(path, pa.array([0], pa.int64()), problem, pa.nulls(1, pa.string()),
+                         [pa.nulls(1, ARROW_TYPES[f.type]) for f in contract.FIELDS])
         return
     if not data:
         return
@@ -212,7 +213,7 @@ def _certify(table: pa.Table, lines: pa.Array) -> pa.Array:
 def _fast_rows(path: str, numbers: pa.Array, table: pa.Table) -> pa.RecordBatch | None:
     """Certified rows with their timestamps cast, or None when a timestamp cannot be."""
     columns = []
-    for field in _RECORD_FIELDS:
+    for field in contract.FIELDS:
         column = table[field.name]
         if field.type == contract.TIMESTAMP:
             try:  # the pattern admits dates that do not exist; Arrow refuses them
@@ -220,12 +221,8 @@ def _fast_rows(path: str, numbers: pa.Array, table: pa.Table) -> pa.RecordBatch 
             except pa.ArrowInvalid:
                 return None
         columns.append(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
-    rows = len(numbers)
-    return pa.RecordBatch.from_arrays(
-        [pa.array([path] * rows, pa.string()), numbers, _ones(rows), pa.nulls(rows, pa.string()),
-         pa.nulls(rows, pa.string()), *columns],
-        schema=ARROW_LINE_SCHEMA,
-    )
+    return _line_rows(path, numbers, pa.nulls(len(numbers), pa.string()), pa.nulls(len(numbers), pa.string()),
+                      columns)
 
 
 def _slow_object(path: str, data: bytes) -> Iterator[pa.RecordBatch]:
@@ -254,12 +251,9 @@ def _slow_rows(path: str, lines: list[Any], numbers: list[int]) -> pa.RecordBatc
         problems.append(problem)
         raw_lines.append(line if problem else None)
         records.append(record if problem is None else {})
-    columns = [pa.array([r.get(f.name) for r in records], ARROW_TYPES[f.type]) for f in _RECORD_FIELDS]
-    return pa.RecordBatch.from_arrays(
-        [pa.array([path] * len(lines), pa.string()), pa.array(numbers, pa.int64()), _ones(len(lines)),
-         pa.array(problems, pa.string()), pa.array(raw_lines, pa.string()), *columns],
-        schema=ARROW_LINE_SCHEMA,
-    )
+    columns = [pa.array([r.get(f.name) for r in records], ARROW_TYPES[f.type]) for f in contract.FIELDS]
+    return _line_rows(path, pa.array(numbers, pa.int64()), pa.array(problems, pa.string()),
+                      pa.array(raw_lines, pa.string()), columns)
 
 
 def decide_line(line: str) -> tuple[str | None, dict[str, Any]]:
@@ -275,7 +269,7 @@ def decide_line(line: str) -> tuple[str | None, dict[str, Any]]:
         # A record of another version usually breaks other rules too; the version is the cause.
         return f"unsupported schema_version: {version}", {}
     problems = contract.validate(record)
-    problems += [f"{f.name}: expected {f.type}, out of 64-bit range" for f in _RECORD_FIELDS
+    problems += [f"{f.name}: expected {f.type}, out of 64-bit range" for f in contract.FIELDS
                  if f.type == contract.LONG and _is_long(record.get(f.name))
                  and not _LONG_RANGE[0] <= record[f.name] <= _LONG_RANGE[1]]
     if problems:
@@ -291,14 +285,12 @@ def _is_long(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _problem_rows(path: str, numbers: list[int], problems: list[str], raw_lines: list[str | None]) -> pa.RecordBatch:
+def _line_rows(path: str, numbers: pa.Array, problems: pa.Array, raw_lines: pa.Array,
+               columns: list[pa.Array]) -> pa.RecordBatch:
+    """One batch of ARROW_LINE_SCHEMA: rows of one object, each standing for one line."""
     rows = len(numbers)
     return pa.RecordBatch.from_arrays(
-        [pa.array([path] * rows, pa.string()), pa.array(numbers, pa.int64()), _ones(rows),
-         pa.array(problems, pa.string()), pa.array(raw_lines, pa.string()), *[pa.nulls(rows, ARROW_TYPES[f.type]) for f in _RECORD_FIELDS]],
+        [pa.repeat(pa.scalar(path, pa.string()), rows), numbers, pa.repeat(pa.scalar(1, pa.int64()), rows),
+         problems, raw_lines, *columns],
         schema=ARROW_LINE_SCHEMA,
     )
-
-
-def _ones(rows: int) -> pa.Array:
-    return pa.repeat(pa.scalar(1, pa.int64()), rows)
