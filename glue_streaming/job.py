@@ -102,13 +102,6 @@ def configure_session(spark: SparkSession, settings: JobSettings) -> None:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     spark.conf.set("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
-    apply_planner_settings(spark)
-
-
-def apply_planner_settings(spark: SparkSession) -> None:
-    """The record check is one large expression; inferring constraints from it for
-    every join makes the optimizer run out of memory. Nothing here needs them."""
-    spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
 
 
 # Local mode only (one JVM that lives for one run, on local files). Glue sets its own.

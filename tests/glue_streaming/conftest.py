@@ -6,11 +6,10 @@ import pytest
 
 @pytest.fixture(scope="session")
 def spark():
-    from glue_streaming.job import apply_planner_settings, local_session
+    from glue_streaming.job import local_session
 
     session = local_session("local[2]", driver_memory="1g", app_name="glue_streaming_tests")
     session.conf.set("spark.sql.shuffle.partitions", "4")
-    apply_planner_settings(session)
     yield session
     session.stop()
 
