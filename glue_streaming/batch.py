@@ -173,11 +173,10 @@ def read_curated(
     (a failed earlier attempt of the current batch), or None when none of the dates has a
     folder. Only the named date folders are read."""
     folders = list(partition_folders(files, paths, dataset, dates).values())
-    schema = dataset_schema(dataset)
     if not folders:  # no frame at all: an empty one would still cost a join and a scan
         return None
     # recursiveFileLookup: take chart_date from inside the files, not from folder names.
-    frame = spark.read.schema(schema).option("recursiveFileLookup", "true").parquet(*folders)
+    frame = spark.read.schema(dataset_schema(dataset)).option("recursiveFileLookup", "true").parquet(*folders)
     return frame.where(F.col("batch_id") != F.lit(exclude_batch_id))
 
 
