@@ -31,6 +31,8 @@ import duckdb  # noqa: E402
 
 from benchmarks import raw_generator  # noqa: E402
 from firehose import contract  # noqa: E402
+from glue_streaming import class_archive  # noqa: E402
+from glue_streaming.job import LOCAL_JAVA_OPTIONS  # noqa: E402
 
 _DUCKDB_TYPES = {contract.STRING: "VARCHAR", contract.LONG: "BIGINT", contract.BOOLEAN: "BOOLEAN",
                  contract.TIMESTAMP: "TIMESTAMPTZ", contract.STRING_ARRAY: "VARCHAR[]"}
@@ -40,7 +42,7 @@ def run_job(source: Path, out: Path) -> dict:
     """One run of the job CLI; returns its metrics line plus the process wall time and
     the CPU seconds its processes (Python driver, JVM, Python workers) used."""
     argv = [sys.executable, "-m", "glue_streaming.job", "--spark_master", "local[2]", "--driver_memory", "2g",
-            "--shuffle_partitions", "4", "--source_path", str(source), "--target_path", str(out / "curated"),
+            "--source_path", str(source), "--target_path", str(out / "curated"),
             "--quarantine_path", str(out / "quarantine"), "--checkpoint_path", str(out / "checkpoint")]
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
@@ -132,6 +134,14 @@ def bench(args: argparse.Namespace, work: Path) -> None:
     total_days = max(args.days, args.history_days + 1)
     all_days = [args.start + timedelta(days=n) for n in range(total_days)]
     print(f"Glue streaming job benchmark: {os.cpu_count()} CPUs, Spark local[2], work dir {work}")
+    # The job's local runs map Spark's classes from this archive (`make venv` builds it).
+    started = time.monotonic()
+    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS)
+    if archive is None:
+        archive = class_archive.build(LOCAL_JAVA_OPTIONS)
+        print(f"JVM class archive built in {time.monotonic() - started:.0f} s: {archive}")
+    else:
+        print(f"JVM class archive: {archive}")
 
     started = time.monotonic()
     generated = raw_generator.write_days(work / "days", args.start, total_days)

@@ -14,12 +14,12 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Callable
 
-from pyspark import StorageLevel
+from pyspark import InheritableThread, StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from firehose import contract
 from glue_streaming import curated
 from glue_streaming import transforms as T
 from glue_streaming.metrics import BatchMetrics
@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 # Test hook: exit the process right after publishing this dataset (before the commit).
 FAULT_ENV = "GLUE_STREAMING_EXIT_AFTER"
 FAULT_EXIT_CODE = 86
-
-# Columns chart_daily needs from chart entries (new and already curated).
-_DAILY_INPUT = ("chart_date", "playlist_id", "chart_label", "snapshot_id", "observed_at", "position", "track_id")
-
 
 @dataclass(frozen=True)
 class JobPaths:
@@ -77,6 +73,7 @@ def process_batch(
                                   F.unix_micros(F.max("batch_at")).alias("batch_at"))
     # The one pass over the raw data; everything after works on this much smaller frame.
     collapsed = T.collapse_duplicates(T.read_records(raw_files)).persist(StorageLevel.MEMORY_AND_DISK)
+    entries = None
     try:
         is_problem = F.col("problem").isNotNull()
         summary = collapsed.agg(
@@ -88,72 +85,116 @@ def process_batch(
         metrics.files_read = raw_summary.get["files"]
         if not metrics.files_read:
             return metrics
-        writer = _BatchWriter(spark, paths, T.Batch(batch_id, raw_summary.get["batch_at"]), metrics)
+        writer = _BatchWriter(spark, paths, T.Batch(batch_id, raw_summary.get["batch_at"]))
         metrics.records_read = summary["records"] or 0
         metrics.quarantined = summary["quarantined"] or 0
+        writes: list[Callable[[], None]] = []
         if metrics.quarantined:
-            writer.publish(T.quarantine_rows(collapsed, writer.batch), curated.QUARANTINE_DATASET)
+            writes.append(lambda: writer.publish(T.quarantine_rows(collapsed, writer.batch),
+                                                 curated.QUARANTINE_DATASET))
         if summary["first_date"] is not None:
             first, last = summary["first_date"], summary["last_date"]
+            # Entries earlier batches curated around these dates: for the dedupe and for the
+            # complete-day aggregates (listed now, before this batch publishes anything).
             previous = writer.read_chart_entries(_days(first - timedelta(days=lookback_days),
                                                        last + timedelta(days=lookback_days)))
-            previous_keys = None if previous is None else previous.select(*contract.NATURAL_KEY)
-            entries = T.new_entries(collapsed, previous_keys).persist(StorageLevel.MEMORY_AND_DISK)
-            try:
-                _write_entries_and_derived(writer, entries, _days(first, last))
-            finally:
-                entries.unpersist()
+            entries = T.new_entries(collapsed, previous).persist(StorageLevel.MEMORY_AND_DISK)
+            writes += _entries_and_derived(writer, entries, previous)
+        # Small, independent writes: side by side, each one's planning, scheduling and
+        # file copying overlap the others' work.
+        in_parallel(*writes)
+        writer.record(metrics)
         metrics.duplicates = metrics.records_read - metrics.quarantined - metrics.curated
         writer.files.delete(writer.staging)
     finally:
+        if entries is not None:
+            entries.unpersist()
         collapsed.unpersist()
         metrics.seconds = round(time.monotonic() - started, 3)
     return metrics
 
 
-def _write_entries_and_derived(writer: "_BatchWriter", entries: DataFrame, valid_dates: list[date]) -> None:
-    """Publish the new chart entries, then the tracks and day aggregates of the dates they
-    fall on (``valid_dates``: the span of the batch's valid records, a superset)."""
-    metrics, batch = writer.metrics, writer.batch
-    # Complete-day aggregates need the entries curated earlier for the same dates: only
-    # dates with a folder before this batch publishes can have any.
-    earlier_dates = writer.dates_with_chart_entries(valid_dates)
-    published = writer.publish(T.chart_entries_rows(entries, batch), curated.CHART_ENTRIES_DATASET)
-    dates = sorted(date.fromisoformat(value) for value in published.partitions)  # dates with new entries
-    metrics.curated, metrics.chart_dates = published.rows, [d.isoformat() for d in dates]
-    if not dates:
+def _entries_and_derived(writer: "_BatchWriter", entries: DataFrame, previous: DataFrame | None
+                         ) -> list[Callable[[], None]]:
+    """The writes of the new chart entries and of what derives from them: the entries,
+    then the complete-day aggregates of the dates they fall on (``previous``: entries
+    curated by earlier batches around those dates); and, beside them, the tracks they name."""
+    batch = writer.batch
+
+    def publish_entries_then_daily() -> None:
+        # Day aggregates after the entries they sum up: a run killed in between has
+        # published entries without aggregates, never aggregates without their entries.
+        published = writer.publish(T.chart_entries_rows(entries, batch), curated.CHART_ENTRIES_DATASET)
+        dates = sorted(date.fromisoformat(value) for value in published.partitions)  # with new entries
+        if dates:
+            writer.publish(T.chart_daily_from_entries(T.entries_of_days(entries, previous, dates), batch),
+                           curated.CHART_DAILY_DATASET)
+
+    def publish_tracks() -> None:  # no new entries: no rows, no files
+        writer.publish(T.tracks_from_entries(entries, batch), curated.TRACKS_DATASET)
+
+    return [publish_entries_then_daily, publish_tracks]
+
+
+def in_parallel(*steps: Callable[[], None]) -> None:
+    """Run ``steps`` in threads of their own (Spark runs their jobs side by side); the
+    first step's error, if any, is raised once all have ended."""
+    if len(steps) <= 1:
+        for step in steps:
+            step()
         return
-    metrics.tracks = writer.publish(T.tracks_from_entries(entries, batch), curated.TRACKS_DATASET).rows
-    day_entries = entries.select(*_DAILY_INPUT)
-    earlier = writer.read_chart_entries([d for d in dates if d in earlier_dates])
-    if earlier is not None:
-        day_entries = earlier.select(*_DAILY_INPUT).unionByName(day_entries)
-    metrics.chart_daily = writer.publish(T.chart_daily_from_entries(day_entries, batch),
-                                         curated.CHART_DAILY_DATASET).rows
+    errors: list[BaseException | None] = [None] * len(steps)
+
+    def run(index: int) -> None:
+        try:
+            steps[index]()
+        except BaseException as error:  # handed to the calling thread
+            errors[index] = error
+
+    # InheritableThread: the JVM side of the thread gets this thread's local properties.
+    threads = [InheritableThread(target=run, args=(index,)) for index in range(len(steps))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 class _BatchWriter:
     """Publishes one batch's datasets and reads back what earlier batches published."""
 
-    def __init__(self, spark: SparkSession, paths: JobPaths, batch: T.Batch, metrics: BatchMetrics):
-        self.spark, self.paths, self.batch, self.metrics = spark, paths, batch, metrics
+    def __init__(self, spark: SparkSession, paths: JobPaths, batch: T.Batch):
+        self.spark, self.paths, self.batch = spark, paths, batch
         self.files = HadoopFiles(spark)
         self.staging = paths.staging(batch.batch_id)
+        self.published: dict[str, Published] = {}  # by dataset name (filled from several threads)
 
     def publish(self, rows: DataFrame, dataset: curated.Dataset) -> Published:
         published = publish(self.files, rows, dataset, self.paths.dataset(dataset), self.staging,
                             self.batch.batch_id)
-        self.metrics.files_written += published.paths
+        self.published[dataset.name] = published
         _fault_point(dataset.name)
         return published
+
+    def record(self, metrics: BatchMetrics) -> None:
+        """Counts and files of what was published into ``metrics``, in dataset order."""
+        def rows(dataset: curated.Dataset) -> int:
+            return self.published[dataset.name].rows if dataset.name in self.published else 0
+
+        metrics.curated = rows(curated.CHART_ENTRIES_DATASET)
+        metrics.tracks = rows(curated.TRACKS_DATASET)
+        metrics.chart_daily = rows(curated.CHART_DAILY_DATASET)
+        entries = self.published.get(curated.CHART_ENTRIES_DATASET.name)
+        metrics.chart_dates = sorted(entries.partitions) if entries else []
+        for name in curated.ALL_DATASETS:
+            if name in self.published:
+                metrics.files_written += self.published[name].paths
 
     def read_chart_entries(self, dates: list[date]) -> DataFrame | None:
         return read_curated(self.spark, self.files, self.paths, curated.CHART_ENTRIES_DATASET, dates,
                             exclude_batch_id=self.batch.batch_id)
-
-    def dates_with_chart_entries(self, dates: list[date]) -> list[date]:
-        folders = partition_folders(self.files, self.paths, curated.CHART_ENTRIES_DATASET, dates)
-        return [d for d in dates if d.isoformat() in folders]
 
 
 def partition_folders(files: HadoopFiles, paths: JobPaths, dataset: curated.Dataset, dates: list[date]

@@ -109,7 +109,9 @@ def collapse_valid_rows(table: pa.Table) -> pa.Table:
         return table
     keys = list(contract.NATURAL_KEY)
     order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in (*keys, *FIRST_OBSERVATION)])
-    ordered = table.take(order)
+    # Only the key columns are put in order: taking whole rows is the costly part, and
+    # only each key's first row is kept in the end.
+    ordered = table.select([*keys, "copies"]).take(order)
     rows = ordered.num_rows
     new_key = pa.repeat(pa.scalar(False), rows - 1)
     for name in keys:
@@ -122,7 +124,7 @@ def collapse_valid_rows(table: pa.Table) -> pa.Table:
     totals = running.take(pc.subtract(ends, 1))
     copies = pc.subtract(totals, pa.concat_arrays([pa.array([0], pa.int64()), totals.slice(0, len(totals) - 1)]))
     column = ARROW_LINE_SCHEMA.get_field_index("copies")
-    return ordered.take(starts).set_column(column, ARROW_LINE_SCHEMA.field(column), copies)
+    return table.take(order.take(starts)).set_column(column, ARROW_LINE_SCHEMA.field(column), copies)
 
 
 def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -141,7 +143,7 @@ def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
     if not data:
         return
     try:
-        text = pa.array([data], pa.large_binary()).cast(pa.large_string())  # validates UTF-8 in C
+        text = _utf8_text(data)
     except pa.ArrowInvalid:
         yield from _slow_object(path, data)  # rare: find the lines that are not UTF-8
         return
@@ -174,6 +176,15 @@ def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
     rejected_numbers = pa.concat_arrays([numbers.filter(slow), fast_numbers.filter(pc.invert(certified))])
     if len(rejected_lines):
         yield _slow_rows(path, rejected_lines.to_pylist(), rejected_numbers.to_pylist())
+
+
+def _utf8_text(data: bytes) -> pa.Array:
+    """``data`` as a one-value Arrow string array, without copying; ArrowInvalid when it is
+    not UTF-8 (checked in C, about ten times faster than a cast, which copies)."""
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    text.validate(full=True)
+    return text
 
 
 def _parse_fast(lines: pa.Array, data: bytes | None) -> pa.Table | None:

@@ -52,7 +52,7 @@ class HadoopFiles:
         if dst_fs.exists(dst):
             return False
         file_util = self._jvm.org.apache.hadoop.fs.FileUtil
-        if dst_fs.getScheme() in ("s3", "s3a", "s3n"):
+        if dst.toUri().getScheme() in ("s3", "s3a", "s3n"):
             file_util.copy(src_fs, src, dst_fs, dst, False, True, self._conf)
             return True
         partial = self._jvm.org.apache.hadoop.fs.Path(dst.getParent(), f".{dst.getName()}.partial")

@@ -7,7 +7,8 @@ Flow of one micro-batch::
     collapsed ──quarantine_rows──> quarantine
     collapsed ──new_entries(keys curated earlier)──> new chart entries
     new chart entries ──tracks_from_entries──> tracks
-    new + already curated entries of the touched dates ──chart_daily_from_entries──> chart_daily
+    new + already curated entries ──entries_of_days(the new entries' dates)──> those days' entries
+    those days' entries ──chart_daily_from_entries──> chart_daily
 
 Every ordering used to pick a row is total, so a retried batch produces the same
 rows (and the writer the same files) as the attempt it replaces.
@@ -15,6 +16,7 @@ rows (and the writer the same files) as the attempt it replaces.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -22,6 +24,10 @@ from pyspark.sql import functions as F
 from firehose import contract
 from glue_streaming import curated, lines
 from glue_streaming.schema import LINE_SCHEMA, dataset_schema
+
+# Columns chart_daily needs from chart entries.
+_DAILY_INPUT = ("chart_date", "playlist_id", "chart_label", "snapshot_id", "observed_at", "position", "track_id")
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -100,13 +106,23 @@ def quarantine_rows(records: DataFrame, batch: Batch) -> DataFrame:
     )
 
 
-def new_entries(collapsed: DataFrame, previous_keys: DataFrame | None) -> DataFrame:
-    """The valid records whose natural key is not among ``previous_keys`` (keys curated
+def new_entries(collapsed: DataFrame, previous: DataFrame | None) -> DataFrame:
+    """The valid records whose natural key is not among the ``previous`` entries (curated
     by earlier batches; None: there are none)."""
     entries = collapsed.where(F.col("problem").isNull()).drop("problem", "raw_line", "schema_version", "copies")
-    if previous_keys is None:
+    if previous is None:
         return entries
-    return entries.join(previous_keys.select(*contract.NATURAL_KEY), on=list(contract.NATURAL_KEY), how="left_anti")
+    return entries.join(previous.select(*contract.NATURAL_KEY), on=list(contract.NATURAL_KEY), how="left_anti")
+
+
+def entries_of_days(new: DataFrame, earlier: DataFrame | None, dates: list[date]) -> DataFrame:
+    """The entries of ``dates`` (those the new entries fall on): the new ones and the
+    ``earlier`` ones (curated by earlier batches; None: there are none), in the columns
+    ``chart_daily_from_entries`` needs. The complete days, as known at this batch."""
+    new_rows = new.select(*_DAILY_INPUT)
+    if earlier is None:
+        return new_rows
+    return earlier.where(F.col("chart_date").isin(dates)).select(*_DAILY_INPUT).unionByName(new_rows)
 
 
 def chart_entries_rows(entries: DataFrame, batch: Batch) -> DataFrame:
@@ -144,7 +160,8 @@ def chart_daily_from_entries(entries: DataFrame, batch: Batch) -> DataFrame:
             F.min("position").alias("best_position"),
             F.max("position").alias("worst_position"),
             latest.alias("latest"),
-            F.countDistinct("snapshot_id").alias("snapshots_seen"),
+            # size(collect_set): one aggregation, where countDistinct would add a stage.
+            F.size(F.collect_set("snapshot_id")).alias("snapshots_seen"),
             F.min("observed_at").alias("first_seen_at"),
             F.max("observed_at").alias("last_seen_at"),
         )

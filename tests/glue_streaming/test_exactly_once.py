@@ -49,9 +49,12 @@ def test_killed_mid_batch_then_rerun_writes_each_row_once(job_paths):
     code, _, err = run_cli(job_paths, {FAULT_ENV: "chart_entries"})
     assert code == FAULT_EXIT_CODE, err[-3000:]
     first_attempt = digests(target)
-    assert sorted(first_attempt) == [
+    assert sorted(k for k in first_attempt if k.startswith("chart_entries/")) == [
         f"chart_entries/chart_date=2026-11-2{d}/chart_entries-000000-{_query_prefix(checkpoint)}.parquet"
-        for d in (0, 1)]  # output written; tracks and chart_daily not yet
+        for d in (0, 1)]
+    # Day aggregates come after their entries: not yet. Tracks are written beside the
+    # entries and may or may not be out.
+    assert not [k for k in first_attempt if k.startswith("chart_daily/")]
     assert (checkpoint / "stream/offsets/0").exists() and not (checkpoint / "stream/commits/0").exists()
 
     code, out, err = run_cli(job_paths)

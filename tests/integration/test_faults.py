@@ -134,7 +134,7 @@ def test_4_the_glue_job_killed_mid_run_then_rerun(pipeline):
     target = pipeline.settings.glue_paths().target
     checkpoint = pipeline.settings.glue_paths().checkpoint
 
-    def published_part_of_the_batch() -> bool:  # chart entries are out, tracks and chart_daily not yet
+    def published_part_of_the_batch() -> bool:  # chart entries are out, chart_daily (written after them) not yet
         return any(is_complete_parquet(p) for p in target.glob("chart_entries/*/*.parquet"))
 
     with pytest.raises(GlueJobError) as killed:
