@@ -27,8 +27,26 @@ def test_an_archive_is_used_only_once_it_exists(tmp_path, monkeypatch):
     assert class_archive.existing_archive("-Xshare:auto") is None
     path.write_bytes(b"")  # (its content is the JVM's business)
     assert class_archive.existing_archive("-Xshare:auto") == path
-    # a build in progress (another process) is not an archive
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_failed_training_run_leaves_neither_archive_nor_partial_file(tmp_path, monkeypatch):
+    """A half-written archive can crash the JVM at start: it must never get the final name."""
+    import subprocess
+
+    import pytest
+
+    monkeypatch.setenv(class_archive.CACHE_DIR_ENV, str(tmp_path))
+
+    def training_that_dies(argv, **kwargs):  # writes part of an archive, then fails
+        partial = argv[argv.index("--train") + 1]
+        with open(partial, "wb") as out:
+            out.write(b"half an archive")
+        return subprocess.CompletedProcess(argv, 134, "", "JVM crashed")
+
+    monkeypatch.setattr(class_archive.subprocess, "run", training_that_dies)
+    with pytest.raises(class_archive.ClassArchiveError, match="JVM crashed"):
+        class_archive.build("-Xshare:auto")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_test_session_runs_with_the_archive_when_one_was_built(spark):
