@@ -33,7 +33,6 @@ from pathlib import Path
 
 from firehose import contract
 
-log = logging.getLogger(__name__)
 
 CACHE_DIR_ENV = "GLUE_STREAMING_CACHE_DIR"
 _TRAINING_DAYS = ("2026-01-01", "2026-01-02")  # two runs: the second reads the first one's output
