@@ -27,7 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
 	# Spark's classes pre-parsed for the local JVM (~25 s once; each local Glue run then
 	# starts about 2 s sooner). Only an optimisation: a failure leaves runs slower, not broken.
-	$(PY) -m glue_streaming.class_archive || echo "warning: no JVM class archive; local Spark runs start slower"
+	$(PY) -m localdev.local_spark.class_archive || echo "warning: no JVM class archive; local Spark runs start slower"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -52,7 +52,7 @@ localstack: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_producer.py
-	$(PY) -m local_spotify.bench
+	$(PY) benchmarks/bench_local_spotify.py
 	$(PY) benchmarks/bench_snowflake.py
 	$(PY) benchmarks/bench_glue.py
 

@@ -32,8 +32,8 @@ import duckdb  # noqa: E402
 
 from benchmarks import raw_generator  # noqa: E402
 from firehose import contract  # noqa: E402
-from glue_streaming import class_archive  # noqa: E402
-from glue_streaming.job import LOCAL_JAVA_OPTIONS  # noqa: E402
+from localdev.local_spark import class_archive  # noqa: E402
+from localdev.local_spark.session import LOCAL_JAVA_OPTIONS  # noqa: E402
 
 _DUCKDB_TYPES = {contract.STRING: "VARCHAR", contract.LONG: "BIGINT", contract.BOOLEAN: "BOOLEAN",
                  contract.TIMESTAMP: "TIMESTAMPTZ", contract.STRING_ARRAY: "VARCHAR[]"}

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3  # noqa: E402
 
-from local_spotify.child import LocalSpotifyProcess  # noqa: E402
+from localdev.local_spotify_process import LocalSpotifyProcess  # noqa: E402
 from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server  # noqa: E402
 from localdev.lambda_context import LocalLambdaContext  # noqa: E402
 

@@ -35,11 +35,11 @@ from glue_streaming.curated import CHART_ENTRIES_DATASET  # noqa: E402
 from local_spotify.catalog import FIRST_DATE, MARKETS, ChartTrack, chart_on, spotify_id  # noqa: E402
 from localdev.aws import apply_environ, local_aws_environ, moto_server  # noqa: E402
 from snowflake.charts import connection  # noqa: E402
-from snowflake.charts.curated_files import write_file  # noqa: E402
-from snowflake.charts.loader import CuratedLoader  # noqa: E402
-from snowflake.charts.local_engine import fakesnow_server, local_environ  # noqa: E402
+from localdev.local_snowflake.curated_files import write_file  # noqa: E402
+from localdev.local_snowflake.loader import CuratedLoader  # noqa: E402
+from localdev.local_snowflake.engine import fakesnow_server, local_environ  # noqa: E402
 from snowflake.charts.migrate import default_variables, migrate  # noqa: E402
-from snowflake.charts.snowpipe import MERGE_EVERY_FILES, LocalSnowpipe  # noqa: E402
+from localdev.local_snowflake.snowpipe import MERGE_EVERY_FILES, LocalSnowpipe  # noqa: E402
 
 VARIANT_OFFSETS_DAYS = (0, 30, 60, 90, 120)  # each market replayed from 5 starting days = 50 charts
 START = datetime(2025, 1, 1, 6, 0, tzinfo=timezone.utc)

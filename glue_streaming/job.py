@@ -26,7 +26,6 @@ from typing import Sequence
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from glue_streaming import class_archive
 from glue_streaming import metrics as M
 from glue_streaming.batch import JobPaths, process_batch
 from glue_streaming.schema import RAW_FILE_SCHEMA
@@ -110,54 +109,14 @@ def configure_session(spark: SparkSession, settings: JobSettings) -> None:
     spark.conf.set("spark.sql.adaptive.enabled", "false")
 
 
-# Local mode only (one JVM that lives for one run, on local files). Glue sets its own.
-# A run lasts seconds: the quick C1 JIT compiler pays off, C2's slower compiles never do.
-# The JVM shares the cores with the Python workers: one compiler thread and the
-# single-threaded collector leave them the CPU (7 days: 7.8-8.0 s against 8.6-8.8 s).
-LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC"
-LOCAL_SPARK_SETTINGS: dict[str, str] = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    # List the raw folders in the driver: a distributed listing job only costs time
-    # when the "cluster" is this one process.
-    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
-    # Opening a local file costs next to nothing (Spark assumes 4 MB of reading, right for
-    # S3): one task per core instead of many small ones, each paying a Python round trip.
-    "spark.sql.files.openCostInBytes": str(64 * 1024),
-    # Python workers forked with pandas and pyarrow already imported.
-    "spark.python.daemon.module": "glue_streaming.worker_daemon",
-    # Without Hadoop's native library (not in PySpark's wheel) the local file system sets
-    # each new file's mode with a `chmod` process and resolves each checkpoint file with a
-    # `readlink` one: 205 processes in a 7-day run. Local files without .crc twins, no
-    # _SUCCESS markers (publish takes the files it lists) and a checkpoint written through
-    # FileSystem (rename is atomic on a local disk) leave 119.
-    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
-    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
-    "spark.sql.streaming.checkpointFileManagerClass":
-        "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager",
-}
-
-
-def local_session(master: str, driver_memory: str = "2g", app_name: str = "glue_streaming",
-                  java_options: str | None = None) -> SparkSession:
-    """A local SparkSession with LOCAL_SPARK_SETTINGS; the driver JVM gets ``java_options``
-    (default: LOCAL_JAVA_OPTIONS, plus the class archive when one was built for them)."""
+def local_session(master: str, driver_memory: str = "2g", app_name: str = "glue_streaming") -> SparkSession:
+    """A plain local SparkSession, for running the job outside Glue. Local-only tuning,
+    if any, comes from the environment (PYSPARK_SUBMIT_ARGS, spark-defaults.conf)."""
     # Python workers need this interpreter's packages (pyarrow); PySpark defaults to "python3".
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    if java_options is None:
-        java_options = LOCAL_JAVA_OPTIONS
-        archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS)
-        if archive is None:
-            log.info("no JVM class archive: `python -m glue_streaming.class_archive` makes local runs start faster")
-        else:
-            java_options += f" -XX:SharedArchiveFile={archive}"
-    builder = SparkSession.builder.master(master).appName(app_name)
-    builder = builder.config("spark.driver.memory", driver_memory)  # local mode: the driver runs the tasks too
-    builder = builder.config("spark.driver.extraJavaOptions", java_options)
-    for key, value in LOCAL_SPARK_SETTINGS.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    spark = (SparkSession.builder.master(master).appName(app_name)
+             .config("spark.driver.memory", driver_memory)  # local mode: the driver runs the tasks too
+             .getOrCreate())
     spark.sparkContext.setLogLevel("WARN")
     return spark
 

@@ -19,7 +19,7 @@ import boto3
 
 from firehose import settings
 from local_spotify.catalog import FIRST_DATE, LAST_DATE, MARKETS, MARKETS_BY_LABEL
-from local_spotify.child import LocalSpotifyProcess
+from localdev.local_spotify_process import LocalSpotifyProcess
 from localdev.aws import apply_environ, create_delivery_stream, list_keys, local_aws_environ, moto_server, read_records
 from localdev.lambda_context import LocalLambdaContext
 

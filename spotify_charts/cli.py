@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = commands.add_parser("load", help="load pending curated files (local Snowpipe)", description=(
         "Drain the Snowpipe notification queue once into the local engine: each notified curated file is "
-        "copied by its pipe's COPY, then the merge task's MERGE runs (snowflake.charts.snowpipe)."))
+        "copied by its pipe's COPY, then the merge task's MERGE runs (localdev.local_snowflake.snowpipe)."))
     load.add_argument("--queue-url", default=os.environ.get("SNOWPIPE_QUEUE_URL"),
                       help="the queue the curated bucket notifies (default $SNOWPIPE_QUEUE_URL)")
     load.add_argument("--stage-dir", default=None, help="local copy of loaded files (default: the runner's)")

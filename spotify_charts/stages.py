@@ -174,8 +174,8 @@ def start_glue_job_run(job_name: str, arguments: dict[str, str], wait: bool, cli
 # -- Snowpipe -------------------------------------------------------------------------
 
 def load_pending(queue_url: str, stage_dir: str | None = None, prefix: str = "") -> dict[str, Any]:
-    """Drain the Snowpipe queue once into the local engine (snowflake.charts.snowpipe)."""
-    snowpipe = stage_module("snowflake.charts.snowpipe", "the local Snowpipe runner")
+    """Drain the Snowpipe queue once into the local engine (localdev.local_snowflake.snowpipe)."""
+    snowpipe = stage_module("localdev.local_snowflake.snowpipe", "the local Snowpipe runner")
     from dataclasses import asdict
 
     from snowflake.charts import connection

@@ -6,7 +6,7 @@ producer Lambda, Firehose, buckets, the Snowpipe queue), the Glue job on local S
 and the local Snowpipe loading the embedded Snowflake engine. See ``localdev/PIPELINE.md``.
 
 Modules: ``orchestrator`` (``LocalPipeline``, one method per stage), ``glue`` (the job
-as a child process), ``cli`` (``main``). S3 <-> local folders: ``glue_streaming.s3_mirror``.
+as a child process), ``cli`` (``main``). S3 <-> local folders: ``localdev.s3_mirror``.
 """
 from localdev.pipeline.orchestrator import LocalPipeline, PipelineError, PipelineSettings
 from localdev.pipeline.cli import main  # noqa: E402 - after the classes it uses

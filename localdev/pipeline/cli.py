@@ -17,7 +17,7 @@ from typing import Sequence
 
 from local_spotify import catalog
 from localdev.aws import apply_environ
-from localdev.pipeline.glue import GlueJobError
+from localdev.local_spark.glue_runner import GlueJobError
 from localdev.pipeline.orchestrator import (DEFAULT_WORK_DIR, STATE_PREFIX, LocalPipeline, PipelineError,
                                             PipelineSettings, live_spotify)
 
@@ -73,7 +73,7 @@ def start_dashboard(pipeline: LocalPipeline, port: int):
     """The spotify_charts dashboard over this pipeline's data, in a thread; None if not available."""
     try:
         from snowflake.charts import connection
-        from snowflake.charts.local_engine import local_environ
+        from localdev.local_snowflake.engine import local_environ
         from spotify_charts.dashboard import DashboardData, DashboardServer, SnowflakeViews
         from spotify_charts.settings import MonitorSettings, playlist_labels
     except ImportError:

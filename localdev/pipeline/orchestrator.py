@@ -30,16 +30,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
-from glue_streaming import s3_mirror
+from localdev import s3_mirror
 from local_spotify import catalog
-from local_spotify.child import LocalSpotifyProcess
+from localdev.local_spotify_process import LocalSpotifyProcess
 from localdev.localstack import LocalStack, ensure_localstack
-from localdev.pipeline.glue import GlueJobError, GluePaths, GlueRun, discard_incomplete, run_glue_job
+from localdev.local_spark.glue_runner import GlueJobError, GluePaths, GlueRun, discard_incomplete, run_glue_job
 from producer.state import StateStore
 from snowflake.charts import connection
-from snowflake.charts.local_engine import fakesnow_server, local_environ
+from localdev.local_snowflake.engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
-from snowflake.charts.snowpipe import LocalSnowpipe, RunStats
+from localdev.local_snowflake.snowpipe import LocalSnowpipe, RunStats
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DIR = REPO_ROOT / ".local"  # gitignored
@@ -309,7 +309,7 @@ class LocalPipeline:
         return payload
 
     def mirror_raw(self) -> list[Path]:
-        """Download the raw objects not yet in the job's source folder (glue_streaming.s3_mirror)."""
+        """Download the raw objects not yet in the job's source folder (localdev.s3_mirror)."""
         return s3_mirror.download(self.outputs["RawBucketName"], RAW_PREFIX, self.settings.glue_paths().source,
                                   client=self.aws("s3"))
 
@@ -317,7 +317,7 @@ class LocalPipeline:
         """Mirror new raw objects, run the Glue job over them, upload its output to S3.
 
         Output is uploaded even when the job dies: what it published before dying is on S3
-        on AWS too. Files it left cut short are removed first (``glue.discard_incomplete``):
+        on AWS too. Files it left cut short are removed first (``glue_runner.discard_incomplete``):
         an interrupted S3 PUT never appears.
         """
         new_files = self.mirror_raw()

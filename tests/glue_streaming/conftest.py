@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def spark():
-    from glue_streaming.job import local_session
+    from localdev.local_spark.session import local_session
 
     session = local_session("local[2]", driver_memory="1g", app_name="glue_streaming_tests")
     session.conf.set("spark.sql.shuffle.partitions", "4")

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
-from glue_streaming import s3_mirror
+from localdev import s3_mirror
 from glue_streaming.metrics import CLOUDWATCH_METRICS, BatchMetrics, RunMetrics, put_cloudwatch
 from tests.conftest import unique_name
 

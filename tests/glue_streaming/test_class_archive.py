@@ -1,7 +1,7 @@
 """The JVM class archive's name: one per Java build, Spark jars and JVM options."""
 import os
 
-from glue_streaming import class_archive
+from localdev.local_spark import class_archive
 
 
 def test_the_archive_name_changes_with_the_options_and_the_jars(tmp_path, monkeypatch):
@@ -50,7 +50,7 @@ def test_a_failed_training_run_leaves_neither_archive_nor_partial_file(tmp_path,
 
 
 def test_the_test_session_runs_with_the_archive_when_one_was_built(spark):
-    from glue_streaming.job import LOCAL_JAVA_OPTIONS
+    from localdev.local_spark.session import LOCAL_JAVA_OPTIONS
 
     options = spark.sparkContext.getConf().get("spark.driver.extraJavaOptions")
     archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS)

@@ -31,9 +31,9 @@ from tests.integration.pipelines import PIPELINE_DAYS, PIPELINE_MARKETS, running
 from firehose import contract
 from local_spotify import catalog
 from localdev.aws import read_records
-from localdev.pipeline.glue import GlueRun
+from localdev.local_spark.glue_runner import GlueRun
 from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX, REPO_ROOT
-from snowflake.charts.snowpipe import RunStats
+from localdev.local_snowflake.snowpipe import RunStats
 
 pytestmark = pytest.mark.integration
 

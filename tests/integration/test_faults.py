@@ -29,7 +29,7 @@ import pytest
 from local_spotify import catalog
 from localdev.aws import read_records
 from localdev.localstack import localstack as start_localstack
-from localdev.pipeline.glue import GlueJobError, is_complete_parquet
+from localdev.local_spark.glue_runner import GlueJobError, is_complete_parquet
 from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX
 from localdev.process import free_port
 from tests.integration.chart_expectations import (comparable, expected_editions, expected_keys,

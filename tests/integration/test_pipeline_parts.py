@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from localdev.pipeline import PipelineError, PipelineSettings
-from localdev.pipeline import cli, glue
+from localdev.local_spark import glue_runner as glue
+from localdev.pipeline import cli
 
 
 def write_parquet(path, rows: int = 3) -> bytes:

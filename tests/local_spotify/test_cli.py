@@ -8,7 +8,7 @@ import pytest
 import spotipy
 
 from local_spotify import catalog
-from local_spotify.child import LocalSpotifyProcess
+from localdev.local_spotify_process import LocalSpotifyProcess
 from local_spotify.example import spotipy_client
 
 pytestmark = pytest.mark.integration

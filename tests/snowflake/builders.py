@@ -7,8 +7,8 @@ from typing import Any, Iterable, Mapping
 
 from glue_streaming import curated
 from local_spotify.catalog import spotify_id
-from snowflake.charts.curated_files import write_file
-from snowflake.charts.loader import CuratedLoader
+from localdev.local_snowflake.curated_files import write_file
+from localdev.local_snowflake.loader import CuratedLoader
 
 BATCH_AT = datetime(2024, 1, 10, 6, 0, tzinfo=timezone.utc)
 

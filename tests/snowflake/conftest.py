@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from snowflake.charts import connection
-from snowflake.charts.local_engine import fakesnow_server, local_environ
+from localdev.local_snowflake.engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from snowflake.charts.pipes import PipeDefinitionError, load_definitions, parse_pipe
-from snowflake.charts.snowpipe import MessageFormatError, S3Object, parse_notification
+from localdev.local_snowflake.snowpipe import MessageFormatError, S3Object, parse_notification
 
 
 def test_keys_map_to_the_pipe_of_their_dataset():

@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from firehose import contract
 from glue_streaming import curated
-from snowflake.charts.loader import CuratedLoader
+from localdev.local_snowflake.loader import CuratedLoader
 from snowflake.charts.migrations import discover
 from snowflake.charts.pipes import load_definitions
 from tests.snowflake.builders import at, daily_row, entry, load_rows, query, track_row

@@ -16,8 +16,8 @@ import pytest
 
 from glue_streaming import curated
 from snowflake.charts import connection
-from snowflake.charts.curated_files import to_table, write_file
-from snowflake.charts.snowpipe import LocalSnowpipe
+from localdev.local_snowflake.curated_files import to_table, write_file
+from localdev.local_snowflake.snowpipe import LocalSnowpipe
 from tests.conftest import unique_name
 from tests.snowflake.builders import at, daily_row, entry, query, track_row
 
@@ -75,7 +75,7 @@ def test_cli_drains_the_queue_into_the_views(conn, curated_bucket, tmp_path):
     }]}))
 
     result = subprocess.run(
-        [sys.executable, "-m", "snowflake.charts.snowpipe", "--queue-url", queue_url, "--once",
+        [sys.executable, "-m", "localdev.local_snowflake.snowpipe", "--queue-url", queue_url, "--once",
          "--stage-dir", str(tmp_path / "stage")],
         capture_output=True, text=True, timeout=120, env=os.environ,
     )

@@ -20,8 +20,8 @@ import pytest
 
 from glue_streaming.curated import CHART_ENTRIES_DATASET
 from snowflake.charts import connection
-from snowflake.charts.loader import CuratedLoader
-from snowflake.charts.local_engine import local_environ
+from localdev.local_snowflake.loader import CuratedLoader
+from localdev.local_snowflake.engine import local_environ
 from snowflake.charts.migrate import default_variables, migrate
 from tests.snowflake.builders import entry, load_rows, query
 

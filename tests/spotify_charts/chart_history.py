@@ -14,8 +14,8 @@ from pathlib import Path
 from firehose import contract
 from glue_streaming.curated import CHART_ENTRIES_DATASET
 from local_spotify.catalog import MARKETS_BY_LABEL, load_market
-from snowflake.charts.curated_files import write_file
-from snowflake.charts.loader import CuratedLoader
+from localdev.local_snowflake.curated_files import write_file
+from localdev.local_snowflake.loader import CuratedLoader
 
 BATCH_AT = datetime(2024, 12, 1, 6, 0, tzinfo=timezone.utc)
 

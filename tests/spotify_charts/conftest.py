@@ -18,7 +18,7 @@ from local_spotify.server import LocalSpotifyServer
 from localdev.aws import apply_environ, read_records, restore_environ
 from localdev.lambda_context import LocalLambdaContext
 from snowflake.charts import connection
-from snowflake.charts.local_engine import fakesnow_server, local_environ
+from localdev.local_snowflake.engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
 from tests.conftest import unique_name
 

@@ -18,7 +18,7 @@ from firehose import contract
 from glue_streaming.curated import CHART_ENTRIES_DATASET
 from local_spotify.catalog import MARKETS_BY_LABEL
 from snowflake.charts import connection
-from snowflake.charts.curated_files import write_file
+from localdev.local_snowflake.curated_files import write_file
 from spotify_charts.cli import main
 from tests.conftest import unique_name
 from tests.spotify_charts.chart_history import chart_rows

@@ -4,7 +4,7 @@ The real ``snowflake-connector-python`` talks HTTP to it, so the code under test
 the code that runs against Snowflake. Its data lives in memory: it is gone when the
 server stops (migrations and the Snowpipe runner rebuild it).
 
-    python -m snowflake.charts.local_engine --port 8085
+    python -m localdev.local_snowflake.engine --port 8085
     export SNOWFLAKE_LOCAL_URL=http://127.0.0.1:8085
 """
 from __future__ import annotations

@@ -7,9 +7,9 @@ machine. Java's class-data sharing (a dynamic AppCDS archive, Java 13 and newer)
 those classes ready in one file. The archive is built once per machine by a training run
 of the job on a small sample::
 
-    python -m glue_streaming.class_archive        # `make venv` does it
+    python -m localdev.local_spark.class_archive        # `make venv` does it
 
-and ``job.local_session`` uses it when it is there. Glue runs its own JVMs: only local
+and ``localdev.local_spark.session`` uses it when it is there. Glue runs its own JVMs: only local
 mode uses an archive.
 
 An archive belongs to one JVM build, one set of Spark jars and one set of JVM options;
@@ -78,7 +78,7 @@ def build(java_options: str, force: bool = False) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     try:
-        completed = subprocess.run([sys.executable, "-m", "glue_streaming.class_archive", "--train", str(partial)],
+        completed = subprocess.run([sys.executable, "-m", "localdev.local_spark.class_archive", "--train", str(partial)],
                                    capture_output=True, text=True)
         if completed.returncode != 0 or not partial.is_file():
             raise ClassArchiveError(f"training run failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
@@ -94,9 +94,10 @@ def _train(partial: Path) -> int:
     from pyspark import SparkContext
 
     from glue_streaming import job
+    from localdev.local_spark.session import LOCAL_JAVA_OPTIONS, local_session
 
-    spark = job.local_session("local[2]", java_options=f"{job.LOCAL_JAVA_OPTIONS} -XX:ArchiveClassesAtExit={partial}",
-                              app_name="glue_streaming_class_archive")
+    spark = local_session("local[2]", java_options=f"{LOCAL_JAVA_OPTIONS} -XX:ArchiveClassesAtExit={partial}",
+                          app_name="glue_streaming_class_archive")
     with tempfile.TemporaryDirectory(prefix="class_archive_") as work:
         arguments = {"source_path": f"{work}/raw", "target_path": f"{work}/curated",
                      "quarantine_path": f"{work}/quarantine", "checkpoint_path": f"{work}/checkpoint"}
@@ -146,7 +147,7 @@ def _file_stamps(paths: list[Path]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m glue_streaming.class_archive",
+    parser = argparse.ArgumentParser(prog="python -m localdev.local_spark.class_archive",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--force", action="store_true", help="build again even if the archive exists")
     parser.add_argument("--train", type=Path, help=argparse.SUPPRESS)  # internal: the training process
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.train:
         logging.basicConfig(level=logging.WARNING)
         return _train(args.train)
-    from glue_streaming.job import LOCAL_JAVA_OPTIONS
+    from localdev.local_spark.session import LOCAL_JAVA_OPTIONS
 
     present = existing_archive(LOCAL_JAVA_OPTIONS)
     if present and not args.force:

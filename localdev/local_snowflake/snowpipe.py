@@ -22,8 +22,8 @@ Stands in for Snowflake's auto-ingest pipes and merge task on the local engine:
 Safe to run twice, or to get a message twice: a loaded file is skipped, and the merges
 are idempotent. Run one runner per engine (as Snowflake runs one task).
 
-    python -m snowflake.charts.snowpipe --queue-url URL --once      # drain and exit
-    python -m snowflake.charts.snowpipe --queue-url URL             # poll until Ctrl-C
+    python -m localdev.local_snowflake.snowpipe --queue-url URL --once      # drain and exit
+    python -m localdev.local_snowflake.snowpipe --queue-url URL             # poll until Ctrl-C
 """
 from __future__ import annotations
 
@@ -44,10 +44,10 @@ from urllib.parse import unquote_plus
 import boto3
 
 from snowflake.charts import connection
-from snowflake.charts.loader import CuratedLoader
+from localdev.local_snowflake.loader import CuratedLoader
 from snowflake.charts.migrate import default_variables, migrate
 
-log = logging.getLogger("snowflake.charts.snowpipe")
+log = logging.getLogger("localdev.local_snowflake.snowpipe")
 
 DEFAULT_STAGE_DIR = Path(tempfile.gettempdir()) / "snowpipe-local-stage"
 # Long enough for a download, a COPY and the merges; a crashed runner's messages come back after it.

@@ -1,8 +1,8 @@
 """Benchmark: poll N playlists (snapshot, then one page of items each) through the real
 spotipy client with 8 concurrent workers, against the local server with injected latency.
 
-    python -m local_spotify.bench                 # server in a child process (as the pipeline runs it)
-    python -m local_spotify.bench --in-process    # server in a thread of this process
+    python benchmarks/bench_local_spotify.py                 # server in a child process (as the pipeline runs it)
+    python benchmarks/bench_local_spotify.py --in-process    # server in a thread of this process
 
 Prints the one-off cost of loading every market's charts, then wall-clock figures for a
 first poll, warm polls, and a poll after the simulated day advanced (new content everywhere).
@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from local_spotify import catalog
-from local_spotify.child import LocalSpotifyProcess
+from localdev.local_spotify_process import LocalSpotifyProcess
 from local_spotify.example import spotipy_client
 from local_spotify.server import LocalSpotifyServer
 
@@ -62,7 +62,7 @@ def run(api_url: str, token_url: str, control, count: int, workers: int, rounds:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m local_spotify.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="benchmarks/bench_local_spotify.py", description=__doc__.splitlines()[0])
     parser.add_argument("--playlists", type=int, default=50, help="playlists to poll (>= 10; default 50)")
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--workers", type=int, default=8)

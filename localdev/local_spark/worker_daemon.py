@@ -4,7 +4,7 @@ Spark starts one daemon (``python -m pyspark.daemon``) and forks a worker from i
 each Python task. Every worker would then import pandas, pyarrow's compute and JSON
 modules and ``glue_streaming.lines`` itself (about 0.4 s each, at the same moment on
 every core); imported here, the forked workers start with them. Local mode sets
-``spark.python.daemon.module`` to this module (see ``job.LOCAL_SPARK_SETTINGS``).
+``spark.python.daemon.module`` to this module (see ``localdev.local_spark.session``).
 """
 import pandas  # noqa: F401  (mapInArrow's serializers import it in every worker)
 import pyarrow.compute  # noqa: F401

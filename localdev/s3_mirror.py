@@ -5,8 +5,8 @@ run syncs the raw bucket down, runs the job on folders, and syncs the output up.
 boto3 honours ``AWS_ENDPOINT_URL``, so the same code talks to LocalStack, moto or AWS.
 Kept apart from the job: on Glue, Spark reads and writes ``s3://`` itself.
 
-    python -m glue_streaming.s3_mirror download s3://bucket/raw/ ./raw
-    python -m glue_streaming.s3_mirror upload ./curated s3://bucket/curated/
+    python -m localdev.s3_mirror download s3://bucket/raw/ ./raw
+    python -m localdev.s3_mirror upload ./curated s3://bucket/curated/
 
 Both directions copy only what is missing or different, so repeating a sync is cheap
 and changes nothing. Keys are kept as relative paths (local emulators put literal
@@ -102,7 +102,7 @@ def upload(local_dir: str | os.PathLike, bucket: str, prefix: str, client: Any =
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m glue_streaming.s3_mirror", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m localdev.s3_mirror", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="direction", required=True)
     down = sub.add_parser("download", help="s3://bucket/prefix -> local folder")
     down.add_argument("source")

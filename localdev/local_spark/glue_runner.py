@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from localdev.local_spark.session import submit_environ
 from localdev.process import python_module
 
 GLUE_JOB_MODULE = "glue_streaming.job"
@@ -77,7 +78,7 @@ def run_glue_job(paths: GluePaths, log_path: Path, *, spark_master: str = "local
     run = GlueRun(log_path=log_path)
     started = time.monotonic()
     with open(log_path, "ab") as log, open(log_path.with_suffix(".out"), "w+b") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=log, env={**os.environ, **(env or {})},
+        process = subprocess.Popen(argv, stdout=out, stderr=log, env={**os.environ, **submit_environ(), **(env or {})},
                                    cwd=Path(__file__).resolve().parents[2], start_new_session=True)
         run.pid = process.pid
         try:

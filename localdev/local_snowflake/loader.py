@@ -14,7 +14,7 @@ from pathlib import Path
 
 from snowflake.charts.pipes import IngestDefinitions, Pipe, load_definitions
 
-log = logging.getLogger("snowflake.charts.loader")
+log = logging.getLogger("localdev.local_snowflake.loader")
 
 LOCAL_STAGE = "curated_local_stage"
 # What the Glue job writes; a path with other characters is refused rather than quoted.

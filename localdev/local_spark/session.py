@@ -1,0 +1,79 @@
+"""Local-only Spark tuning for the Glue job, kept out of the job itself.
+
+Glue runs its own JVMs with its own settings; these apply to local runs only, which
+start one JVM per run on local files. The job's local fallback builds a plain session;
+the tuning reaches it from outside:
+
+* in this process: :func:`local_session`;
+* in a child ``python -m glue_streaming.job``: :func:`submit_environ`, which PySpark's
+  launcher reads (``PYSPARK_SUBMIT_ARGS``) before it starts the JVM.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import sys
+
+log = logging.getLogger("localdev.local_spark")
+
+# A run lasts seconds: the quick C1 JIT compiler pays off, C2's slower compiles never do.
+# The JVM shares the cores with the Python workers: one compiler thread and the
+# single-threaded collector leave them the CPU.
+LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC"
+LOCAL_SPARK_SETTINGS: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    # List the raw folders in the driver: a distributed listing job only costs time
+    # when the "cluster" is this one process.
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+    # Opening a local file costs next to nothing (Spark assumes 4 MB of reading, right for
+    # S3): one task per core instead of many small ones, each paying a Python round trip.
+    "spark.sql.files.openCostInBytes": str(64 * 1024),
+    # Python workers forked with pandas and pyarrow already imported.
+    "spark.python.daemon.module": "localdev.local_spark.worker_daemon",
+    # Without Hadoop's native library (not in PySpark's wheel) the local file system sets
+    # each new file's mode with a `chmod` process and resolves each checkpoint file with a
+    # `readlink` one. Local files without .crc twins, no _SUCCESS markers (publish takes
+    # the files it lists) and a checkpoint written through FileSystem (rename is atomic
+    # on a local disk) avoid most of them.
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    "spark.sql.streaming.checkpointFileManagerClass":
+        "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager",
+}
+
+
+def java_options() -> str:
+    """LOCAL_JAVA_OPTIONS, plus the class archive when one was built for them."""
+    from localdev.local_spark import class_archive
+
+    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS)
+    if archive is None:
+        log.info("no JVM class archive: `python -m localdev.local_spark.class_archive` makes local runs start faster")
+        return LOCAL_JAVA_OPTIONS
+    return f"{LOCAL_JAVA_OPTIONS} -XX:SharedArchiveFile={archive}"
+
+
+def spark_settings(driver_java_options: str | None = None) -> dict[str, str]:
+    return {**LOCAL_SPARK_SETTINGS, "spark.driver.extraJavaOptions": driver_java_options or java_options()}
+
+
+def submit_environ() -> dict[str, str]:
+    """Environment for a child ``python -m glue_streaming.job`` that applies the tuning."""
+    conf = " ".join(f"--conf {shlex.quote(f'{k}={v}')}" for k, v in spark_settings().items())
+    return {"PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell", "PYSPARK_PYTHON": sys.executable}
+
+
+def local_session(master: str = "local[2]", driver_memory: str = "2g", app_name: str = "glue_streaming",
+                  java_options: str | None = None):
+    """A tuned local SparkSession in this process (tests, benchmarks, the archive's training run)."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master).appName(app_name).config("spark.driver.memory", driver_memory)
+    for key, value in spark_settings(java_options).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
