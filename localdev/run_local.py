@@ -22,6 +22,7 @@ from local_spotify.catalog import FIRST_DATE, LAST_DATE, MARKETS, MARKETS_BY_LAB
 from localdev.local_spotify_process import LocalSpotifyProcess
 from localdev.aws import apply_environ, create_delivery_stream, list_keys, local_aws_environ, moto_server, read_records
 from localdev.lambda_context import LocalLambdaContext
+from spotify_charts.text import artists_text, change_marker, fit, terminal_text
 
 LOG_DIR = Path(".local/logs")
 RAW_BUCKET, STATE_BUCKET, STREAM = "charts-raw-local", "charts-state-local", "chart-entries-local"
@@ -55,18 +56,14 @@ def print_chart(records: list[dict], label: str, rows: int = 10) -> None:
                                key=lambda r: r["position"]) for _, poll_id in polls[-2:]}
     chart = by_poll[polls[-1][1]]
     before = {r["track_id"]: r["position"] for r in by_poll[polls[-2][1]]} if len(polls) > 1 else {}
-    print(f"\n{chart[0]['playlist_name']}, top {rows} of the latest version"
-          + (" (moves since the version before):" if before else ":"))
+    print("\n" + terminal_text(f"{chart[0]['playlist_name']}, top {rows} of the latest version"
+                              + (" (moves since the version before):" if before else ":")))
     for r in chart[:rows]:
         old = before.get(r["track_id"])
-        if not before:
-            marker = ""
-        elif old is None:
-            marker = "NEW"
-        else:
-            change = old - r["position"]
-            marker = "=" if change == 0 else f"{'▲' if change > 0 else '▼'}{abs(change)}"
-        print(f"  {r['position']:>3}  {marker:<4} {r['track_name'][:40]:<40} {', '.join(r['artist_names'])[:40]}")
+        marker = "" if not before else change_marker("NEW" if old is None else None,
+                                                     None if old is None else old - r["position"])
+        print(f"  {r['position']:>3}  {fit(marker, 4)} {fit(r['track_name'], 40)} "
+              f"{fit(artists_text(r['artist_names']), 40)}".rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:

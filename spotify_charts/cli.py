@@ -16,7 +16,6 @@ Exit codes: 0 done, 1 failed (the message says why), 2 bad usage or configuratio
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
@@ -27,6 +26,7 @@ from typing import Any, Callable, Sequence
 
 from spotify_charts import stages
 from spotify_charts.settings import MonitorSettings, SettingsError
+from spotify_charts.text import terminal_json
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -42,7 +42,7 @@ class CommandError(RuntimeError):
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=1, ensure_ascii=False, default=str))
+    print(terminal_json(value, indent=1, default=str))
 
 
 # -- poll -------------------------------------------------------------------------------

@@ -11,6 +11,12 @@ JSON endpoints behind it, served by the standard library on 127.0.0.1.
 ==========================  =============================================================
 
 Every source is optional: a panel whose source is not configured says so.
+
+The server answers only requests addressed to ``127.0.0.1`` or ``localhost`` (any port, so
+an SSH tunnel works): a web page on another site cannot read it through a DNS name that
+it points at 127.0.0.1 (DNS rebinding). Every answer carries a Content-Security-Policy
+that lets the page run only its own script and style files (``static/``), and a browser
+never sees an exception's text: the log has it, under the id the browser gets.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
 from spotify_charts import health, views
+from spotify_charts.errors import error_reference, log_error
 from spotify_charts.events import ProducerOutputs
 from spotify_charts.report import build_report
 from spotify_charts.settings import MonitorSettings
@@ -32,13 +39,47 @@ from spotify_charts.text import change_marker
 
 log = logging.getLogger("spotify_charts.dashboard")
 
-PAGE = Path(__file__).parent / "static" / "dashboard.html"
+STATIC = Path(__file__).parent / "static"
+# The only files served: path -> (file, content type). nosniff makes browsers hold
+# scripts and styles to these types.
+FILES = {
+    "/": ("dashboard.html", "text/html; charset=utf-8"),
+    "/index.html": ("dashboard.html", "text/html; charset=utf-8"),
+    "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
+    "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
+}
+ALLOWED_HOSTS = frozenset({"127.0.0.1", "localhost"})
+# The page loads its own script, style and JSON, nothing else; no inline code, no
+# frames, no forms; Trusted Types keep its script off HTML-parsing sinks.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "img-src 'self'",
+    "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "require-trusted-types-for 'script'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP 2
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 DEFAULT_PERIOD_DAYS = 14
 DEFAULT_TOP = 10
 
 
 class BadRequestError(ValueError):
     """A query parameter has an unusable value (answered with 400)."""
+
+
+class NotFoundError(LookupError):
+    """What a request asks for is not there (yet), or its source is not configured (answered with 404)."""
+
+
+def host_allowed(host: str | None) -> bool:
+    """Whether a Host header names this machine's loopback address, with or without a port."""
+    name, _, port = (host or "").strip().partition(":")
+    return name.lower() in ALLOWED_HOSTS and (port == "" or port.isdigit())
 
 
 class SnowflakeViews:
@@ -97,9 +138,9 @@ class DashboardData:
         if self.snowflake.enabled:
             try:
                 loaded = self.snowflake.run(views.list_charts)
-            except Exception as error:  # noqa: BLE001 - the producer's charts still show
-                log.warning("Snowflake views unreadable: %s", error)
-                loaded, problem = [], f"Snowflake views unreadable: {type(error).__name__}: {error}"
+            except Exception:  # noqa: BLE001 - the producer's charts still show
+                error_id = log_error(log, "Snowflake views unreadable")
+                loaded, problem = [], f"Snowflake views unreadable ({error_reference(error_id)})"
             for info in loaded:
                 entry = found.setdefault(info.playlist_id, {"playlist_id": info.playlist_id, "sources": []})
                 entry.update(label=info.chart_label, name=info.playlist_name, first_date=info.first_date,
@@ -115,13 +156,13 @@ class DashboardData:
     def _playlist_id(self, chart: str | None) -> str:
         charts = self.charts()["charts"]
         if not charts:
-            raise LookupError("no charts yet: nothing polled or loaded")
+            raise NotFoundError("no charts yet: nothing polled or loaded")
         if chart is None:
             return charts[0]["playlist_id"]
         for entry in charts:
             if chart in (entry["playlist_id"], entry["label"]):
                 return entry["playlist_id"]
-        raise LookupError(f"no chart {chart!r}")
+        raise NotFoundError(f"no chart {chart!r}")
 
     def current_chart(self, chart: str | None) -> dict[str, Any]:
         """The chart's latest version: from the Snowflake views when they hold the version the
@@ -135,10 +176,10 @@ class DashboardData:
                 report = self.snowflake.run(lambda db: build_report(db, playlist_id, movers=0, artists=0))
             except views.ChartNotFoundError:
                 report = None
-            except Exception as error:  # noqa: BLE001 - the producer's state still shows the chart
+            except Exception:  # noqa: BLE001 - the producer's state still shows the chart
                 if state is None:
                     raise
-                log.warning("Snowflake views unreadable, showing the producer state: %s", error)
+                log_error(log, "Snowflake views unreadable, showing the producer state")
         if report and (state is None or report.snapshot_id == state.snapshot_id):
             return {
                 "source": "snowflake", "playlist_id": playlist_id, "label": report.chart.chart_label,
@@ -150,7 +191,7 @@ class DashboardData:
                           "peak": e.get("peak_position"), "days": e.get("days_on_chart")} for e in report.entries],
             }
         if state is None:
-            raise LookupError(f"no current chart for {chart or playlist_id}")
+            raise NotFoundError(f"no current chart for {chart or playlist_id}")
         return self._chart_from_state(playlist_id, state)
 
     def _chart_from_state(self, playlist_id: str, state) -> dict[str, Any]:
@@ -178,7 +219,7 @@ class DashboardData:
 
     def bump(self, chart: str | None, first: date | None, last: date | None, top: int) -> dict[str, Any]:
         if not self.snowflake.enabled:
-            raise LookupError("the bump chart reads the Snowflake views: configure Snowflake (SNOWFLAKE_LOCAL_URL ...)")
+            raise NotFoundError("the bump chart reads the Snowflake views: configure Snowflake (SNOWFLAKE_LOCAL_URL ...)")
         if not 1 <= top <= 50:
             raise BadRequestError("top must be between 1 and 50")
 
@@ -213,7 +254,7 @@ class DashboardData:
 
     def movements(self, chart: str | None, limit: int) -> dict[str, Any]:
         if self.outputs is None:
-            raise LookupError("movement events are in the producer's state bucket: set STATE_BUCKET")
+            raise NotFoundError("movement events are in the producer's state bucket: set STATE_BUCKET")
         return {"movements": self.outputs.latest_movements(limit=limit, chart=chart)}
 
     def health(self) -> dict[str, Any]:
@@ -254,7 +295,17 @@ class _Handler(BaseHTTPRequestHandler):
     server: "DashboardServer"
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server interface
+        if not host_allowed(self.headers.get("Host")):
+            log.warning("refused a request for host %r (only 127.0.0.1 and localhost are served)",
+                        self.headers.get("Host"))
+            self._send_json(HTTPStatus.MISDIRECTED_REQUEST,
+                            {"error": "this server answers only requests for 127.0.0.1 or localhost"})
+            return
         url = urlparse(self.path)
+        if url.path in FILES:
+            name, content_type = FILES[url.path]
+            self._send(HTTPStatus.OK, (STATIC / name).read_bytes(), content_type)
+            return
         params = parse_qs(url.query)
         chart = params.get("chart", [""])[0] or None
         data = self.server.data
@@ -266,30 +317,36 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/movements": lambda: data.movements(chart, _int_param(params, "limit", 30)),
             "/api/health": data.health,
         }
-        if url.path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, PAGE.read_bytes(), "text/html; charset=utf-8")
-        elif url.path in routes:
-            try:
-                body, status = routes[url.path](), HTTPStatus.OK
-            except BadRequestError as error:
-                body, status = {"error": str(error)}, HTTPStatus.BAD_REQUEST
-            except LookupError as error:
-                body, status = {"error": str(error)}, HTTPStatus.NOT_FOUND
-            except Exception as error:  # noqa: BLE001 - answer the page, log the cause
-                log.exception("%s failed", url.path)
-                body, status = {"error": f"{type(error).__name__}: {error}"}, HTTPStatus.INTERNAL_SERVER_ERROR
-            self._send(status, json.dumps(body, default=_json_default, ensure_ascii=False).encode(),
-                       "application/json; charset=utf-8")
-        else:
-            self._send(HTTPStatus.NOT_FOUND, b'{"error": "not found"}', "application/json")
+        if url.path not in routes:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        try:
+            body, status = routes[url.path](), HTTPStatus.OK
+        except BadRequestError as error:
+            body, status = {"error": str(error)}, HTTPStatus.BAD_REQUEST
+        except (NotFoundError, views.ChartNotFoundError) as error:  # messages written for users
+            body, status = {"error": str(error)}, HTTPStatus.NOT_FOUND
+        except Exception:  # noqa: BLE001 - answer the page, log the cause
+            error_id = log_error(log, "%s failed", url.path)
+            body, status = {"error": f"internal error ({error_reference(error_id)})", "error_id": error_id}, \
+                HTTPStatus.INTERNAL_SERVER_ERROR
+        self._send_json(status, body)
+
+    def _send_json(self, status: HTTPStatus, body: Any) -> None:
+        self._send(status, json.dumps(body, default=_json_default, ensure_ascii=False).encode(),
+                   "application/json; charset=utf-8")
 
     def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(body)
+
+    def end_headers(self) -> None:
+        for name, value in SECURITY_HEADERS.items():  # on every answer, http.server's own errors too
+            self.send_header(name, value)
+        super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the http.server signature
         log.debug("%s - %s", self.address_string(), format % args)

@@ -9,11 +9,13 @@
 * quarantined rows: counted by the Glue job in its run metrics.
 
 Each check reports ``ok``, ``warning`` or ``unknown`` (not configured, or unreadable)
-with a one-line summary; none of them raises.
+with a one-line summary; none of them raises. An unreadable source's error is logged
+under an id, and the summary shows the id, not the error's text (it ends up in a browser).
 """
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +24,10 @@ from urllib.parse import urlparse
 
 import boto3
 
+from spotify_charts.errors import error_reference, log_error
 from spotify_charts.events import ProducerOutputs
+
+log = logging.getLogger("spotify_charts.health")
 
 OK, WARNING, UNKNOWN = "ok", "warning", "unknown"
 # Charts change once a day; a day and a bit without a changed chart deserves a look.
@@ -46,8 +51,8 @@ def _unknown(name: str, summary: str) -> Check:
 def _guarded(name: str, check: Callable[[], Check]) -> Check:
     try:
         return check()
-    except Exception as error:  # noqa: BLE001 - a broken source shows as unknown, the others still show
-        return _unknown(name, f"could not read: {type(error).__name__}: {error}")
+    except Exception:  # noqa: BLE001 - a broken source shows as unknown, the others still show
+        return _unknown(name, f"could not read its source ({error_reference(log_error(log, 'health check %s', name))})")
 
 
 # -- producer -------------------------------------------------------------------------
@@ -203,8 +208,9 @@ def pipeline_health(outputs: ProducerOutputs | None, labels: dict[str, str], che
     if checkpoint:
         try:
             runs = read_run_metrics(checkpoint)
-        except Exception as error:  # noqa: BLE001
-            runs_error = f"could not read run metrics: {type(error).__name__}: {error}"
+        except Exception:  # noqa: BLE001 - the other checks still show
+            error_id = log_error(log, "reading the Glue run metrics under %s", checkpoint)
+            runs_error = f"could not read the Glue run metrics ({error_reference(error_id)})"
     return [
         _guarded("last_poll", lambda: last_poll(outputs, labels)),
         _unknown("last_glue_run", runs_error) if runs_error else last_glue_run(runs, checkpoint),

@@ -6,12 +6,11 @@ movement shows here well within a minute of the poll, before any batch job runs.
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Callable, TextIO
 
 from spotify_charts.events import ProducerOutputs, matches, movements_of
-from spotify_charts.text import DOWN, UP, artists_text, fit
+from spotify_charts.text import DOWN, UP, artists_text, fit, terminal_json, terminal_text
 
 _KIND_MARKERS = {"new_number_one": "NEW #1", "new_entries": "NEW", "exits": "EXIT"}
 
@@ -28,9 +27,9 @@ def movement_line(move: dict[str, Any]) -> str:
     detected = (move.get("detected_at") or "")[:19].replace("T", " ")
     where = f"#{move['position']}" if move.get("position") else "out"
     was = f" (was #{move['previous_position']})" if move.get("previous_position") else ""
-    return (f"{detected}  {fit(move.get('chart_label') or '', 8)} {fit(where, 4, '>')}  "
-            f"{fit(movement_marker(move), 6)}  {move.get('name') or move.get('key')} — "
-            f"{artists_text(move.get('artists'))}{was}")
+    return terminal_text(f"{detected}  {fit(move.get('chart_label') or '', 8)} {fit(where, 4, '>')}  "
+                         f"{fit(movement_marker(move), 6)}  {move.get('name') or move.get('key')} — "
+                         f"{artists_text(move.get('artists'))}{was}")
 
 
 class LiveView:
@@ -74,10 +73,10 @@ class LiveView:
                 continue
             if not self.as_json:
                 charts = sorted({m["chart_label"] for m in moves})
-                print(f"-- poll {event.get('poll_id')} at {event.get('detected_at')}: "
-                      f"{len(moves)} movements in {', '.join(charts)}", file=self.out)
+                print(terminal_text(f"-- poll {event.get('poll_id')} at {event.get('detected_at')}: "
+                                    f"{len(moves)} movements in {', '.join(charts)}"), file=self.out)
             for move in moves:
-                print(json.dumps(move, ensure_ascii=False) if self.as_json else movement_line(move), file=self.out)
+                print(terminal_json(move) if self.as_json else movement_line(move), file=self.out)
             count += len(moves)
         self.out.flush()
         self.printed += count

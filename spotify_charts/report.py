@@ -6,13 +6,12 @@ As text (aligned columns) or as JSON.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from spotify_charts import views
-from spotify_charts.text import artists_text, change_marker, fit, table
+from spotify_charts.text import artists_text, change_marker, fit, table, terminal_json, terminal_text
 
 
 @dataclass
@@ -69,7 +68,7 @@ def build_report(db, chart: str | None = None, day: date | None = None, movers: 
 
 
 def report_json(report: ChartReport) -> str:
-    return json.dumps(report.to_dict(), default=_json_default, ensure_ascii=False, indent=1)
+    return terminal_json(report.to_dict(), default=_json_default, indent=1)
 
 
 def _json_default(value: Any) -> str:
@@ -119,4 +118,4 @@ def render_text(report: ChartReport, rows: int | None = None) -> str:
                    [(a["artist_name"], a["tracks_on_chart"], f"#{a['best_position']}", a["new_tracks"])
                     for a in report.top_artists],
                    widths=(30, 6, 4, 3), align=("<", ">", ">", ">"))
-    return "\n".join(lines)
+    return "\n".join(terminal_text(line) for line in lines)  # names from the data print as text only

@@ -1,11 +1,41 @@
 """Plain-text output: aligned columns that stay aligned with Japanese and Korean titles
-(wide characters take two terminal cells), and the chart's change markers."""
+(wide characters take two terminal cells), the chart's change markers, and names made
+safe to print: track and artist names come from Spotify, so from anyone who can name a
+track, and a terminal acts on some characters instead of showing them."""
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
-from typing import Sequence
+from typing import Any, Sequence
 
 UP, DOWN, SAME = "▲", "▼", "="
+
+# ANSI escape sequences (colours, cursor moves, window titles, hyperlinks, ...), whole, so
+# no "[31m" is left behind (ECMA-48): CSI (ESC [ or C1 CSI), OSC (ESC ] ... BEL or ESC \),
+# other ESC sequences (ESC, intermediate bytes, a final byte).
+_ESCAPE_SEQUENCE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]")
+# Characters a terminal acts on: C0 and C1 controls and DEL; and the Unicode bidi controls
+# that reorder the text after them (embeddings, overrides, isolates: "Trojan Source").
+_TERMINAL_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Of those, the ones that separate words: they become a space.
+_SPACING_CONTROL = frozenset("\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029")
+# What json.dumps(ensure_ascii=False) leaves raw (it escapes C0 itself).
+_JSON_RAW_CONTROL = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` without what a terminal would act on: escape sequences and control
+    characters are dropped (line breaks and tabs become spaces)."""
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    return _TERMINAL_CONTROL.sub(lambda m: " " if m.group() in _SPACING_CONTROL else "", text)
+
+
+def terminal_json(value: Any, **options: Any) -> str:
+    """JSON of ``value`` safe to print: the same data, with every control character
+    escaped (``\\u202e``), not only the ones json escapes itself."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    return _JSON_RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def cell_width(text: str) -> int:
@@ -20,7 +50,7 @@ def cell_width(text: str) -> int:
 
 def fit(text: str, width: int, align: str = "<") -> str:
     """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
-    text = " ".join(str(text).split())  # no tabs or newlines inside a cell
+    text = " ".join(terminal_text(str(text)).split())  # no tabs or newlines inside a cell
     if cell_width(text) > width:
         cut, used = [], 0
         for char in text:

@@ -4,6 +4,7 @@ by every test folder), and the local Snowflake engine (fakesnow) with the migrat
 from __future__ import annotations
 
 import os
+import re
 import sys
 import uuid
 from datetime import date
@@ -28,6 +29,8 @@ LABELS = ("global", "us")
 PLAYLISTS = ",".join(f"{MARKETS_BY_LABEL[label].playlist_id}:{label}" for label in LABELS)
 CLI = [sys.executable, "-m", "spotify_charts"]
 SCRIPT = Path(sys.executable).with_name("spotify-charts")  # the console script `make` installs
+# What must never reach a terminal from the data: C0/C1 controls, DEL, bidi embeddings/overrides/isolates.
+TERMINAL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 class Producer:

@@ -8,11 +8,14 @@ import subprocess
 import threading
 import time
 
+import boto3
 import pytest
 
+from producer.state import StateStore
 from spotify_charts.cli import main
 from spotify_charts.events import ProducerOutputs, movements_of
-from tests.spotify_charts.conftest import CLI, child_environ
+from tests.conftest import unique_name
+from tests.spotify_charts.conftest import CLI, TERMINAL_CONTROLS, child_environ
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +97,29 @@ def test_live_without_a_bucket_is_a_usage_error(monkeypatch, capsys):
     monkeypatch.delenv("STATE_BUCKET", raising=False)
     assert main(["live"]) == 2
     assert "STATE_BUCKET" in capsys.readouterr().err
+
+
+def test_hostile_names_in_an_event_print_as_text(aws_endpoint, capsys):
+    """Names come from Spotify: an event whose track, artist and chart names carry terminal
+    escapes and bidi overrides prints them as text (and as escaped JSON, the same data)."""
+    bucket = unique_name("state")
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    move = {"key": "k1", "name": "\x1b[2J\x1b[HTop \u202egnp.exe", "artists": ["\x1b]0;pwned\x07Artist", "B\x07"],
+            "position": 1, "previous_position": 2, "change": 1}
+    event = {"event": "chart_movements", "poll_id": "p\x1b[31m1", "detected_at": "2026-01-02T03:04:05+00:00",
+             "charts": [{"playlist_id": "pl", "chart_label": "glo\u2066bal", "snapshot_id": "s2",
+                         "previous_snapshot_id": "s1", "new_entries": [], "exits": [], "falls": [], "climbs": [],
+                         "new_number_one": move}]}
+    StateStore(bucket, "producer-state/").save_event("chart_movements", "2026-01-02", "e1", event)
+
+    assert main(["live", "--bucket", bucket, "--prefix", "producer-state/"]) == 0
+    out = capsys.readouterr().out
+    assert not TERMINAL_CONTROLS.search(out.replace("\n", ""))
+    assert out.splitlines() == ["-- poll p1 at 2026-01-02T03:04:05+00:00: 1 movements in global",
+                                "2026-01-02 03:04:05  global     #1  NEW #1  Top gnp.exe — Artist, B (was #2)"]
+
+    assert main(["live", "--json", "--bucket", bucket, "--prefix", "producer-state/"]) == 0
+    out = capsys.readouterr().out
+    assert not TERMINAL_CONTROLS.search(out.replace("\n", ""))
+    [printed] = [json.loads(line) for line in out.splitlines()]
+    assert printed == movements_of(event)[0] and printed["name"] == move["name"]  # the data itself, unchanged

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -12,7 +13,8 @@ from spotify_charts.events import movements_of
 from spotify_charts.live import movement_line
 from spotify_charts.progress import ProgressBar
 from spotify_charts.settings import MonitorSettings
-from spotify_charts.text import cell_width, change_marker, fit, table
+from spotify_charts.text import cell_width, change_marker, fit, table, terminal_json, terminal_text
+from tests.spotify_charts.conftest import TERMINAL_CONTROLS
 
 
 def test_wide_characters_take_two_cells_and_cells_are_cut_to_fit():
@@ -91,12 +93,16 @@ def test_unconfigured_sources_are_unknown_not_errors():
     assert "not configured" in checks["pending_load"].summary
 
 
-def test_a_failing_source_shows_as_unknown_with_the_reason():
+def test_a_failing_source_shows_as_unknown_and_its_reason_is_logged_under_an_id(caplog):
     def broken():
         raise ConnectionError("engine down")
 
     check = health._guarded("pending_load", lambda: health.pending_load(None, broken))
-    assert check.status == "unknown" and "engine down" in check.summary
+    assert check.status == "unknown" and "could not read its source (error id " in check.summary
+    assert "engine down" not in check.summary and "ConnectionError" not in check.summary  # the summary goes to a browser
+    error_id = re.search(r"error id ([0-9a-f]{8})", check.summary).group(1)
+    [logged] = [r for r in caplog.records if error_id in r.getMessage()]
+    assert "engine down" in str(logged.exc_info[1]) and "pending_load" in logged.getMessage()
 
 
 def test_settings_come_from_the_producer_environment_with_overrides():
@@ -150,3 +156,83 @@ def test_health_timestamps_read_as_utc():
     assert health.when("2024-03-15T06:00:00.123Z") == "2024-03-15 06:00:00 UTC"
     assert health.when(datetime(2024, 3, 15, 8, tzinfo=timezone(timedelta(hours=2)))) == "2024-03-15 06:00:00 UTC"
     assert health.when(None) == "?" and health.when("soon") == "soon"
+
+
+# -- hostile names: what a terminal would act on prints as plain text ---------------------
+
+# Track and artist names come from Spotify, so from whoever names a track or a playlist.
+HOSTILE = {
+    "\x1b[2J\x1b[HCleared": "Cleared",  # erase the screen, cursor home
+    "\x1b[31mRed\x1b[0m Song": "Red Song",  # colours
+    "\x1b]0;pwned\x07Title": "Title",  # window title (OSC ... BEL)
+    "\x1b]8;;https://evil.example/\x1b\\Click\x1b]8;;\x1b\\": "Click",  # hyperlink (OSC 8 ... ST)
+    "\x9b1;31mC1 CSI": "C1 CSI",  # the one-byte CSI
+    "Bell\x07\x08\x08\x08Back": "BellBack",  # bell, backspaces
+    "Line\nBreak\rReturn\tTab": "Line Break Return Tab",
+    "Next\x85Line\u2028Sep": "Next Line Sep",
+    "Song \u202egnp.exe": "Song gnp.exe",  # right-to-left override
+    "A\u2066B\u2069C\u202aD\u202c": "ABCD",  # isolates, embeddings
+    "Reset\x1bc done\x1b": "Reset done",  # ESC c: full reset; a lone ESC
+}
+PLAIN = ("Beyoncé", "幾億光年", "e\u0301", "👨\u200d👩\u200d👧", "\u05e9\u05dc\u05d5\u05dd\u200f!", "AC/DC — T.N.T.")
+
+
+@pytest.mark.parametrize("name, shown", HOSTILE.items())
+def test_control_characters_and_escape_sequences_are_dropped(name, shown):
+    assert " ".join(terminal_text(name).split()) == shown
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_names_without_controls_print_unchanged(name):
+    assert terminal_text(name) == name and fit(name, 40).rstrip() == name  # ZWJ, combining marks, RLM stay
+
+
+def test_json_output_keeps_hostile_names_exactly_but_escaped():
+    value = {"names": list(HOSTILE), "plain": list(PLAIN), "del": "x\x7fy"}
+    text = terminal_json(value, indent=1)
+    assert not TERMINAL_CONTROLS.search(text.replace("\n", ""))  # indent's own newlines aside
+    assert json.loads(text) == value  # the same data
+    assert "\\u202e" in text and "\\u001b" in text and "\\u009b" in text and "幾億光年" in text
+
+
+def test_a_table_of_hostile_names_stays_aligned():
+    lines = table(("TRACK", "ARTISTS", "N"), [(name, name, 1) for name in HOSTILE] + [(name, name, 2) for name in PLAIN],
+                  widths=(14, 10, 2), align=("<", "<", ">"))
+    assert not any(TERMINAL_CONTROLS.search(line) for line in lines)
+    assert {cell_width(line) for line in lines} == {cell_width(lines[0])}
+
+
+def test_a_movement_line_of_hostile_names_prints_as_text():
+    move = {**movements_of(EVENT)[0], "name": "\x1b[2J\x1b[HTop", "artists": ["\u202eE", "\x1b]0;t\x07F"],
+            "chart_label": "glo\x1b[5mbal"}
+    line = movement_line(move)
+    assert not TERMINAL_CONTROLS.search(line)
+    assert line == "2026-01-02 03:04:05  global     #1  NEW #1  Top — E, F (was #2)"
+
+
+def test_the_text_report_of_hostile_names_prints_as_text():
+    from spotify_charts.report import ChartReport, render_text
+    from spotify_charts.views import ChartInfo
+
+    names = list(HOSTILE)
+
+    def entry(i: int, name: str) -> dict:
+        return {"position": i + 1, "status": "NEW", "change": None, "previous_position": None, "marker": "NEW",
+                "track_id": f"t{i}", "track_name": name, "artist_names": [name, "Plain"], "peak_position": i + 1,
+                "days_on_chart": 1, "last_chart_date": None, "last_chart_position": None}
+
+    entries = [entry(i, name) for i, name in enumerate(names)]
+    mover = {"position": 1, "previous_position": 9, "change": 8, "track_name": names[0], "artist_names": [names[1]]}
+    report = ChartReport(
+        chart=ChartInfo("pl", "glo\x1b[31mbal", "\u202eTop 50\x07", date(2024, 3, 1), date(2024, 3, 2), 2),
+        chart_date=date(2024, 3, 2), previous_chart_date=date(2024, 3, 1), missing_days=0, snapshot_id="s",
+        observed_at=None, entries=entries, climbers=[mover], fallers=[{**mover, "change": -8}], new_entries=entries,
+        exits=[{"last_position": 50, "track_name": names[2], "artist_names": [names[3]]}],
+        top_artists=[{"artist_name": name, "tracks_on_chart": 1, "best_position": 1, "new_tracks": 1} for name in names])
+    text = render_text(report)
+    assert not TERMINAL_CONTROLS.search(text.replace("\n", ""))
+    assert text.splitlines()[0].startswith("Top 50 (global), chart of 2024-03-02")
+    header = next(i for i, line in enumerate(text.splitlines()) if line.lstrip().startswith("POS"))
+    rows = text.splitlines()[header:header + 1 + len(names)]
+    assert {cell_width(line) for line in rows} == {cell_width(rows[0])}  # the columns line up
+    assert "Cleared" in text and "Red Song" in text and "Song gnp.exe" in text
