@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="accept only this client secret (default: $LOCAL_SPOTIFY_CLIENT_SECRET, else any); "
         "prefer the environment variable: arguments are visible to other users",
     )
+    parser.add_argument(
+        "--redirect-uri", action="append", dest="redirect_uris", metavar="URI",
+        help="a redirect URI the app registered, for GET /authorize (repeatable; default: any HTTPS or "
+        "http://127.0.0.1:PORT URI, as Spotify allows)",
+    )
     parser.add_argument("--preload", action="store_true", help="load every market's charts before serving")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
@@ -63,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         development_mode=not args.production_mode,
         client_id=args.client_id,
         client_secret=args.client_secret,
+        redirect_uris=tuple(args.redirect_uris) if args.redirect_uris else None,
         entry_key=args.entry_key,
         preload=args.preload,
         verbose=args.verbose,
@@ -76,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"local Spotify server: {server.base_url}", flush=True)
     print(f"  SPOTIFY_API_URL={server.api_url}", flush=True)
     print(f"  SPOTIFY_TOKEN_URL={server.token_url}", flush=True)
+    print(f"  SPOTIFY_AUTHORIZE_URL={server.authorize_url}", flush=True)
     print(f"  control API: {server.control_url} (see local_spotify/README.md)", flush=True)
     print(f"  {len(server.app.playlists)} playlists, chart date {server.app.clock.today()}, "
           f"speed {args.speed} days/s", flush=True)

@@ -4,6 +4,7 @@
 Routes (see README.md for the full contract):
 
 - ``POST /api/token``                        Accounts service token endpoint
+- ``GET  /authorize``                        a user's authorization (Authorization Code flow, PKCE)
 - ``GET  /v1/playlists/{id}``                playlist object
 - ``GET  /v1/playlists/{id}/items``          paging object of entries
 - ``GET  /v1/playlists/{id}/tracks``         removed in February 2026: 404 like any unknown endpoint
@@ -21,6 +22,7 @@ from typing import Any, Callable, Mapping
 
 from local_spotify import catalog
 from local_spotify.auth import Credentials, TokenRequestError, TokenService
+from local_spotify.authorize import AUTHORIZE_PATH, ENDPOINT_AUTHORIZE
 from local_spotify.faults import (
     ENDPOINT_ITEMS,
     ENDPOINT_PLAYLIST,
@@ -98,6 +100,7 @@ class LocalSpotifyApp:
         client_id: str | None = None,
         client_secret: str | None = None,
         refresh_token: str | None = None,
+        redirect_uris: tuple[str, ...] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.initial_config = {
@@ -109,7 +112,7 @@ class LocalSpotifyApp:
         }
         self.playlists: dict[str, PlaylistSource] = {p.id: p for p in build_playlists(extra_playlists)}
         self.clock = SimulatedClock(start_date, speed)
-        self.tokens = TokenService(Credentials(client_id, client_secret, refresh_token))
+        self.tokens = TokenService(Credentials(client_id, client_secret, refresh_token, redirect_uris))
         self.faults = FaultQueue()
         self.stats = RequestStats()
         self._sleep = sleep
@@ -139,6 +142,11 @@ class LocalSpotifyApp:
     def _serve(self, request: Request) -> tuple[str, Response]:
         if request.path == TOKEN_PATH:
             return ENDPOINT_TOKEN, self._token(request)
+        if request.path == AUTHORIZE_PATH and request.method == "GET":
+            answer = self.tokens.authorization.authorize(request.query)
+            if answer.location is None:
+                return ENDPOINT_AUTHORIZE, _api_error(answer.status, answer.error)
+            return ENDPOINT_AUTHORIZE, Response(answer.status, None, {"Location": answer.location})
         if not request.path.startswith(API_PREFIX):
             return ENDPOINT_OTHER, _api_error(404, "Service not found")
         match = _PLAYLIST_PATH.match(request.path)
@@ -330,11 +338,19 @@ class LocalSpotifyApp:
     def _control_post_tokens_expire(self, request, data):
         return {"expired": self.tokens.expire_all()}
 
+    def _control_post_consent(self, request, data):
+        """The simulated user's answer on the consent page of ``GET /authorize`` from now on."""
+        if not isinstance(data.get("approve"), bool):
+            raise ControlError('send {"approve": true} or {"approve": false}')
+        self.tokens.authorization.approve = data["approve"]
+        return {"approve": self.tokens.authorization.approve}
+
     def _control_post_reset(self, request, data):
         """Back to the options the server started with; issued tokens stay valid."""
         self.faults.clear()
         self.stats.reset()
         self._anomalies.clear()
+        self.tokens.authorization.approve = True
         self.clock.set_speed(0)
         self.clock.set_date(self.initial_config["start_date"])
         self.clock.set_speed(self.initial_config["speed"])

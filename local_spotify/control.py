@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from urllib.parse import urlencode
 
 from local_spotify.app import API_PREFIX, CONTROL_PREFIX, TOKEN_PATH
+from local_spotify.authorize import AUTHORIZE_PATH
 
 
 class LocalSpotifyAddresses:
@@ -36,6 +37,10 @@ class LocalSpotifyAddresses:
     @property
     def token_url(self) -> str:
         return self.base_url + TOKEN_PATH
+
+    @property
+    def authorize_url(self) -> str:
+        return self.base_url + AUTHORIZE_PATH
 
     @property
     def control_url(self) -> str:
@@ -158,6 +163,10 @@ class LocalSpotifyControl:
 
     def expire_tokens(self) -> int:
         return self._call("POST", "tokens/expire")["expired"]
+
+    def set_consent(self, approve: bool) -> bool:
+        """How the simulated user answers the consent page of ``GET /authorize`` (reset: approve)."""
+        return self._call("POST", "consent", {"approve": approve})["approve"]
 
     def reset(self) -> dict:
         """Back to the server's start options: clears faults, anomalies and stats."""

@@ -129,6 +129,7 @@ class LocalSpotifyServer(LocalSpotifyAddresses):
         client_id: str | None = None,
         client_secret: str | None = None,
         refresh_token: str | None = None,
+        redirect_uris: tuple[str, ...] | None = None,
         entry_key: str = "item",
         preload: bool = False,
         verbose: bool = False,
@@ -147,11 +148,10 @@ class LocalSpotifyServer(LocalSpotifyAddresses):
             client_id=client_id,
             client_secret=client_secret,
             refresh_token=refresh_token,
+            redirect_uris=redirect_uris,
         )
         self._http: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
-
-
 
     def start(self) -> "LocalSpotifyServer":
         if self.preload:

@@ -15,8 +15,8 @@ DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"
 # Every environment variable the producer reads, with whether the stack must set it.
 ENV_VARS: dict[str, bool] = {
     "SPOTIFY_CLIENT_ID": False,  # or SPOTIFY_SECRET_ARN
-    "SPOTIFY_CLIENT_SECRET": False,
-    "SPOTIFY_SECRET_ARN": False,  # Secrets Manager secret: {"client_id", "client_secret"[, "refresh_token"]}
+    "SPOTIFY_CLIENT_SECRET": False,  # not needed with a PKCE refresh token
+    "SPOTIFY_SECRET_ARN": False,  # Secrets Manager secret: JSON, see producer/credentials.py
     "SPOTIFY_REFRESH_TOKEN": False,  # user-authorized app (reads a user-owned mirror of a chart)
     "SPOTIFY_API_URL": False,
     "SPOTIFY_TOKEN_URL": False,
@@ -86,8 +86,10 @@ class ProducerConfig:
         missing = [n for n, required in ENV_VARS.items() if required and not get(n)]
         if missing:
             raise ConfigError(f"missing environment variables: {', '.join(missing)}")
-        if not get("SPOTIFY_SECRET_ARN") and not (get("SPOTIFY_CLIENT_ID") and get("SPOTIFY_CLIENT_SECRET")):
-            raise ConfigError("set SPOTIFY_SECRET_ARN, or both SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET")
+        if not get("SPOTIFY_SECRET_ARN") and not (
+                get("SPOTIFY_CLIENT_ID") and (get("SPOTIFY_CLIENT_SECRET") or get("SPOTIFY_REFRESH_TOKEN"))):
+            raise ConfigError("set SPOTIFY_SECRET_ARN, or SPOTIFY_CLIENT_ID with SPOTIFY_CLIENT_SECRET "
+                              "and/or SPOTIFY_REFRESH_TOKEN")
         prefix = get("STATE_PREFIX") or "producer-state/"
         try:
             max_concurrency = int(get("MAX_CONCURRENCY") or 8)

@@ -11,10 +11,10 @@ from typing import Any, Callable
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
 
 from firehose.writer import FirehoseWriter
-from producer.config import ConfigError, ProducerConfig
+from producer.config import ProducerConfig
+from producer.credentials import SecretRefreshTokens, spotify_credentials
 from producer.observability import logger, metrics
 from producer.poll import ChartPoller, PollResult
 from producer.spotify import ChartReader, build_spotify
@@ -28,24 +28,14 @@ DEFAULT_BUDGET_SECONDS = 120.0
 _poller: ChartPoller | None = None
 
 
-def spotify_credentials(config: ProducerConfig) -> dict[str, str | None]:
-    """Client id/secret (and refresh token) from the environment or Secrets Manager."""
-    if config.secret_arn:
-        secret = parameters.get_secret(config.secret_arn, transform="json", max_age=300)
-        if not isinstance(secret, dict) or not secret.get("client_id") or not secret.get("client_secret"):
-            raise ConfigError(f"secret {config.secret_arn} must be JSON with client_id and client_secret")
-        return {
-            "client_id": secret["client_id"],
-            "client_secret": secret["client_secret"],
-            "refresh_token": secret.get("refresh_token") or config.refresh_token,
-        }
-    return {"client_id": config.client_id, "client_secret": config.client_secret,
-            "refresh_token": config.refresh_token}
-
-
 def build_poller(config: ProducerConfig) -> ChartPoller:
-    client = build_spotify(api_url=config.api_url, token_url=config.token_url,
-                           pool_size=config.max_concurrency, **spotify_credentials(config))
+    credentials = spotify_credentials(config)
+    # A user's refresh token from the secret goes back there when Spotify rotates it.
+    store = SecretRefreshTokens(config.secret_arn, boto3.client("secretsmanager")) \
+        if config.secret_arn and credentials.refresh_token else None
+    client = build_spotify(client_id=credentials.client_id, client_secret=credentials.client_secret,
+                           refresh_token=credentials.refresh_token, refresh_token_store=store,
+                           api_url=config.api_url, token_url=config.token_url, pool_size=config.max_concurrency)
     return ChartPoller(
         config,
         ChartReader(client, market=config.market),

@@ -17,12 +17,14 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import requests
 import spotipy
-from spotipy.cache_handler import MemoryCacheHandler
-from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth
+from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
+from spotipy.oauth2 import SpotifyAuthBase, SpotifyClientCredentials, SpotifyOAuth, SpotifyPKCE
+
+from producer.observability import logger
 
 PAGE_LIMIT = 50  # Spotify's maximum for playlist items
 SNAPSHOT_FIELDS = "snapshot_id,name"
@@ -69,6 +71,10 @@ class SpotifyAuthError(SpotifyError):
     """No access token: every playlist of the poll fails."""
 
 
+REAUTHORIZE_HINT = ("the user's refresh token was revoked or has expired (Spotify's last 6 months): "
+                    "run `spotify-charts auth` again")
+
+
 class PlaylistFetchError(SpotifyError):
     """A playlist could not be read after retries (5xx, timeouts, other statuses)."""
 
@@ -88,34 +94,97 @@ class PlaylistItems:
     requests: int
 
 
+class RefreshTokenStore(Protocol):
+    """Where a user's refresh token is kept between containers (the stack's secret)."""
+
+    def load(self) -> str | None: ...
+
+    def save(self, refresh_token: str) -> None: ...
+
+
+class RefreshTokenCache(CacheHandler):
+    """spotipy's token cache for a user's authorization, starting from a refresh token.
+
+    The first token is expired, so spotipy refreshes at once. When a refresh answers with a
+    new refresh token (Spotify rotates them for PKCE clients and retires the old one), it is
+    saved to ``store`` at once; before any later refresh, the stored one is read first, since
+    another container may have rotated it meanwhile.
+    """
+
+    def __init__(self, refresh_token: str, store: RefreshTokenStore | None = None):
+        self._lock = threading.Lock()
+        self._store = store
+        self._token: dict[str, Any] = {"access_token": "", "refresh_token": refresh_token, "expires_at": 0,
+                                       "scope": READ_SCOPE}
+        self._stored_is_current = True  # just read; true until a refresh has been tried with it
+
+    def get_cached_token(self) -> dict[str, Any]:
+        with self._lock:
+            if SpotifyAuthBase.is_token_expired(self._token):
+                if self._store is not None and not self._stored_is_current:
+                    stored = self._store.load()
+                    if stored:
+                        self._token["refresh_token"] = stored
+                self._stored_is_current = False
+            return dict(self._token)
+
+    def save_token_to_cache(self, token_info: dict[str, Any]) -> None:
+        with self._lock:
+            previous = self._token
+            # The scope check of spotipy's validate_token must never fail (that would start an interactive login).
+            self._token = {"scope": previous.get("scope", READ_SCOPE), **token_info}
+        rotated = self._token.get("refresh_token")
+        if rotated and rotated != previous.get("refresh_token"):
+            self._keep(rotated)
+
+    def _keep(self, refresh_token: str) -> None:
+        if self._store is None:
+            logger.warning("Spotify sent a new refresh token and retired the configured one, which the next cold "
+                           "start will find expired: keep a user's token in the secret (SPOTIFY_SECRET_ARN)")
+            return
+        try:
+            self._store.save(refresh_token)
+        except Exception as error:  # noqa: BLE001 - this container still has the token: the poll goes on
+            logger.error(f"could not store Spotify's new refresh token ({type(error).__name__}: {error}): this "
+                         "container goes on with it, the next one will find the stored token retired: "
+                         "run `spotify-charts auth` again")
+        else:
+            logger.info("stored Spotify's new refresh token")
+
+
 def build_spotify(
     *,
     client_id: str,
-    client_secret: str,
     api_url: str,
     token_url: str,
+    client_secret: str | None = None,
     refresh_token: str | None = None,
+    refresh_token_store: RefreshTokenStore | None = None,
     pool_size: int = 8,
     timeout: float = 10.0,
 ) -> spotipy.Spotify:
-    """A spotipy client with in-memory token cache, configurable URLs and no status retries."""
+    """A spotipy client with in-memory token cache, configurable URLs and no status retries.
+
+    With a ``refresh_token``, a user's authorization: refreshed with the client secret
+    (Authorization Code flow), or with the client id alone when there is no secret (PKCE,
+    as ``spotify-charts auth`` gets it). Without, the app's own (Client Credentials flow).
+    """
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     if refresh_token:
-        # A user-authorized app: the cached token is expired, so spotipy refreshes it at once.
-        auth = SpotifyOAuth(
-            client_id=client_id,
-            client_secret=client_secret,
-            redirect_uri="http://127.0.0.1:8888/callback",  # unused: no interactive login here
-            scope=READ_SCOPE,
-            open_browser=False,
-            requests_timeout=timeout,
-            cache_handler=MemoryCacheHandler(
-                {"access_token": "", "refresh_token": refresh_token, "expires_at": 0, "scope": READ_SCOPE}
-            ),
-        )
+        cache = RefreshTokenCache(refresh_token, refresh_token_store)
+        # Refresh only: the redirect URI is never used, and with no scope to compare (the
+        # user granted what they granted) spotipy never falls back to an interactive login.
+        login = {"redirect_uri": "http://127.0.0.1:8888/callback", "scope": None, "open_browser": False,
+                 "requests_timeout": timeout, "cache_handler": cache}
+        if client_secret:
+            auth = SpotifyOAuth(client_id=client_id, client_secret=client_secret, **login)
+        else:
+            auth = SpotifyPKCE(client_id=client_id, **login)
+    elif not client_secret:
+        raise ValueError("a client secret, or a user's refresh token, is needed")
     else:
         auth = SpotifyClientCredentials(
             client_id=client_id,
@@ -184,11 +253,16 @@ class ChartReader:
 
     def authenticate(self) -> None:
         """Get (or refresh) the access token once, before threads share the client."""
+        manager = self.client.auth_manager
         try:
-            self.client.auth_manager.get_access_token(as_dict=False)
-        except TypeError:  # auth managers without as_dict
-            self.client.auth_manager.get_access_token()
-        except (spotipy.SpotifyOauthError, requests.RequestException) as error:
+            try:
+                manager.get_access_token(as_dict=False)
+            except TypeError:  # auth managers without as_dict (SpotifyPKCE)
+                manager.get_access_token()
+        except spotipy.SpotifyOauthError as error:
+            hint = f" ({REAUTHORIZE_HINT})" if error.error == "invalid_grant" else ""
+            raise SpotifyAuthError(f"Spotify token request failed: {error}{hint}") from None
+        except requests.RequestException as error:
             raise SpotifyAuthError(f"Spotify token request failed: {error}") from None
 
     def version(self, playlist_id: str, time_left: Callable[[], float]) -> PlaylistVersion:

@@ -9,6 +9,7 @@
     spotify-charts report     a chart on a date, from the Snowflake views
     spotify-charts live       chart movements as the producer detects them
     spotify-charts dashboard  the web dashboard on 127.0.0.1
+    spotify-charts auth       a Spotify user's refresh token for the producer (spotify_charts/auth.py)
 
 Exit codes: 0 done, 1 failed (the message says why), 2 bad usage or configuration,
 130 interrupted.
@@ -24,7 +25,7 @@ import threading
 from datetime import date
 from typing import Any, Callable, Sequence
 
-from spotify_charts import stages
+from spotify_charts import auth, stages
 from spotify_charts.settings import MonitorSettings, SettingsError
 from spotify_charts.text import terminal_json
 
@@ -336,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--for", dest="duration", type=_positive(float), metavar="SECONDS",
                        help="stop after this many seconds (default: until Ctrl-C)")
     board.set_defaults(handler=cmd_dashboard)
+
+    auth.add_parser(commands)
     return parser
 
 

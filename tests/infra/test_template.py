@@ -111,6 +111,9 @@ def test_producer_policy_is_scoped_to_its_resources(resources):
     assert statements["StateListing"]["Action"] == "s3:ListBucket"
     assert "s3:prefix" in statements["StateListing"]["Condition"]["StringLike"]
     assert statements["SpotifyCredentials"]["Resource"] == {"Ref": "SpotifySecret"}
+    # Read, and write back a rotated refresh token; never create, delete or list secrets.
+    assert statements["SpotifyCredentials"]["Action"] == ["secretsmanager:GetSecretValue",
+                                                          "secretsmanager:PutSecretValue"]
 
 
 def test_secret_has_no_value_in_the_template(resources):

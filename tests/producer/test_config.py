@@ -41,3 +41,10 @@ def test_secret_arn_alone_is_enough_and_every_read_variable_is_declared():
     config = ProducerConfig.from_env({**env, "SPOTIFY_SECRET_ARN": "arn:aws:secretsmanager:x"})
     assert config.secret_arn and config.client_id is None
     assert {"SPOTIFY_SECRET_ARN", "SPOTIFY_REFRESH_TOKEN", "STATE_PREFIX"} <= set(ENV_VARS)
+
+
+def test_a_user_s_pkce_refresh_token_needs_no_client_secret():
+    env = {k: v for k, v in BASE.items() if k != "SPOTIFY_CLIENT_SECRET"}
+    config = ProducerConfig.from_env({**env, "SPOTIFY_REFRESH_TOKEN": "user-refresh-value"})
+    assert config.client_secret is None and config.refresh_token == "user-refresh-value"
+    assert "user-refresh-value" not in repr(config)

@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 
 from spotify_charts import cli, stages
 
-SUBCOMMANDS = ("run", "deploy", "poll", "glue", "load", "backfill", "report", "live", "dashboard")
+SUBCOMMANDS = ("run", "deploy", "poll", "glue", "load", "backfill", "report", "live", "dashboard", "auth")
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
