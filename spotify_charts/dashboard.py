@@ -1,8 +1,8 @@
-"""The dashboard: one self-contained page (``static/dashboard.html``, no CDN) and the
-JSON endpoints behind it, served by the standard library on 127.0.0.1.
+"""The dashboard: one self-contained page (``static/``: the page, its script and its style;
+no CDN) and the JSON endpoints behind it, served by the standard library on 127.0.0.1.
 
 ==========================  =============================================================
-``GET /``                   the page
+``GET /``                   the page (``/dashboard.js``, ``/dashboard.css``: its files)
 ``GET /api/charts``         charts known to the producer state and/or the Snowflake views
 ``GET /api/chart``          the current chart (``?chart=label|id``), see :meth:`current_chart`
 ``GET /api/bump``           positions over time (``?chart&from&to&top``) for the bump chart
