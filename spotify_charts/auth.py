@@ -182,6 +182,8 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise SettingsError(f"--port must be 1-65535, got {args.port}")
+    if args.timeout <= 0:
+        raise SettingsError(f"--timeout must be greater than 0, got {args.timeout:g}")
     secrets_client = secret_arn = None
     current: dict[str, Any] = {}
     try:

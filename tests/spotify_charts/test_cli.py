@@ -96,3 +96,15 @@ def test_poll_function_returns_the_summary_or_the_function_error():
     client = _lambda_client({"FunctionError": "Unhandled"}, {"errorMessage": "PLAYLISTS is empty"})
     with pytest.raises(stages.StageFailedError, match="producer failed: PLAYLISTS is empty"):
         stages.poll_function("producer", {"source": "spotify-charts"}, client)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["auth", "--print", "--client-id", "id", "--port", "0", "--timeout", "1"], "--port must be 1-65535"),
+    (["auth", "--print", "--client-id", "id", "--timeout", "0"], "--timeout must be greater than 0"),
+    (["auth", "--print", "--timeout", "1"], "pass --client-id"),
+])
+def test_auth_refuses_bad_settings_before_any_login(argv, says, monkeypatch, capsys):
+    monkeypatch.delenv("SPOTIFY_CLIENT_ID", raising=False)
+    monkeypatch.setenv("BROWSER", "/bin/false")  # a bug that reached the login opens no real browser
+    assert cli.main(argv) == 2
+    assert says in capsys.readouterr().err
