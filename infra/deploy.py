@@ -159,7 +159,8 @@ def deploy(args: argparse.Namespace) -> int:
     if not STACK_NAME_PATTERN.match(args.stack_name):
         raise UsageError(f"--stack-name {args.stack_name!r}: use 1-26 lowercase letters, digits or '-', "
                          "starting with a letter (it names S3 buckets)")
-    template_parameters = parameter_names(load_template(PIPELINE_TEMPLATE))
+    pipeline_template = load_template(PIPELINE_TEMPLATE)
+    template_parameters = parameter_names(pipeline_template)
     values = requested_parameters(args, template_parameters)
     if args.package_only:
         artifacts = build_artifacts(args.build_dir, args.architecture or "x86_64")
@@ -184,9 +185,8 @@ def deploy(args: argparse.Namespace) -> int:
     if existing is None and "Playlists" not in values:
         raise UsageError("--playlists is required on the first deploy")
     previous = deployer.parameters(args.stack_name)
-    run_checks(session, args.stack_name, StackView(region, values, previous, template_defaults()))
-    architecture = values.get("ProducerArchitecture") \
-        or deployer.parameters(args.stack_name).get("ProducerArchitecture") or "x86_64"
+    run_checks(session, args.stack_name, StackView(region, values, previous, template_defaults(pipeline_template)))
+    architecture = values.get("ProducerArchitecture") or previous.get("ProducerArchitecture") or "x86_64"
     artifacts = build_artifacts(args.build_dir, architecture)
 
     bootstrap = f"{args.stack_name}-artifacts"
@@ -214,8 +214,8 @@ def deploy(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def template_defaults() -> dict[str, str]:
-    parameters = load_template(PIPELINE_TEMPLATE)["Parameters"]
+def template_defaults(template: dict | None = None) -> dict[str, str]:
+    parameters = (template or load_template(PIPELINE_TEMPLATE))["Parameters"]
     return {name: str(p["Default"]) for name, p in parameters.items() if "Default" in p}
 
 
