@@ -119,7 +119,7 @@ def test_a_poll_that_outlived_its_lease_sends_nothing(make_poller, env, spotify)
 
     thread = threading.Thread(target=slow_poll)
     thread.start()
-    time.sleep(0.8)  # the slow poll's lease has expired; it is still reading
+    time.sleep(1.5)  # the slow poll's lease has expired; it is still reading (its renewal comes after 3 s)
     taken.append(taker.poll("taker", lambda: 60.0))
     thread.join(timeout=60)
     assert taken[0].skipped is None
