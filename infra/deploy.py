@@ -1,9 +1,10 @@
 """Package and deploy the whole pipeline: ``python -m infra.deploy --help``.
 
-Steps: check credentials -> build the Lambda zip, Glue script and wheel ->
-create/update the bootstrap stack (artifacts bucket) -> upload what is not
-there yet -> create/update the pipeline stack through a change set -> print
-its outputs. Against LocalStack or moto, set AWS_ENDPOINT_URL; nothing else
+Steps: check credentials -> check what would fail or be unsafe (infra/checks.py)
+-> build the Lambda zip, Glue script and wheel -> create/update the bootstrap
+stack (artifacts bucket) -> upload what is not there yet -> create/update the
+pipeline stack through a change set -> print its outputs -> warn about alerts
+nobody receives. Against LocalStack or moto, set AWS_ENDPOINT_URL; nothing else
 changes.
 """
 from __future__ import annotations
@@ -19,7 +20,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra import packaging
+from infra import checks, packaging
+from infra.checks import CheckFailedError, StackView
 from infra.packaging import Artifact, PackagingError
 from infra.stacks import DeployError, StackDeployer
 from infra.template import BOOTSTRAP_TEMPLATE, PIPELINE_TEMPLATE, load_template, parameter_names
@@ -41,7 +43,7 @@ examples:
 
 exit codes:
   {EXIT_OK} deployed, or nothing to change     {EXIT_DEPLOY_FAILED} a stack or change set failed
-  {EXIT_USAGE} bad arguments                       {EXIT_PACKAGING_FAILED} an artifact could not be built
+  {EXIT_USAGE} bad arguments, or a check failed     {EXIT_PACKAGING_FAILED} an artifact could not be built
   {EXIT_NO_AWS} no credentials, region or endpoint
 """
 
@@ -157,7 +159,8 @@ def deploy(args: argparse.Namespace) -> int:
     if not STACK_NAME_PATTERN.match(args.stack_name):
         raise UsageError(f"--stack-name {args.stack_name!r}: use 1-26 lowercase letters, digits or '-', "
                          "starting with a letter (it names S3 buckets)")
-    template_parameters = parameter_names(load_template(PIPELINE_TEMPLATE))
+    pipeline_template = load_template(PIPELINE_TEMPLATE)
+    template_parameters = parameter_names(pipeline_template)
     values = requested_parameters(args, template_parameters)
     if args.package_only:
         artifacts = build_artifacts(args.build_dir, args.architecture or "x86_64")
@@ -181,8 +184,9 @@ def deploy(args: argparse.Namespace) -> int:
     existing = deployer.describe(args.stack_name)
     if existing is None and "Playlists" not in values:
         raise UsageError("--playlists is required on the first deploy")
-    architecture = values.get("ProducerArchitecture") \
-        or deployer.parameters(args.stack_name).get("ProducerArchitecture") or "x86_64"
+    previous = deployer.parameters(args.stack_name)
+    run_checks(session, args.stack_name, StackView(region, values, previous, template_defaults(pipeline_template)))
+    architecture = values.get("ProducerArchitecture") or previous.get("ProducerArchitecture") or "x86_64"
     artifacts = build_artifacts(args.build_dir, architecture)
 
     bootstrap = f"{args.stack_name}-artifacts"
@@ -199,9 +203,29 @@ def deploy(args: argparse.Namespace) -> int:
     deployer.deploy(args.stack_name, template_url=template_url(s3, bucket, template.key, region),
                     template_parameters=template_parameters, parameters=parameters,
                     capabilities=("CAPABILITY_IAM",), execute=not args.no_execute)
-    if not args.no_execute:
-        print_outputs(deployer.outputs(args.stack_name), args.json)
+    if args.no_execute:
+        if not (values.get("AlertEmail") or previous.get("AlertEmail")):
+            log("warning: no --alert-email: unless another endpoint subscribes to the alerts topics, alarms go nowhere")
+        return EXIT_OK
+    outputs = deployer.outputs(args.stack_name)
+    print_outputs(outputs, args.json)
+    for warning in checks.alert_warnings(session.client("sns"), outputs):
+        log(f"warning: {warning}")
     return EXIT_OK
+
+
+def template_defaults(template: dict | None = None) -> dict[str, str]:
+    parameters = (template or load_template(PIPELINE_TEMPLATE))["Parameters"]
+    return {name: str(p["Default"]) for name, p in parameters.items() if "Default" in p}
+
+
+def run_checks(session: boto3.session.Session, stack_name: str, view: StackView) -> None:
+    """Everything that can be checked before anything changes (CheckFailedError stops the deploy)."""
+    checks.check_snowpipe_queue_region(view)
+    cfn = session.client("cloudformation")
+    reader = checks.deployed_external_id_reader(cfn, session.client("iam"), stack_name, log)
+    checks.check_snowflake_external_ids(view, reader)
+    log(checks.check_reserved_concurrency(view, session.client("lambda"), f"{stack_name}-producer"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -210,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return deploy(args)
     except UsageError as error:
         log(f"error: {error}")
+        return EXIT_USAGE
+    except CheckFailedError as error:
+        log(f"deploy check failed (nothing was changed): {error}")
         return EXIT_USAGE
     except PackagingError as error:
         log(f"packaging failed: {error}")

@@ -125,6 +125,7 @@ class LocalStack:
     persistence: bool = False
     _process: ManagedProcess | None = field(default=None, repr=False)
     _compose_env: dict[str, str] | None = field(default=None, repr=False)
+    _settings: dict[str, str] = field(default_factory=dict, repr=False)  # host mode: kept across restart()
 
     def environ(self) -> dict[str, str]:
         """Environment variables that point boto3 (and LocalStack-aware tools) here."""
@@ -161,7 +162,8 @@ class LocalStack:
             raise LocalStackError(f"only a host-mode LocalStack started here can be restarted (mode: {self.mode})")
         self._delete_lambda_functions()
         self._process.stop()
-        self._process, self.start_seconds = start_host_process(self.endpoint, self.state_dir, self.persistence)
+        self._process, self.start_seconds = start_host_process(self.endpoint, self.state_dir, self.persistence,
+                                                               self._settings)
         return self.start_seconds
 
     def _clean_state_dir(self) -> None:
@@ -204,15 +206,23 @@ def ensure_localstack(
     mode: str = "auto",
     state_dir: Path | None = None,
     persistence: bool = False,
+    settings: Mapping[str, str] | None = None,
 ) -> LocalStack:
-    """Provide LocalStack (reuse, docker or host; ``mode`` forces one). Call ``stop()`` when done."""
+    """Provide LocalStack (reuse, docker or host; ``mode`` forces one). Call ``stop()`` when done.
+
+    ``settings``: LocalStack configuration variables for a LocalStack started here (e.g.
+    the Lambda concurrency limits of a new AWS account); a reused one keeps its own.
+    """
     endpoint = (endpoint or configured_endpoint()).rstrip("/")
+    settings = dict(settings or {})
     if mode not in ("auto", "reuse", "docker", "host"):
         raise LocalStackError(f"unknown mode {mode!r}: auto, reuse, docker or host")
     if mode in ("auto", "reuse"):
         found = health(endpoint)
         if found is not None:
             reason = f"LocalStack {found.get('version', '?')} already answers on {endpoint}"
+            if settings:
+                raise LocalStackError(f"{reason}: it cannot take the settings {sorted(settings)}; use another port")
             announce(f"reusing it ({reason})")
             return LocalStack(endpoint, "reused", reason)
         if mode == "reuse":
@@ -225,14 +235,14 @@ def ensure_localstack(
         usable, why = docker_engine()
         if usable:
             announce(f"Docker compose mode ({why_not_reused}; {why})")
-            return start_compose(endpoint, f"{why_not_reused}; {why}")
+            return start_compose(endpoint, f"{why_not_reused}; {why}", settings)
         if mode == "docker":
             raise LocalStackError(why)
         reason = f"{why_not_reused}; {why}"
     else:
         reason = why_not_reused
     announce(f"host mode, LocalStack from PyPI with the local-process Lambda executor ({reason})")
-    return start_host(endpoint, reason, state_dir=state_dir, persistence=persistence)
+    return start_host(endpoint, reason, state_dir=state_dir, persistence=persistence, settings=settings)
 
 
 @contextmanager
@@ -253,9 +263,9 @@ def compose(args: list[str], env: dict[str, str], timeout: float) -> None:
         raise LocalStackError(f"{' '.join(argv)} failed:\n{result.stderr[-2000:]}")
 
 
-def start_compose(endpoint: str, reason: str) -> LocalStack:
+def start_compose(endpoint: str, reason: str, settings: Mapping[str, str] | None = None) -> LocalStack:
     port = urllib.parse.urlsplit(endpoint).port or 4566
-    env = {"LOCALSTACK_PORT": str(port)}
+    env = {**(settings or {}), "LOCALSTACK_PORT": str(port)}  # the compose file passes the settings it names
     started = time.monotonic()
     compose(["up", "-d", "--wait"], env, timeout=START_TIMEOUT + 600)  # includes the image pull
     stack = LocalStack(f"http://127.0.0.1:{port}", "docker", reason, _compose_env=env)
@@ -264,7 +274,8 @@ def start_compose(endpoint: str, reason: str) -> LocalStack:
 
 
 # -- host mode -------------------------------------------------------------------------
-def start_host(endpoint: str, reason: str, *, state_dir: Path | None = None, persistence: bool = False) -> LocalStack:
+def start_host(endpoint: str, reason: str, *, state_dir: Path | None = None, persistence: bool = False,
+               settings: Mapping[str, str] | None = None) -> LocalStack:
     started = time.monotonic()
     ensure_venv()
     install_seconds = time.monotonic() - started
@@ -276,13 +287,14 @@ def start_host(endpoint: str, reason: str, *, state_dir: Path | None = None, per
         port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     state_dir = Path(state_dir or STATE_ROOT / f"port-{port}")
-    process, start_seconds = start_host_process(endpoint, state_dir, persistence)
+    process, start_seconds = start_host_process(endpoint, state_dir, persistence, settings)
     announce(
         f"host mode ready on {endpoint} (virtualenv {install_seconds:.1f} s, start {start_seconds:.1f} s, "
         f"state {state_dir}, log {state_dir / 'localstack.log'})"
     )
     return LocalStack(
-        endpoint, "host", reason, install_seconds, start_seconds, state_dir, persistence, _process=process
+        endpoint, "host", reason, install_seconds, start_seconds, state_dir, persistence, _process=process,
+        _settings=dict(settings or {}),
     )
 
 
@@ -305,14 +317,15 @@ def host_environ(port: int, state_dir: Path, persistence: bool) -> dict[str, str
     }
 
 
-def start_host_process(endpoint: str, state_dir: Path, persistence: bool) -> tuple[ManagedProcess, float]:
+def start_host_process(endpoint: str, state_dir: Path, persistence: bool,
+                       settings: Mapping[str, str] | None = None) -> tuple[ManagedProcess, float]:
     port = urllib.parse.urlsplit(endpoint).port
     (state_dir / "tmp").mkdir(parents=True, exist_ok=True)
     process = ManagedProcess(
         [str(venv_python()), "-m", "localstack.runtime.main"],
         ready=lambda: health(endpoint) is not None,
         name="localstack",
-        env=host_environ(port, state_dir, persistence),
+        env={**(settings or {}), **host_environ(port, state_dir, persistence)},
         cwd=state_dir,
         log_path=state_dir / "localstack.log",
         start_timeout=START_TIMEOUT,

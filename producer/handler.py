@@ -61,6 +61,9 @@ def time_left_from(context: Any) -> Callable[[], float]:
 
 def record_metrics(result: PollResult) -> None:
     count = MetricUnit.Count
+    if result.skipped:  # another poll was running: this one did nothing
+        metrics.add_metric("PollsOverlapped", count, 1)
+        return
     metrics.add_metric("PlaylistsPolled", count, len(result.outcomes) - len(result.by_status("deferred")))
     metrics.add_metric("PlaylistsChanged", count, len(result.by_status("changed")))
     metrics.add_metric("PlaylistsUnchanged", count, len(result.by_status("unchanged")))

@@ -9,6 +9,10 @@
 
 A rate limit that does not fit the time left stops the poll from starting more
 playlists; those are reported as deferred and read next time.
+
+Polls never overlap: a poll first takes the poll lease (``StateStore.acquire_lease``)
+and renews it just before delivering, so a poll that starts while another runs
+stops at once (reported as skipped), and one that lost its lease sends nothing.
 """
 from __future__ import annotations
 
@@ -26,9 +30,12 @@ from producer.config import Playlist, ProducerConfig
 from producer.movements import ChartMovements, compute_movements
 from producer.records import SkippedEntry, entry_to_record, utc_from_epoch
 from producer.spotify import ChartReader, PlaylistUnavailableError, RateLimitedError, SpotifyError
-from producer.state import ChartSlot, PlaylistState, StateStore
+from producer.state import ChartSlot, LeaseHeldError, PlaylistState, StateStore
 
 CHANGED, UNCHANGED, FAILED, DEFERRED = "changed", "unchanged", "failed", "deferred"
+# A poll's lease outlives its time budget by this much. A Lambda is stopped by its own
+# timeout before then, so an expired lease has no live holder left.
+LEASE_GRACE_SECONDS = 60.0
 
 
 @dataclass
@@ -53,6 +60,11 @@ class PollResult:
     rate_limited: int
     duration_ms: float
     events_key: str | None = None
+    skipped: str | None = None  # why this poll did nothing: another poll held the lease
+
+    @classmethod
+    def skipped_because(cls, poll_id: str, reason: str, duration_ms: float) -> "PollResult":
+        return cls(poll_id, [], DeliveryReport(), 0, 0, duration_ms, skipped=reason)
 
     def by_status(self, status: str) -> list[PlaylistOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -82,6 +94,7 @@ class PollResult:
             "spotify_rate_limited": self.rate_limited,
             "movements": dict(self.movement_totals()),
             "duration_ms": round(self.duration_ms),
+            **({"skipped": self.skipped} if self.skipped else {}),
         }
 
 
@@ -102,7 +115,26 @@ class ChartPoller:
         self.logger = logger
 
     def poll(self, poll_id: str, time_left: Callable[[], float]) -> PollResult:
+        """One poll under the poll lease; a skipped result if another poll holds it."""
         started = time.monotonic()
+        try:
+            lease = self.state.acquire_lease(poll_id, time_left() + LEASE_GRACE_SECONDS)
+        except LeaseHeldError as error:
+            self._log("warning", "poll skipped: another poll is running", reason=str(error))
+            return PollResult.skipped_because(poll_id, str(error), (time.monotonic() - started) * 1000)
+        leases = [lease]  # renewing gives a new ETag: release the latest
+
+        def renew_lease() -> None:
+            leases.append(self.state.renew_lease(leases[-1], time_left() + LEASE_GRACE_SECONDS))
+
+        try:
+            return self._poll(poll_id, time_left, renew_lease, started)
+        finally:
+            if not self.state.release_lease(leases[-1]):
+                self._log("error", "another poll took over the poll lease before this one ended")
+
+    def _poll(self, poll_id: str, time_left: Callable[[], float], renew_lease: Callable[[], None],
+              started: float) -> PollResult:
         requests_before, limited_before = self.reader.requests, self.reader.rate_limited
         stop = threading.Event()
         # A Retry-After seen by an earlier invocation (maybe another container) still holds.
@@ -116,6 +148,7 @@ class ChartPoller:
         else:
             with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
                 outcomes = list(pool.map(lambda p: self._read(p, poll_id, time_left, stop), self.config.playlists))
+        renew_lease()  # raises LeaseLostError, before anything is sent, if another poll took over
         delivery = self._deliver(outcomes)
         if stop.is_set():
             self.state.save_rate_limit(self.reader.gate.resume_at)

@@ -4,10 +4,17 @@ It holds the last snapshot whose records Firehose accepted, and that version's
 ordering (for movement detection). It is written only after delivery, so a poll
 that fails part-way re-reads and re-sends that playlist next time (at-least-once;
 the Glue job dedupes on the natural key).
+
+Only one poll at a time may read and write it: a poll first takes the poll lease,
+an object written with S3 conditional writes (``If-None-Match: *`` to create it,
+``If-Match: <etag>`` to take it over), so of two polls that start together exactly
+one gets it. A lease outlives its holder's time budget; one left by a crashed poll
+expires and is taken over.
 """
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -23,6 +30,26 @@ class ChartSlot:
     key: str  # track id, or a stable stand-in for entries without one
     name: str | None
     artists: list[str] = field(default_factory=list)
+
+
+# What S3 answers when a conditional write loses: the object changed (412), another
+# conditional write to it is under way (409), or it was deleted meanwhile (404).
+_LOST_WRITE_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey", "404"}
+
+
+class LeaseHeldError(RuntimeError):
+    """Another poll holds the poll lease (or took it a moment before this one)."""
+
+
+class LeaseLostError(RuntimeError):
+    """The poll lease this poll held was taken over: it must not deliver or write state."""
+
+
+@dataclass(frozen=True)
+class PollLease:
+    holder: str  # the poll id
+    expires_at: float  # epoch seconds
+    etag: str  # of the lease object as this poll wrote it: the condition of its next write
 
 
 @dataclass(frozen=True)
@@ -77,6 +104,46 @@ class StateStore:
         self._put_json(key, body)
         return key
 
+    def acquire_lease(self, holder: str, seconds: float) -> PollLease:
+        """Take the poll lease for ``seconds``, or raise LeaseHeldError."""
+        now = time.time()
+        current, etag = self._get_json_and_etag(self._lease_key)
+        if current is not None and not current.get("released") and current["expires_at"] > now:
+            raise LeaseHeldError(f"poll {current['holder']} holds the poll lease for another "
+                                 f"{current['expires_at'] - now:.0f} s")
+        condition = {"IfNoneMatch": "*"} if current is None else {"IfMatch": etag}
+        lease = self._write_lease(holder, now + seconds, condition)
+        if lease is None:
+            raise LeaseHeldError("another poll took the poll lease first")
+        return lease
+
+    def renew_lease(self, lease: PollLease, seconds: float) -> PollLease:
+        """Extend a held lease; LeaseLostError if another poll took it over meanwhile."""
+        renewed = self._write_lease(lease.holder, time.time() + seconds, {"IfMatch": lease.etag})
+        if renewed is None:
+            raise LeaseLostError(f"poll {lease.holder} lost the poll lease (it ran past its expiry)")
+        return renewed
+
+    def release_lease(self, lease: PollLease) -> bool:
+        """Let the next poll start at once; False if the lease had already been taken over."""
+        return self._write_lease(lease.holder, time.time(), {"IfMatch": lease.etag}, released=True) is not None
+
+    @property
+    def _lease_key(self) -> str:
+        return f"{self.prefix}poll.lease"
+
+    def _write_lease(self, holder: str, expires_at: float, condition: dict[str, str],
+                     released: bool = False) -> PollLease | None:
+        """Write the lease object if ``condition`` holds; None if another write won."""
+        body = {"holder": holder, "expires_at": expires_at, "released": released}
+        try:
+            etag = self._put_json(self._lease_key, body, **condition)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _LOST_WRITE_CODES:
+                return None
+            raise
+        return PollLease(holder, expires_at, etag)
+
     @property
     def _rate_limit_key(self) -> str:
         return f"{self.prefix}rate_limit.json"
@@ -87,16 +154,20 @@ class StateStore:
 
     def _get_json(self, key: str) -> Any:
         """The object's JSON, or None when there is no such object."""
+        return self._get_json_and_etag(key)[0]
+
+    def _get_json_and_etag(self, key: str) -> tuple[Any, str | None]:
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
+                return None, None
             raise
-        return json.loads(body)
+        return json.loads(response["Body"].read()), response["ETag"]
 
-    def _put_json(self, key: str, value: Any) -> None:
-        self.client.put_object(
+    def _put_json(self, key: str, value: Any, **condition: str) -> str:
+        """Write the object (``IfNoneMatch``/``IfMatch`` make it conditional); returns its ETag."""
+        return self.client.put_object(
             Bucket=self.bucket, Key=key, ContentType="application/json",
-            Body=json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-        )
+            Body=json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), **condition,
+        )["ETag"]

@@ -301,6 +301,9 @@ class LocalPipeline:
             message = payload.get("errorMessage") if isinstance(payload, dict) else payload
             raise PipelineError(f"the producer Lambda failed: {message}")
         self.polls.append(payload)
+        if payload.get("skipped"):  # another poll (e.g. the schedule's) held the poll lease
+            self.say("poll", f"skipped: {payload['skipped']}")
+            return payload
         day = self.chart_date()
         self.say("poll", f"{'[' + str(day) + '] ' if day else ''}changed {len(payload['changed'])}, unchanged "
                          f"{len(payload['unchanged'])}, failed {len(payload['failed'])}, deferred "

@@ -1,8 +1,7 @@
 """Apply the migrations in ``snowflake/migrations/`` (a small schemachange).
 
     python -m snowflake.charts.migrate                       # local engine or Snowflake, per environment
-    python -m snowflake.charts.migrate --var curated_s3_url=s3://bucket/curated/ \\
-        --var storage_aws_role_arn=arn:aws:iam::123456789012:role/snowflake-curated
+    python -m snowflake.charts.migrate --var curated_s3_url=s3://bucket/curated/
 
 Versioned files (``V<n>__*.sql``) run once each, in order; a versioned file that
 changed after it was applied is an error (write a new version instead). Repeatable
@@ -30,9 +29,11 @@ log = logging.getLogger("snowflake.charts.migrate")
 
 HISTORY_TABLE = "MIGRATION_HISTORY"
 
-# Placeholder defaults; the others (curated_s3_url, storage_aws_role_arn) have none.
+# Placeholder defaults; curated_s3_url has none. The integrations' names are those
+# snowflake/admin/account_setup.sql creates (snowflake.charts.admin uses the same defaults).
 DEFAULT_MERGE_SCHEDULE = "5 MINUTE"
 DEFAULT_STORAGE_INTEGRATION = "SPOTIFY_CHARTS_CURATED_S3"
+DEFAULT_NOTIFICATION_INTEGRATION = "SPOTIFY_CHARTS_ERRORS"
 
 
 class MigrationChangedError(RuntimeError):
@@ -54,6 +55,7 @@ def default_variables(environ: Mapping[str, str] | None = None) -> dict[str, str
         "schema": schema,
         "merge_schedule": DEFAULT_MERGE_SCHEDULE,
         "storage_integration": DEFAULT_STORAGE_INTEGRATION,
+        "notification_integration": DEFAULT_NOTIFICATION_INTEGRATION,
     }
     if environ.get("SNOWFLAKE_WAREHOUSE"):
         variables["warehouse"] = environ["SNOWFLAKE_WAREHOUSE"]

@@ -5,6 +5,9 @@ S3, SQS, SNS, IAM, Lambda, Firehose, EventBridge, Logs and CloudWatch resources
 for real; Glue resources and the dashboard are accepted but not real there.
 The producer Lambda runs from the packaged zip and polls the local
 Spotify-compatible server through the stack's own Firehose stream.
+
+This LocalStack has the Lambda limits of a new AWS account (concurrency quota 10,
+of which 10 must stay unreserved), where reserving any concurrency fails.
 """
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -25,6 +30,7 @@ from localdev.process import free_port
 pytestmark = pytest.mark.integration
 
 GLOBAL = catalog.MARKETS_BY_LABEL["global"]
+NEW_ACCOUNT = {"LAMBDA_LIMITS_CONCURRENT_EXECUTIONS": "10", "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY": "10"}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +40,7 @@ def localstack_endpoint():
     except ImportError as error:
         pytest.fail(f"localdev.localstack is missing ({error}): cannot start LocalStack")
     # A port of our own: never reuse (or stop) a LocalStack someone else runs.
-    with localstack(f"http://127.0.0.1:{free_port()}") as running:
+    with localstack(f"http://127.0.0.1:{free_port()}", settings=NEW_ACCOUNT) as running:
         yield running
 
 
@@ -90,6 +96,40 @@ def test_deploy_creates_the_stack_through_change_sets_and_prints_outputs(stack):
     assert outputs["DeliveryStreamName"] == f"{name}-chart-entries"
     assert outputs["CuratedLocation"] == f"s3://{outputs['CuratedBucketName']}/curated/"
     assert outputs["SnowpipeQueueArn"].startswith("arn:aws:sqs:")  # the stack's own queue: no ARN given
+    # No --alert-email and no other subscriber: the command says the alarms go nowhere.
+    assert "warning: nobody is subscribed to AlertsTopicArn" in result.stderr
+    assert "warning: nobody is subscribed to SnowflakeErrorsTopicArn" in result.stderr
+
+
+def test_the_stack_creates_on_a_new_account_without_reserving_concurrency(aws, stack):
+    _, client = aws
+    _, outputs, result = stack
+    assert "account quota 10, unreserved 10 (minimum 10); the producer reserves none" in result.stderr
+    lam = client("lambda")
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(
+        FunctionName=outputs["ProducerFunctionName"])
+    # What a reservation of 1 (the old template's) meets on such an account:
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match=r"minimum value of \[10\]"):
+        lam.put_function_concurrency(FunctionName=outputs["ProducerFunctionName"], ReservedConcurrentExecutions=1)
+
+
+def test_raw_bucket_is_versioned_and_glue_logs_have_their_groups(aws, stack):
+    _, client = aws
+    name, outputs, _ = stack
+    s3 = client("s3")
+    # (LocalStack 2026.3 applies a bucket's versioning but not its lifecycle rules: those are
+    # checked in the template, tests/infra/test_template.py, and by cfn-lint.)
+    assert s3.get_bucket_versioning(Bucket=outputs["RawBucketName"])["Status"] == "Enabled"
+    key = "raw/chart_entries/versioning-probe"
+    first = s3.put_object(Bucket=outputs["RawBucketName"], Key=key, Body=b"history")["VersionId"]
+    s3.delete_object(Bucket=outputs["RawBucketName"], Key=key)  # a mistake...
+    restored = s3.get_object(Bucket=outputs["RawBucketName"], Key=key, VersionId=first)["Body"].read()
+    assert restored == b"history"  # ...that the previous version undoes
+    prefix = outputs["GlueLogGroupPrefix"]
+    # The groups Glue 5 writes to with --custom-logGroup-prefix (LocalStack keeps no retention
+    # on them; tests/infra/test_template.py checks the template sets it).
+    groups = {g["logGroupName"] for g in client("logs").describe_log_groups(logGroupNamePrefix=prefix)["logGroups"]}
+    assert groups == {f"{prefix}/output", f"{prefix}/error"}
 
 
 def test_the_producer_polls_through_the_stacks_stream_into_the_raw_bucket(aws, stack):
@@ -109,6 +149,71 @@ def test_the_producer_polls_through_the_stacks_stream_into_the_raw_bucket(aws, s
     assert {r["playlist_id"] for r in records} == {GLOBAL.playlist_id}
     state = s3.list_objects_v2(Bucket=outputs["StateBucketName"], Prefix="producer-state/").get("Contents", [])
     assert any(o["Key"].endswith(f"{GLOBAL.playlist_id}.json") for o in state)
+
+
+def invoke_together(lam, function_name: str, count: int = 2) -> list[tuple[str | None, dict]]:
+    """Invoke the function ``count`` times at once; (FunctionError, payload) of each."""
+    barrier, results = threading.Barrier(count), []
+
+    def invoke():
+        barrier.wait()
+        response = lam.invoke(FunctionName=function_name, Payload=b"{}")
+        results.append((response.get("FunctionError"), json.loads(response["Payload"].read())))
+
+    threads = [threading.Thread(target=invoke) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return results
+
+
+def test_two_invocations_at_once_send_each_record_once(aws, stack, spotify):
+    """Two invocations of the deployed function at the same time: one polls, one stops at once."""
+    _, client = aws
+    _, outputs, _ = stack
+    s3, bucket, lam = client("s3"), outputs["RawBucketName"], client("lambda")
+    function = outputs["ProducerFunctionName"]
+    spotify.control.set_latency(1500)  # each Spotify request takes 1.5 s: a poll lasts seconds
+    try:
+        # Two warm execution environments first (charts unchanged: nothing to send). Otherwise
+        # the second invocation may spend longer starting its process than the first one
+        # takes to poll, and the two would not overlap (seen on a busy machine).
+        assert [error for error, _ in invoke_together(lam, function)] == [None, None]
+        before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="raw/").get("Contents", [])}
+        spotify.control.advance(1)  # a new chart version to send
+        summaries = invoke_together(lam, function)
+    finally:
+        spotify.control.set_latency(0)
+    assert [error for error, _ in summaries] == [None, None], summaries
+    skipped = [summary for _, summary in summaries if "skipped" in summary]
+    ran = [summary for _, summary in summaries if "skipped" not in summary]
+    assert len(skipped) == 1 and len(ran) == 1, json.dumps(summaries, indent=1)
+    assert "poll lease" in skipped[0]["skipped"] and ran[0]["records_sent"] == 50
+    new = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="raw/").get("Contents", [])
+           if o["Key"] not in before]
+    records = [r for key in new for r in contract.decode_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read())]
+    positions = Counter((r["snapshot_id"], r["position"]) for r in records)
+    assert len(positions) == 50 and set(positions.values()) == {1}
+    assert {r["poll_id"] for r in records} == {ran[0]["poll_id"]}
+    state = json.loads(s3.get_object(Bucket=outputs["StateBucketName"],
+                                     Key=f"producer-state/playlists/{GLOBAL.playlist_id}.json")["Body"].read())
+    assert state["poll_id"] == ran[0]["poll_id"] and state["snapshot_id"] == records[0]["snapshot_id"]
+
+
+def test_checks_stop_a_deploy_before_anything_is_built_or_changed(aws, stack, build_dir):
+    env, _ = aws
+    name, _, _ = stack
+    for args, message in (
+        (["-p", "ProducerReservedConcurrency=1"], "below the account's minimum of 10"),
+        (["--snowpipe-queue-arn", "arn:aws:sqs:eu-west-1:000000000000:sf-snowpipe-x"], "S3 notifies only queues"),
+        # The deployed role accepts the template default "0000"; trusting a Snowflake user with it is refused.
+        (["-p", "SnowflakeIamUserArn=arn:aws:iam::123456789012:user/sf"], "published external id '0000'"),
+    ):
+        refused = deploy(env, build_dir, name, *args)
+        assert refused.returncode == 2, refused.stderr[-3000:]
+        assert "deploy check failed (nothing was changed)" in refused.stderr and message in refused.stderr
+        assert "building artifacts" not in refused.stderr and "change set" not in refused.stderr
 
 
 def test_curated_parquet_files_notify_the_snowpipe_queue_and_nothing_else(aws, stack):

@@ -25,7 +25,7 @@ POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LO
 SECRET_ENV = {"SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN", "SPOTIFY_CLIENT_ID"}
 # Glue's own job parameters (not the job script's).
 GLUE_SPECIAL_ARGUMENTS = {"--additional-python-modules", "--job-bookmark-option", "--TempDir", "--enable-metrics",
-                          "--enable-continuous-cloudwatch-log", "--continuous-log-logGroup"}
+                          "--custom-logGroup-prefix"}
 ATHENA_TYPES = {"string": "string", "long": "bigint", "boolean": "boolean", "timestamp": "timestamp",
                 "date": "date", "array<string>": "array<string>"}
 
@@ -78,14 +78,19 @@ def test_producer_environment_matches_producer_config(resources):
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
 
 
-def test_producer_function_runs_the_handler_once_at_a_time(resources):
+def test_producer_function_runs_the_handler_without_reserved_concurrency_by_default(template, resources):
     props = resources["ProducerFunction"]["Properties"]
     assert props["Runtime"] == f"python{packaging.LAMBDA_PYTHON_VERSION}"
     module_name, _, function_name = props["Handler"].rpartition(".")
     module = importlib.import_module(module_name)
     assert callable(getattr(module, function_name, None)), f"{props['Handler']} does not exist"
     assert module_name.split(".")[0] in packaging.LAMBDA_PACKAGES
-    assert props["ReservedConcurrentExecutions"] == 1
+    # Reserved only on request: a new account cannot reserve any (polls are serialised by the lease).
+    assert props["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "ProducerReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert template["Parameters"]["ProducerReservedConcurrency"]["Default"] == ""
+    assert template["Conditions"]["HasReservedConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ProducerReservedConcurrency"}, ""]}]}
     assert props["Code"] == {"S3Bucket": {"Ref": "ArtifactsBucketName"}, "S3Key": {"Ref": "ProducerCodeKey"}}
     assert props["Architectures"] == [{"Ref": "ProducerArchitecture"}]
     invoke = resources["ProducerInvokeConfig"]["Properties"]
@@ -194,6 +199,20 @@ def test_glue_job_reads_what_firehose_writes_and_writes_where_snowpipe_listens(r
     assert props["ExecutionProperty"]["MaxConcurrentRuns"] == 1
 
 
+def test_glue_logs_go_to_the_stacks_log_groups_the_glue_5_way(resources):
+    """Glue 5.x ignores the 4.0 continuous-logging arguments; it honours --custom-logGroup-prefix."""
+    args = glue_arguments(resources)
+    assert not {"--enable-continuous-cloudwatch-log", "--continuous-log-logGroup"} & set(args)
+    prefix = sub_text(args["--custom-logGroup-prefix"])
+    groups = {sub_text(g["Properties"]["LogGroupName"]) for g in of_type(resources, "AWS::Logs::LogGroup").values()}
+    assert {f"{prefix}/output", f"{prefix}/error"} <= groups
+    assert set(resources["GlueJob"]["DependsOn"]) == {"GlueOutputLogGroup", "GlueErrorLogGroup"}
+    statements = {s["Sid"]: s for s in
+                  resources["GlueJobRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    logs = sub_text(statements["Logs"]["Resource"])
+    assert logs.endswith(f":log-group:{prefix}/*"), "the Glue role may write only the job's own log groups"
+
+
 def test_glue_trigger_runs_the_job_daily(template, resources):
     trigger = resources["GlueJobTrigger"]["Properties"]
     assert trigger["Type"] == "SCHEDULED" and trigger["Schedule"] == {"Ref": "GlueSchedule"}
@@ -263,6 +282,18 @@ def test_raw_data_moves_to_cheaper_storage_then_expires(resources):
     assert any(r.get("Transitions") for r in raw) and any(r.get("ExpirationInDays") for r in raw)
 
 
+def test_raw_bucket_keeps_overwritten_and_deleted_versions_for_a_while(template, resources):
+    """Raw is the only copy of chart history: versioned, old versions expire, delete markers too."""
+    props = resources["RawBucket"]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = props["LifecycleConfiguration"]["Rules"]
+    noncurrent = [r for r in rules if "NoncurrentVersionExpiration" in r]
+    assert len(noncurrent) == 1 and "Prefix" not in noncurrent[0] and noncurrent[0]["Status"] == "Enabled"
+    assert noncurrent[0]["NoncurrentVersionExpiration"] == {"NoncurrentDays": {"Ref": "RawNoncurrentVersionDays"}}
+    assert template["Parameters"]["RawNoncurrentVersionDays"]["Default"] >= 7
+    assert any(r.get("ExpiredObjectDeleteMarker") is True and r["Status"] == "Enabled" for r in rules)
+
+
 # --- Snowflake ---------------------------------------------------------------------------
 def test_snowpipe_queue_is_created_only_without_an_arn(template, resources):
     assert template["Conditions"]["CreateSnowpipeQueue"] == {"Fn::Equals": [{"Ref": "SnowpipeQueueArn"}, ""]}
@@ -280,6 +311,20 @@ def test_snowflake_role_requires_the_external_id_and_reads_only_curated(resource
     actions = {a for s in props["Policies"][0]["PolicyDocument"]["Statement"]
                for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert actions == {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"}
+
+
+def test_snowflake_error_notifications_have_their_topic_and_a_publish_only_role(resources):
+    props = resources["SnowflakeNotificationRole"]["Properties"]
+    trust = props["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "SnowflakeNotificationExternalId"}}}
+    assert trust["Principal"]["AWS"]["Fn::If"][:2] == ["HasSnowflakeNotificationUser",
+                                                       {"Ref": "SnowflakeNotificationIamUserArn"}]
+    statements = props["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statements == [{"Sid": "PublishErrors", "Effect": "Allow", "Action": "sns:Publish",
+                           "Resource": {"Ref": "SnowflakeErrorsTopic"}}]
+    subscription = resources["SnowflakeErrorsEmailSubscription"]
+    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "SnowflakeErrorsTopic"}
 
 
 # --- IAM ---------------------------------------------------------------------------------
@@ -377,6 +422,28 @@ def test_no_successful_poll_alarm_treats_missing_data_as_breaching(resources):
     assert props["Dimensions"] == [{"Name": "service", "Value": "chart-producer"}]
 
 
+def test_glue_alarm_fires_when_no_run_read_anything_for_about_a_day(template, resources):
+    props = resources["GlueNoRecordsReadAlarm"]["Properties"]
+    assert (props["Namespace"], props["MetricName"]) == ({"Fn::Sub": "${MetricsNamespace}/Glue"}, "RecordsRead")
+    assert props["Dimensions"] == [{"Name": "JobName", "Value": {"Ref": "GlueJob"}}]
+    assert props["TreatMissingData"] == "breaching"  # a job that never runs publishes nothing
+    assert (props["Statistic"], props["ComparisonOperator"], props["Threshold"]) == ("Sum", "LessThanThreshold", 1)
+    hours = template["Parameters"]["GlueNoReadsAlarmHours"]
+    assert props["Period"] == 3600 and props["EvaluationPeriods"] == props["DatapointsToAlarm"] == {
+        "Ref": "GlueNoReadsAlarmHours"}
+    assert 24 < hours["Default"] <= 30  # a daily job: more than a day, so one late run does not alarm
+    assert hours["MaxValue"] * 3600 <= 604800  # CloudWatch: period x evaluation periods <= 7 days
+
+
+def test_firehose_failure_alarm_ignores_one_retried_delivery(resources):
+    props = resources["FirehoseDeliveryFailureAlarm"]["Properties"]
+    assert props["MetricName"] == "DeliveryToS3.Success"
+    # Maximum < 1: not one attempt succeeded in the period; several periods in a row.
+    assert props["Statistic"] == "Maximum" and props["ComparisonOperator"] == "LessThanThreshold"
+    assert props["EvaluationPeriods"] == props["DatapointsToAlarm"] >= 2
+    assert props["TreatMissingData"] == "notBreaching"  # no deliveries attempted: nothing failed
+
+
 def test_every_alarm_and_failure_rule_notifies_the_alerts_topic(resources):
     for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
         assert {"Ref": "AlertsTopic"} in alarm["Properties"]["AlarmActions"], name
@@ -418,5 +485,6 @@ def test_deploy_command_sets_parameters_the_template_has(template):
 def test_outputs_name_what_the_readme_and_snowflake_need(template):
     assert {"RawBucketName", "CuratedBucketName", "CuratedLocation", "QuarantineBucketName", "StateBucketName",
             "DeliveryStreamName", "ProducerFunctionName", "SpotifySecretArn", "GlueJobName", "GlueDatabaseName",
-            "SnowflakeRoleArn", "SnowpipeQueueArn", "AlertsTopicArn", "DashboardUrl"} <= set(template["Outputs"])
+            "SnowflakeRoleArn", "SnowpipeQueueArn", "AlertsTopicArn", "DashboardUrl", "SnowflakeErrorsTopicArn",
+            "SnowflakeNotificationRoleArn", "GlueLogGroupPrefix"} <= set(template["Outputs"])
 

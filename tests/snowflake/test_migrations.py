@@ -16,7 +16,6 @@ SAMPLE_VARIABLES = {
     **default_variables({}),
     "warehouse": "CHARTS_WH",
     "curated_s3_url": "s3://charts-curated-123456789012-us-east-1/curated/",
-    "storage_aws_role_arn": "arn:aws:iam::123456789012:role/snowflake-curated",
 }
 
 
@@ -32,13 +31,14 @@ def test_files_run_in_version_order_then_repeatables():
     assert scripts == [
         "V1__database_and_schema.sql",
         "V2__file_format_and_tables.sql",
-        "snowflake_only/V3__storage_integration_and_stage.sql",
+        "snowflake_only/V3__curated_stage.sql",
         "snowflake_only/V4__pipes.sql",
         "snowflake_only/V5__streams.sql",
         "R__chart_views.sql",
+        "snowflake_only/R__ingest_watchdog.sql",
         "snowflake_only/R__merge_task.sql",
     ]
-    assert [m.snowflake_only for m in discover()] == [False, False, True, True, True, False, True]
+    assert [m.snowflake_only for m in discover()] == [False, False, True, True, True, False, True, True]
 
 
 def test_every_placeholder_has_a_value_in_a_real_deployment():
@@ -66,10 +66,9 @@ def test_local_engine_statements_parse_as_snowflake_sql(migration):
         parse(statement)
 
 
-def test_storage_integration_and_stage_parse():
-    migration = next(m for m in discover() if m.script.endswith("V3__storage_integration_and_stage.sql"))
-    integration, stage = (parse(s) for s in migration.statements(SAMPLE_VARIABLES))
-    assert integration.args["kind"] == "STORAGE INTEGRATION"
+def test_stage_parses_and_uses_the_admins_storage_integration():
+    migration = next(m for m in discover() if m.script.endswith("V3__curated_stage.sql"))
+    (stage,) = (parse(s) for s in migration.statements(SAMPLE_VARIABLES))
     assert stage.args["kind"] == "STAGE"
     properties = {p.name.upper(): p.args["value"].sql() for p in stage.find(exp.Properties).expressions
                   if type(p) is exp.Property}
@@ -118,3 +117,46 @@ def test_the_task_header_names_every_stream_and_is_resumed():
     for stream in load_definitions().task.streams:
         assert f"SYSTEM$STREAM_HAS_DATA('{stream}')" in header
     assert resume == "ALTER TASK merge_curated_task RESUME"
+
+
+# --- failures notify someone ---------------------------------------------------------------
+def snowflake_only_statements(kind: str) -> list[str]:
+    return [s for m in discover() if m.snowflake_only for s in m.statements(SAMPLE_VARIABLES)
+            if re.match(rf"CREATE\s+(OR\s+REPLACE\s+)?{kind}\b", s, re.IGNORECASE)]
+
+
+def header(statement: str) -> str:
+    """A CREATE PIPE/TASK/ALERT statement up to its body (AS ... / IF ...)."""
+    return re.split(r"\bAS\s+(?=COPY|EXECUTE)|\bIF\s*\(", statement, maxsplit=1)[0]
+
+
+def test_every_pipe_and_the_task_report_their_errors_to_the_notification_integration():
+    """Snowpipe skips a file it cannot load; a task run fails: both say so through the integration."""
+    integration = SAMPLE_VARIABLES["notification_integration"]
+    pipes = snowflake_only_statements("PIPE")
+    assert len(pipes) == len(load_definitions().pipes) >= 3
+    tasks = snowflake_only_statements("TASK")
+    for statement in pipes + tasks:
+        assert re.search(rf"\bERROR_INTEGRATION\s*=\s*{integration}\b", header(statement)), statement[:80]
+    assert re.search(r"SUSPEND_TASK_AFTER_NUM_FAILURES\s*=\s*\d+", header(tasks[0]))
+
+
+def test_watchdog_alert_watches_the_real_landing_table_and_task():
+    (alert,) = snowflake_only_statements("ALERT")
+    definitions = load_definitions()
+    entries_pipe = next(p for p in definitions.pipes if p.dataset == "chart_entries")
+    assert f"TABLE_NAME => '{entries_pipe.table.upper()}'" in alert
+    assert f"TASK_NAME => '{definitions.task.name.upper()}'" in alert
+    assert f"SNOWFLAKE.NOTIFICATION.INTEGRATION('{SAMPLE_VARIABLES['notification_integration']}')" in alert
+    condition = re.search(r"\bIF\s*\(\s*EXISTS\s*\((?P<query>.*)\)\s*\)\s*THEN\b", alert, re.DOTALL)["query"]
+    assert isinstance(parse(condition), exp.Union)  # two checks, each parsed: no load, no successful merge
+    migration = next(m for m in discover() if m.script.endswith("R__ingest_watchdog.sql"))
+    assert migration.statements(SAMPLE_VARIABLES)[-1] == "ALTER ALERT ingest_watchdog_alert RESUME"
+
+
+def test_migrations_create_no_integration_and_grant_nothing():
+    """Integrations and grants are the administrator's (snowflake/admin/account_setup.sql)."""
+    for migration in discover():
+        for statement in migration.statements(SAMPLE_VARIABLES):
+            assert not re.match(r"(CREATE\s+(OR\s+REPLACE\s+)?\w*\s*INTEGRATION|GRANT|REVOKE)\b", statement,
+                                re.IGNORECASE), f"{migration.script}: {statement[:60]}"

@@ -8,6 +8,10 @@
 CREATE OR REPLACE TASK merge_curated_task
     WAREHOUSE = {{ warehouse }}
     SCHEDULE = '{{ merge_schedule }}'
+    -- Every failed run is reported to the stack's SnowflakeErrorsTopic; after 10 failures
+    -- in a row Snowflake suspends the task (so a suspended task has reported 10 times).
+    SUSPEND_TASK_AFTER_NUM_FAILURES = 10
+    ERROR_INTEGRATION = {{ notification_integration }}
     COMMENT = 'Merge landed curated rows into chart_entries, tracks and chart_daily'
     WHEN SYSTEM$STREAM_HAS_DATA('landing_chart_entries_stream')
       OR SYSTEM$STREAM_HAS_DATA('landing_tracks_stream')

@@ -9,9 +9,14 @@
 -- Snowpipe keeps 14 days of load history per pipe: a file notified twice loads once.
 -- A file loaded again anyway (a rerun under a new name, a replaced pipe) is harmless:
 -- the merges deduplicate by natural key.
+--
+-- A file Snowpipe cannot load is skipped (ON_ERROR = SKIP_FILE for pipes): every pipe
+-- names ERROR_INTEGRATION, so each such file is reported to the stack's
+-- SnowflakeErrorsTopic instead of being skipped in silence. A new pipe does the same.
 
 CREATE PIPE IF NOT EXISTS chart_entries_pipe
     AUTO_INGEST = TRUE
+    ERROR_INTEGRATION = {{ notification_integration }}
     COMMENT = 'Curated chart entries -> landing_chart_entries'
 AS
 COPY INTO landing_chart_entries
@@ -22,6 +27,7 @@ COPY INTO landing_chart_entries
 
 CREATE PIPE IF NOT EXISTS tracks_pipe
     AUTO_INGEST = TRUE
+    ERROR_INTEGRATION = {{ notification_integration }}
     COMMENT = 'Curated tracks -> landing_tracks'
 AS
 COPY INTO landing_tracks
@@ -32,6 +38,7 @@ COPY INTO landing_tracks
 
 CREATE PIPE IF NOT EXISTS chart_daily_pipe
     AUTO_INGEST = TRUE
+    ERROR_INTEGRATION = {{ notification_integration }}
     COMMENT = 'Curated daily chart aggregates -> landing_chart_daily'
 AS
 COPY INTO landing_chart_daily
