@@ -331,7 +331,8 @@ class LocalPipeline:
         self.glue_runs.append(run)
         self.say("glue", f"{run.count('files_read')} raw objects: {run.count('records_read')} records read, "
                          f"{run.count('curated')} curated, {run.count('quarantined')} quarantined, "
-                         f"{run.count('duplicates')} duplicates in {run.count('batches')} batches ({run.seconds:.1f} s)")
+                         f"{run.count('duplicates')} duplicates in {run.count('batches')} batches "
+                         f"({run.seconds:.1f} s)")
         self._count_published(published_before)
         return run
 
@@ -360,8 +361,8 @@ class LocalPipeline:
                 break
             if stats.failed_messages or time.monotonic() - started > timeout:
                 raise PipelineError(
-                    f"load: {self.unloaded_files} uploaded files, only {stats.files_loaded + stats.files_already_loaded}"
-                    f" notified and loaded after {time.monotonic() - started:.0f} s ({asdict(stats)})")
+                    f"load: {self.unloaded_files} published files, only "
+                    f"{stats.files_loaded + stats.files_already_loaded} notified and loaded after {time.monotonic() - started:.0f} s ({asdict(stats)})")
         self.unloaded_files = 0
         self.loads.append(stats)
         self.say("load", f"{stats.messages} notifications: {stats.files_loaded} files loaded ({stats.rows_loaded} "

@@ -67,8 +67,8 @@ def test_a_child_that_fails_or_is_killed_leaves_no_process_behind(tmp_path, monk
 def test_the_glue_job_runs_on_the_s3_paths_the_template_gives_it():
     outputs = {"RawBucketName": "raw-b", "CuratedBucketName": "cur-b", "QuarantineBucketName": "q-b"}
     paths = stack_glue_paths(outputs)
-    assert paths.arguments() == ["--source_path", "s3://raw-b/raw/chart_entries/", "--target_path", "s3://cur-b/curated/",
-                                 "--quarantine_path", "s3://q-b/quarantine/",
+    assert paths.arguments() == ["--source_path", "s3://raw-b/raw/chart_entries/",
+                                 "--target_path", "s3://cur-b/curated/", "--quarantine_path", "s3://q-b/quarantine/",
                                  "--checkpoint_path", "s3://cur-b/_checkpoints/curate-charts/"]
     assert paths.on_s3()
     with pytest.raises(StackPathsError, match="QuarantineBucketName"):
