@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Sequence
 
 from firehose import contract
+from localdev.local_spark import user_cache_dir
 
 
 CACHE_DIR_ENV = "GLUE_STREAMING_CACHE_DIR"
@@ -44,10 +45,7 @@ class ClassArchiveError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spotify-charts" / "jvm"
+    return user_cache_dir("jvm", CACHE_DIR_ENV)
 
 
 def archive_path(java_options: str, class_path: Sequence[str] = ()) -> Path | None:

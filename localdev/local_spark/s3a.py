@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlparse
 
+from localdev.local_spark import user_cache_dir
+
 SDIST = "sagemaker-pyspark==1.4.5"
 SDIST_SHA256 = "05ca2d5081d7138ce29a8fb0a9cba077f28c825288ed07aed46a82e63c0bf1fb"
 SDIST_JAR_DIR = "sagemaker_pyspark-1.4.5/deps/jars/"
@@ -58,10 +60,7 @@ class S3AJarsError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spotify-charts" / "jars"
+    return user_cache_dir("jars", CACHE_DIR_ENV)
 
 
 def jar_paths(directory: Path | None = None) -> list[Path]:
