@@ -25,6 +25,9 @@ $(STAMP): requirements.lock pyproject.toml
 	# The project itself, in place ("compat" editable mode puts the checkout on sys.path,
 	# which keeps snowflake.charts beside snowflake.connector) with its spotify-charts command.
 	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
+	# Spark's S3 connector for local Glue runs (they read and write s3:// as on Glue): two jars
+	# from the PyPI sdist sagemaker-pyspark, fetched once and checked, ~193 MB in ~/.cache/spotify-charts/jars.
+	$(PY) -m localdev.local_spark.s3a fetch
 	# Spark's classes pre-parsed for the local JVM (~25 s once; each local Glue run then
 	# starts about 2 s sooner). Only an optimisation: a failure leaves runs slower, not broken.
 	$(PY) -m localdev.local_spark.class_archive || echo "warning: no JVM class archive; local Spark runs start slower"

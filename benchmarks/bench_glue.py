@@ -33,7 +33,7 @@ import duckdb  # noqa: E402
 from benchmarks import raw_generator  # noqa: E402
 from firehose import contract  # noqa: E402
 from localdev.local_spark import class_archive  # noqa: E402
-from localdev.local_spark.session import LOCAL_JAVA_OPTIONS  # noqa: E402
+from localdev.local_spark.session import LOCAL_JAVA_OPTIONS, extra_class_path  # noqa: E402
 
 _DUCKDB_TYPES = {contract.STRING: "VARCHAR", contract.LONG: "BIGINT", contract.BOOLEAN: "BOOLEAN",
                  contract.TIMESTAMP: "TIMESTAMPTZ", contract.STRING_ARRAY: "VARCHAR[]"}
@@ -138,9 +138,9 @@ def bench(args: argparse.Namespace, work: Path) -> None:
     print(f"Glue streaming job benchmark: {os.cpu_count()} CPUs, Spark local[2], work dir {work}")
     # The job's local runs map Spark's classes from this archive (`make venv` builds it).
     started = time.monotonic()
-    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS)
+    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS, extra_class_path())
     if archive is None:
-        archive = class_archive.build(LOCAL_JAVA_OPTIONS)
+        archive = class_archive.build(LOCAL_JAVA_OPTIONS, extra_class_path())
         print(f"JVM class archive built in {time.monotonic() - started:.0f} s: {archive}")
     else:
         print(f"JVM class archive: {archive}")

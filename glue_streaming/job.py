@@ -2,14 +2,15 @@
 since the last run (Structured Streaming file source, ``trigger(availableNow=True)``,
 checkpoint under ``--checkpoint_path``).
 
-On AWS Glue 5.0 ``awsglue`` is importable and arguments come from Glue; elsewhere
-the same module runs with argparse and a plain local SparkSession::
+On AWS Glue 5.1, which passes ``--JOB_NAME`` (and its own ``--JOB_ID``, ...) to every
+run, arguments come from ``awsglue``'s ``getResolvedOptions`` and the session from a
+``GlueContext``; elsewhere the same module runs with argparse and a plain SparkSession::
 
     python -m glue_streaming.job --source_path P --target_path P \\
         --quarantine_path P --checkpoint_path P
 
-Paths are local folders here (Spark has no S3 connector on this machine) and
-``s3://`` on Glue.
+Paths are ``s3://`` on Glue; locally ``s3://`` too (with an S3 connector in the session,
+which local tooling adds from outside) or local folders.
 """
 from __future__ import annotations
 
@@ -181,19 +182,24 @@ def _glue_arguments(argv: Sequence[str], get_resolved_options) -> dict[str, str]
     return get_resolved_options(list(argv), ["JOB_NAME", *REQUIRED_JOB_ARGUMENTS, *optional])
 
 
+def on_glue(argv: Sequence[str]) -> bool:
+    """Glue passes ``--JOB_NAME`` to every run. (Whether ``awsglue`` imports says nothing:
+    its Python part installs anywhere, and ``GlueContext`` then fails without Glue's JVM.)"""
+    return "--JOB_NAME" in argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     argv = list(sys.argv if argv is None else argv)
-    try:  # AWS Glue
-        from awsglue.context import GlueContext
-        from awsglue.job import Job
-        from awsglue.utils import getResolvedOptions
-    except ImportError:
+    if not on_glue(argv):
         glue_job = None
         args = parse_local_arguments(argv[1:])
         settings = JobSettings.from_arguments(args)
         spark = local_session(args["spark_master"], args["driver_memory"])
     else:
+        from awsglue.context import GlueContext
+        from awsglue.job import Job
+        from awsglue.utils import getResolvedOptions
         from pyspark.context import SparkContext
 
         args = _glue_arguments(argv, getResolvedOptions)

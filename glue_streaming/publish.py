@@ -10,6 +10,12 @@ same bytes twice, and a loader may have taken the file already), the missing one
 are added; nothing else in the target changes. Each published file is complete
 when it appears, so a loader never sees a partial file.
 
+Nothing here needs an atomic rename, which S3 does not have: Spark's writer renames
+only inside the batch's own staging folder (deleted and written again by a retry), and
+publication copies each file to its final name (an S3 object appears whole when its
+upload ends). The batch counts as done only once Spark writes its commit log entry,
+after this returns.
+
 Spark's ``partitionBy`` drops the partition column from the files; Snowflake's COPY
 reads only columns inside a file, so the partition value is duplicated into a
 hidden ``_partition`` column for the split and the real column stays in the file.

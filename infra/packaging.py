@@ -9,7 +9,7 @@ not update the Lambda function or the Glue job.
   installed as wheels for the Lambda runtime's platform (Python 3.12, Linux,
   x86_64 or arm64), whatever machine builds it.
 * Glue: ``glue_streaming/job.py`` as the script, and a pure-Python wheel of
-  ``glue_streaming`` and ``firehose`` (Glue 5.0 installs it from S3 with
+  ``glue_streaming`` and ``firehose`` (Glue 5.1 installs it from S3 with
   ``--additional-python-modules``; it has no dependencies: Glue provides Spark).
 """
 from __future__ import annotations

@@ -6,10 +6,11 @@ its own inside the new area, and logs one line per chunk; the bar follows those 
 (files and rows done). Because the target is fresh, what lands there is exactly the
 raw data replayed, deduplicated by the job; nothing already curated is touched.
 
-A raw prefix on S3 (``s3://bucket/prefix``) is first copied to ``<target>/_raw/``
-through boto3 (so ``AWS_ENDPOINT_URL`` selects a local endpoint): Spark here reads local
-folders only. Spark skips paths starting with ``_``, so the area's own folders
-(``_raw``, ``_quarantine``, ``_checkpoint``) never mix with the datasets.
+The raw files are a local folder or an S3 prefix (``s3://bucket/prefix``), which the job
+reads itself, as on Glue (locally through Spark's S3 connector, on the endpoint
+``AWS_ENDPOINT_URL`` names: see ``localdev.local_spark.s3a``). Spark skips paths starting
+with ``_``, so the area's own folders (``_quarantine``, ``_checkpoint``) never mix with
+the datasets.
 
 An interrupted backfill continues where it stopped with ``resume``: the checkpoint
 remembers which files were done.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable, TextIO
 from urllib.parse import urlparse
 
@@ -42,10 +43,6 @@ class BackfillArea:
     target: Path
 
     @property
-    def raw_copy(self) -> Path:
-        return self.target / "_raw"
-
-    @property
     def quarantine(self) -> Path:
         return self.target / "_quarantine"
 
@@ -58,29 +55,27 @@ class BackfillArea:
         return self.target / "_backfill.log"
 
 
+def _read_by_spark(relative: PurePosixPath) -> bool:
+    """Spark's file source skips names starting with _ or . (its metadata, hidden files)."""
+    return not any(part.startswith(("_", ".")) for part in relative.parts)
+
+
 def raw_files(folder: Path) -> list[Path]:
-    """The files the job will read below ``folder`` (Spark skips names starting with _ or .)."""
+    """The files the job will read below ``folder``."""
     return sorted(p for p in folder.rglob("*") if p.is_file()
-                  and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts))
+                  and _read_by_spark(PurePosixPath(p.relative_to(folder).as_posix())))
 
 
-def copy_s3_prefix(url: str, destination: Path, out: TextIO, s3=None) -> int:
-    """Download every object under an ``s3://bucket/prefix`` URL, keeping key paths; returns the count."""
+def raw_objects(url: str, s3=None) -> list[str]:
+    """The keys of the objects the job will read below an ``s3://bucket/prefix`` URL."""
     parsed = urlparse(url)
     bucket, prefix = parsed.netloc, parsed.path.lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
     s3 = s3 or boto3.client("s3")
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for o in page.get("Contents", []) if not o["Key"].endswith("/")]
-    bar = ProgressBar(len(keys), "objects", "download", out)
-    for done, key in enumerate(keys, start=1):
-        path = destination / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():  # a resumed backfill keeps what it already has
-            s3.download_file(bucket, key, str(path))
-        if done == len(keys) or done % 25 == 0:
-            bar.update(done)
-    bar.finish()
-    return len(keys)
+    return [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])
+            if not o["Key"].endswith("/") and _read_by_spark(PurePosixPath(o["Key"][len(prefix):]))]
 
 
 def check_fresh(area: BackfillArea, resume: bool) -> None:
@@ -101,13 +96,12 @@ def backfill(source: str, target: str | Path, *, chunk_files: int = 50, resume: 
     stages.stage_module(stages.GLUE_JOB_MODULE, "the Glue job")
     area.target.mkdir(parents=True, exist_ok=True)
     if urlparse(source).scheme == "s3":
-        copy_s3_prefix(source, area.raw_copy, out)
-        source_folder = area.raw_copy
+        source_path, total = source, len(raw_objects(source))
     else:
         source_folder = Path(source).resolve()
         if not source_folder.is_dir():
             raise BackfillError(f"{source} is not a folder (or an s3:// prefix)")
-    total = len(raw_files(source_folder))
+        source_path, total = str(source_folder), len(raw_files(source_folder))
     if not total:
         raise BackfillError(f"no raw files under {source}")
 
@@ -131,7 +125,7 @@ def backfill(source: str, target: str | Path, *, chunk_files: int = 50, resume: 
         bar.update(0, "starting Spark")
         try:
             metrics = run_job({
-                "source_path": str(source_folder), "target_path": str(area.target),
+                "source_path": source_path, "target_path": str(area.target),
                 "quarantine_path": str(area.quarantine), "checkpoint_path": str(area.checkpoint),
                 "max_files_per_trigger": str(chunk_files), "spark_master": spark_master, "job_name": "backfill",
             }, follow)

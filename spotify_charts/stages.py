@@ -117,12 +117,20 @@ def run_glue_job(arguments: dict[str, str | None], on_stderr_line: Callable[[str
     """Run the job once in a child process (its own JVM); returns its run metrics.
 
     Every line the job logs goes to ``on_stderr_line``. The child is stopped by pid if
-    this process is interrupted.
+    this process is interrupted. It runs with the local Spark settings, S3 connector
+    included, so ``s3://`` paths reach the endpoint ``AWS_ENDPOINT_URL`` names (or AWS).
     """
+    from localdev.local_spark import s3a
+    from localdev.local_spark.session import submit_environ
+
+    if any(str(value).startswith("s3://") for value in arguments.values()):
+        s3a.require_jars()  # a clear error now rather than Spark's "No FileSystem for scheme"
+    env = {**os.environ}
+    env.update(submit_environ(env))
     # stdout (one line of run metrics) goes to a file: reading two pipes in turn could block.
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stdout:
         process = subprocess.Popen(glue_job_argv(arguments), stdout=stdout, stderr=subprocess.PIPE,
-                                   text=True, bufsize=1)
+                                   text=True, bufsize=1, env=env)
         try:
             for line in process.stderr:
                 on_stderr_line(line.rstrip("\n"))

@@ -30,8 +30,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 from firehose import contract
+from localdev.local_spark import user_cache_dir
 
 
 CACHE_DIR_ENV = "GLUE_STREAMING_CACHE_DIR"
@@ -43,34 +45,32 @@ class ClassArchiveError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "spotify-charts" / "jvm"
+    return user_cache_dir("jvm", CACHE_DIR_ENV)
 
 
-def archive_path(java_options: str) -> Path | None:
-    """Where the archive for this Java, these Spark jars and ``java_options`` lives
-    (None: no Java found)."""
+def archive_path(java_options: str, class_path: Sequence[str] = ()) -> Path | None:
+    """Where the archive for this Java, these Spark jars, ``java_options`` and the jars
+    added to the class path (``class_path``) lives (None: no Java found)."""
     java = _java_binary()
     if java is None:
         return None
     digest = hashlib.sha256()
     for part in (java_options, *_file_stamps([java, *java.parent.parent.glob("lib/server/libjvm.so")]),
-                 *_file_stamps(sorted(_spark_jars().glob("*.jar")))):
+                 *_file_stamps(sorted(_spark_jars().glob("*.jar"))), *_file_stamps([Path(p) for p in class_path])):
         digest.update(part.encode("utf-8") + b"\0")
     return cache_dir() / f"spark-classes-{digest.hexdigest()[:16]}.jsa"
 
 
-def existing_archive(java_options: str) -> Path | None:
+def existing_archive(java_options: str, class_path: Sequence[str] = ()) -> Path | None:
     """The archive for these options, if one was built."""
-    path = archive_path(java_options)
+    path = archive_path(java_options, class_path)
     return path if path is not None and path.is_file() else None
 
 
-def build(java_options: str, force: bool = False) -> Path:
-    """Build the archive for ``java_options`` (unless it exists) and return its path."""
-    target = archive_path(java_options)
+def build(java_options: str, class_path: Sequence[str] = (), force: bool = False) -> Path:
+    """Build the archive for ``java_options`` and ``class_path`` (unless it exists) and
+    return its path. The training run's session adds the same class path."""
+    target = archive_path(java_options, class_path)
     if target is None:
         raise ClassArchiveError("no Java found (JAVA_HOME or java on PATH)")
     if target.is_file() and not force:
@@ -155,15 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.train:
         logging.basicConfig(level=logging.WARNING)
         return _train(args.train)
-    from localdev.local_spark.session import LOCAL_JAVA_OPTIONS
+    from localdev.local_spark.session import LOCAL_JAVA_OPTIONS, extra_class_path
 
-    present = existing_archive(LOCAL_JAVA_OPTIONS)
+    class_path = extra_class_path()
+    present = existing_archive(LOCAL_JAVA_OPTIONS, class_path)
     if present and not args.force:
         print(f"JVM class archive: {present} (already built)")
         return 0
     print("JVM class archive: training run of the job on a small sample...", flush=True)
     started = time.monotonic()
-    path = build(LOCAL_JAVA_OPTIONS, force=args.force)
+    path = build(LOCAL_JAVA_OPTIONS, class_path, force=args.force)
     print(f"JVM class archive: {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.monotonic() - started:.0f} s")
     return 0
 

@@ -1,13 +1,9 @@
-"""The Glue job, run locally: ``python -m glue_streaming.job`` on local folders, in a child
-process of its own (its own JVM), stopped by pid.
+"""The Glue job, run locally: ``python -m glue_streaming.job`` in a child process of its
+own (its own JVM), stopped by pid, on ``s3://`` paths (the local AWS endpoint, through
+the S3 connector of ``localdev.local_spark.s3a``) or on local folders.
 
 The child gets its own process group, so stopping it also stops the Spark JVM that
 PySpark starts under it; nothing outlives the run.
-
-A job killed while copying a file leaves it cut short in the local folder. On S3 an
-interrupted PUT never appears, so ``discard_incomplete`` removes such files: the local
-run then sees what Glue on S3 would see (and the rerun, which reads back what was
-published, does not trip over them).
 """
 from __future__ import annotations
 
@@ -20,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from localdev.local_spark import s3a
 from localdev.local_spark.session import submit_environ
 from localdev.process import python_module
 
 GLUE_JOB_MODULE = "glue_streaming.job"
 STOP_TIMEOUT = 15.0
-PARQUET_MAGIC = b"PAR1"
 
 
 class GlueJobError(RuntimeError):
@@ -38,16 +34,23 @@ class GlueJobError(RuntimeError):
 
 @dataclass(frozen=True)
 class GluePaths:
-    """The job's four folders, all below the pipeline's work folder."""
+    """The job's four path arguments: ``s3://`` URLs, as on Glue, or local folders."""
 
-    source: Path
-    target: Path
-    quarantine: Path
-    checkpoint: Path
+    source: str | Path
+    target: str | Path
+    quarantine: str | Path
+    checkpoint: str | Path
 
     def arguments(self) -> list[str]:
         return ["--source_path", str(self.source), "--target_path", str(self.target),
                 "--quarantine_path", str(self.quarantine), "--checkpoint_path", str(self.checkpoint)]
+
+    def on_s3(self) -> bool:
+        return any(is_s3(path) for path in (self.source, self.target, self.quarantine, self.checkpoint))
+
+
+def is_s3(path: str | Path) -> bool:
+    return str(path).startswith(("s3://", "s3a://"))
 
 
 @dataclass
@@ -68,17 +71,24 @@ def run_glue_job(paths: GluePaths, log_path: Path, *, spark_master: str = "local
                  kill_when: Callable[[], bool] | None = None) -> GlueRun:
     """Run the job once over whatever is new in ``paths.source``.
 
+    ``env``: added to this process's environment for the child; its AWS variables
+    (``AWS_ENDPOINT_URL``, credentials) are the ones ``s3://`` paths reach.
     ``kill_when`` (fault tests): checked every 0.1 s; when it returns True the job's whole
     process group gets SIGKILL, as if the machine running it died.
     """
-    paths.source.mkdir(parents=True, exist_ok=True)
+    if paths.on_s3():
+        s3a.require_jars()  # a clear error now rather than Spark's "No FileSystem for scheme"
+    if not is_s3(paths.source):
+        Path(paths.source).mkdir(parents=True, exist_ok=True)
+    child_env = {**os.environ, **(env or {})}
+    child_env.update(submit_environ(child_env))
     argv = python_module(GLUE_JOB_MODULE, *paths.arguments(), "--spark_master", spark_master,
                          "--driver_memory", "1g", "--shuffle_partitions", "2")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     run = GlueRun(log_path=log_path)
     started = time.monotonic()
     with open(log_path, "ab") as log, open(log_path.with_suffix(".out"), "w+b") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=log, env={**os.environ, **submit_environ(), **(env or {})},
+        process = subprocess.Popen(argv, stdout=out, stderr=log, env=child_env,
                                    cwd=Path(__file__).resolve().parents[2], start_new_session=True)
         run.pid = process.pid
         try:
@@ -148,25 +158,3 @@ def last_json_line(text: str) -> dict:
             except ValueError:
                 continue
     return {}
-
-
-
-def is_complete_parquet(path: Path) -> bool:
-    """A whole Parquet file starts and ends with PAR1; a write cut short has no footer."""
-    if path.stat().st_size < 2 * len(PARQUET_MAGIC):
-        return False
-    with open(path, "rb") as handle:
-        head = handle.read(len(PARQUET_MAGIC))
-        handle.seek(-len(PARQUET_MAGIC), os.SEEK_END)
-        return head == PARQUET_MAGIC and handle.read() == PARQUET_MAGIC
-
-
-def discard_incomplete(*folders: Path) -> list[Path]:
-    """Delete the Parquet files a killed job left cut short; returns them."""
-    removed = []
-    for folder in folders:
-        for path in sorted(folder.rglob("*.parquet")) if folder.is_dir() else []:
-            if path.is_file() and not is_complete_parquet(path):
-                path.unlink()
-                removed.append(path)
-    return removed

@@ -7,6 +7,10 @@ the tuning reaches it from outside:
 * in this process: :func:`local_session`;
 * in a child ``python -m glue_streaming.job``: :func:`submit_environ`, which PySpark's
   launcher reads (``PYSPARK_SUBMIT_ARGS``) before it starts the JVM.
+
+With the S3 connector's jars in their cache (``localdev.local_spark.s3a``, fetched by
+``make venv``), local runs read and write ``s3://`` too, on the endpoint the AWS
+environment names, as the job does on Glue.
 """
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ import logging
 import os
 import shlex
 import sys
+from typing import Mapping
+
+from localdev.local_spark import s3a
 
 log = logging.getLogger("localdev.local_spark")
 
@@ -44,24 +51,42 @@ LOCAL_SPARK_SETTINGS: dict[str, str] = {
 }
 
 
+def s3_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The S3 connector's settings, or none when its jars are not in the cache."""
+    if s3a.missing_jars():
+        log.info("no S3 connector jars: local runs cannot reach s3:// (`python -m localdev.local_spark.s3a fetch`)")
+        return {}
+    return s3a.spark_settings(environ)
+
+
+def extra_class_path() -> list[str]:
+    """The jars local runs add to the JVM's class path (part of the class archive's key)."""
+    return [] if s3a.missing_jars() else [str(p) for p in s3a.jar_paths()]
+
+
 def java_options() -> str:
     """LOCAL_JAVA_OPTIONS, plus the class archive when one was built for them."""
     from localdev.local_spark import class_archive
 
-    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS)
+    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS, extra_class_path())
     if archive is None:
         log.info("no JVM class archive: `python -m localdev.local_spark.class_archive` makes local runs start faster")
         return LOCAL_JAVA_OPTIONS
     return f"{LOCAL_JAVA_OPTIONS} -XX:SharedArchiveFile={archive}"
 
 
-def spark_settings(driver_java_options: str | None = None) -> dict[str, str]:
-    return {**LOCAL_SPARK_SETTINGS, "spark.driver.extraJavaOptions": driver_java_options or java_options()}
+def spark_settings(driver_java_options: str | None = None, environ: Mapping[str, str] | None = None
+                   ) -> dict[str, str]:
+    """The local tuning, the S3 connector for the AWS endpoint of ``environ`` (default:
+    this process's environment) and the JVM's options."""
+    return {**LOCAL_SPARK_SETTINGS, **s3_settings(environ),
+            "spark.driver.extraJavaOptions": driver_java_options or java_options()}
 
 
-def submit_environ() -> dict[str, str]:
-    """Environment for a child ``python -m glue_streaming.job`` that applies the tuning."""
-    conf = " ".join(f"--conf {shlex.quote(f'{k}={v}')}" for k, v in spark_settings().items())
+def submit_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for a child ``python -m glue_streaming.job`` that applies the tuning;
+    ``environ``: the child's environment (its AWS endpoint is the one S3 paths reach)."""
+    conf = " ".join(f"--conf {shlex.quote(f'{k}={v}')}" for k, v in spark_settings(environ=environ).items())
     return {"PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell", "PYSPARK_PYTHON": sys.executable}
 
 

@@ -80,7 +80,7 @@ def start_dashboard(pipeline: LocalPipeline, port: int):
         return None
     settings = MonitorSettings(
         state_bucket=pipeline.outputs["StateBucketName"], state_prefix=STATE_PREFIX,
-        glue_checkpoint=str(pipeline.settings.glue_paths().checkpoint), snowpipe_queue_url=pipeline.queue_url,
+        glue_checkpoint=str(pipeline.glue_paths().checkpoint), snowpipe_queue_url=pipeline.queue_url,
         labels=playlist_labels(pipeline.settings.playlists))
     views = SnowflakeViews(lambda: connection.connect(local_environ(pipeline.snowflake_url)))
     server = DashboardServer(DashboardData(settings, views, snowflake_local=True), port)

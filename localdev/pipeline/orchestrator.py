@@ -3,7 +3,7 @@
     with LocalPipeline(PipelineSettings(markets=("global", "us"))) as pipeline:
         pipeline.poll()            # the DEPLOYED producer Lambda, through lambda.invoke
         pipeline.advance_day()     # the local Spotify server's chart date moves on
-        pipeline.run_glue()        # raw S3 -> local folder -> Glue job (local Spark) -> curated S3
+        pipeline.run_glue()        # the Glue job (local Spark) on the stack's s3:// paths
         pipeline.load()            # S3 notifications on SQS -> local Snowpipe -> fakesnow
         print(pipeline.report_text())
 
@@ -30,11 +30,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
-from localdev import s3_mirror
 from local_spotify import catalog
 from localdev.local_spotify_process import LocalSpotifyProcess
 from localdev.localstack import LocalStack, ensure_localstack
-from localdev.local_spark.glue_runner import GlueJobError, GluePaths, GlueRun, discard_incomplete, run_glue_job
+from localdev.local_spark.glue_runner import GlueJobError, GluePaths, GlueRun, run_glue_job
+from localdev.pipeline.stack_glue_paths import stack_glue_paths
 from producer.state import StateStore
 from snowflake.charts import connection
 from localdev.local_snowflake.engine import fakesnow_server, local_environ
@@ -46,11 +46,14 @@ LOCAL_DIR = REPO_ROOT / ".local"  # gitignored
 DEFAULT_WORK_DIR = LOCAL_DIR / "pipeline"
 DEFAULT_BUILD_DIR = LOCAL_DIR / "build"  # the deploy command's artifacts, reused between runs
 
-# Where the stack's Glue job reads and writes (its DefaultArguments in pipeline.yaml).
+# Where Firehose delivers, where the curated files Snowpipe loads are, the producer's state.
+# The Glue job's own paths come from the template (``stack_glue_paths``).
 RAW_PREFIX = "raw/chart_entries/"
 CURATED_PREFIX = "curated/"
-QUARANTINE_PREFIX = "quarantine/"  # as the stack passes --quarantine_path on Glue
 STATE_PREFIX = "producer-state/"
+# Every bucket whose objects a LocalStack restart must not lose (the Glue checkpoint is
+# in the curated bucket, under _checkpoints/).
+KEPT_BUCKETS = ("RawBucketName", "StateBucketName", "QuarantineBucketName", "CuratedBucketName")
 # Credentials the local Spotify server is told to expect: not real ones.
 LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET = "local-client-id", "local-client-secret"
 # The template's smallest interval; the schedule is then set to ``poll_schedule``.
@@ -77,7 +80,7 @@ class PipelineSettings:
     markets: tuple[str, ...] = ("global", "us")  # local server: the charts to poll
     playlists: str | None = None  # "id:label,..." (live Spotify); default: the markets' playlists
     start_date: date = date(2024, 3, 12)  # local server: first chart day (spans the 2024-03-14 gap)
-    work_dir: Path = DEFAULT_WORK_DIR  # the Glue job's folders, Snowpipe's stage, logs (cleared on start)
+    work_dir: Path = DEFAULT_WORK_DIR  # Snowpipe's stage, logs (cleared on start)
     build_dir: Path = DEFAULT_BUILD_DIR
     stack_name: str = field(default_factory=lambda: f"charts-{uuid.uuid4().hex[:6]}")
     poll_schedule: str = "rate(1 minute)"  # LocalStack's scheduler checks rules once a minute
@@ -99,10 +102,6 @@ class PipelineSettings:
     @property
     def logs(self) -> Path:
         return self.work_dir / "logs"
-
-    def glue_paths(self) -> GluePaths:
-        return GluePaths(self.work_dir / "raw", self.work_dir / "curated", self.work_dir / "quarantine",
-                         self.work_dir / "checkpoint")
 
 
 def print_line(out: TextIO) -> Callable[[str, str], None]:
@@ -128,7 +127,7 @@ class LocalPipeline:
         self.glue_runs: list[GlueRun] = []
         self.loads: list[RunStats] = []
         self._clients: dict[str, Any] = {}
-        self.unloaded_files = 0  # curated files uploaded whose notification is not consumed yet
+        self.unloaded_files = 0  # curated files published whose notification is not consumed yet
         self._deploying = False  # a deploy started: the stack may exist
         self._exit = ExitStack()
 
@@ -157,8 +156,7 @@ class LocalPipeline:
 
     def _prepare_work_dir(self) -> None:
         s = self.settings
-        for name in ("raw", "curated", "quarantine", "checkpoint", "stage", "kept"):
-            shutil.rmtree(s.work_dir / name, ignore_errors=True)  # a new stack starts empty: so do these
+        shutil.rmtree(s.work_dir / "stage", ignore_errors=True)  # a new stack starts empty: so does this
         s.logs.mkdir(parents=True, exist_ok=True)
 
     def _start_spotify(self) -> None:
@@ -311,51 +309,47 @@ class LocalPipeline:
                          f"{payload['movements'] or '-'} ({time.monotonic() - started:.1f} s)")
         return payload
 
-    def mirror_raw(self) -> list[Path]:
-        """Download the raw objects not yet in the job's source folder (localdev.s3_mirror)."""
-        return s3_mirror.download(self.outputs["RawBucketName"], RAW_PREFIX, self.settings.glue_paths().source,
-                                  client=self.aws("s3"))
+    def glue_paths(self) -> GluePaths:
+        """The Glue job's s3:// paths on this stack, as its template passes them on Glue."""
+        return stack_glue_paths(self.outputs)
 
     def run_glue(self, *, env: dict[str, str] | None = None, kill_when: Callable[[], bool] | None = None) -> GlueRun:
-        """Mirror new raw objects, run the Glue job over them, upload its output to S3.
+        """Run the Glue job over the raw objects that are new since its last run: it reads
+        and writes s3:// on LocalStack itself, checkpoint included, as it does on Glue.
 
-        Output is uploaded even when the job dies: what it published before dying is on S3
-        on AWS too. Files it left cut short are removed first (``glue_runner.discard_incomplete``):
-        an interrupted S3 PUT never appears.
+        The curated files it published are counted even when it dies: on AWS too they are
+        on S3 and notified, and an interrupted PUT never shows up as an object.
         """
-        new_files = self.mirror_raw()
-        self.say("glue", f"{len(new_files)} new raw objects from s3://{self.outputs['RawBucketName']}/{RAW_PREFIX}"
-                         f"; running the job ({self.settings.spark_master}) ...")
-        log_path = self.settings.logs / "glue.log"
+        paths = self.glue_paths()
+        self.say("glue", f"running the job on {paths.source} ({self.settings.spark_master}) ...")
+        published_before = self._curated_files()
         try:
-            run = run_glue_job(self.settings.glue_paths(), log_path, spark_master=self.settings.spark_master,
-                               env=env, kill_when=kill_when)
+            run = run_glue_job(paths, self.settings.logs / "glue.log", spark_master=self.settings.spark_master,
+                               env={**self.aws_environ(), **(env or {})}, kill_when=kill_when)
         except GlueJobError as error:
             self.glue_runs.append(error.run)
-            paths = self.settings.glue_paths()
-            cut_short = discard_incomplete(paths.target, paths.quarantine)
-            self.say("glue", f"FAILED: {error}" + (f"; removed {len(cut_short)} files it left cut short"
-                                                    if cut_short else ""))
-            self.publish()
+            self.say("glue", f"FAILED: {error}")
+            self._count_published(published_before)
             raise
         self.glue_runs.append(run)
-        self.say("glue", f"{run.count('records_read')} records read, {run.count('curated')} curated, "
-                         f"{run.count('quarantined')} quarantined, {run.count('duplicates')} duplicates "
-                         f"in {run.count('batches')} batches ({run.seconds:.1f} s)")
-        self.publish()
+        self.say("glue", f"{run.count('files_read')} raw objects: {run.count('records_read')} records read, "
+                         f"{run.count('curated')} curated, {run.count('quarantined')} quarantined, "
+                         f"{run.count('duplicates')} duplicates in {run.count('batches')} batches "
+                         f"({run.seconds:.1f} s)")
+        self._count_published(published_before)
         return run
 
-    def publish(self) -> tuple[list[str], list[str]]:
-        """Upload the job's curated and quarantine files S3 does not hold yet (same bytes are
-        not uploaded again, so nothing is notified twice); returns the keys uploaded."""
-        paths, s3 = self.settings.glue_paths(), self.aws("s3")
-        curated = s3_mirror.upload(paths.target, self.outputs["CuratedBucketName"], CURATED_PREFIX, client=s3)
-        quarantine = s3_mirror.upload(paths.quarantine, self.outputs["QuarantineBucketName"], QUARANTINE_PREFIX,
-                                      client=s3)
-        self.unloaded_files += len(curated)
-        self.say("publish", f"{len(curated)} curated files to s3://{self.outputs['CuratedBucketName']}/"
-                            f"{CURATED_PREFIX}, {len(quarantine)} quarantine files")
-        return curated, quarantine
+    def _curated_files(self) -> set[str]:
+        """The keys of the curated Parquet files (those the bucket notifies Snowpipe of)."""
+        bucket = self.outputs["CuratedBucketName"]
+        pages = self.aws("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=CURATED_PREFIX)
+        return {o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".parquet")}
+
+    def _count_published(self, before: set[str]) -> None:
+        published = self._curated_files() - before
+        self.unloaded_files += len(published)
+        self.say("publish", f"{len(published)} new curated files in s3://{self.outputs['CuratedBucketName']}/"
+                            f"{CURATED_PREFIX}")
 
     def load(self, timeout: float = 60.0) -> RunStats:
         """Run the local Snowpipe until the notifications of every uploaded file were consumed."""
@@ -370,8 +364,8 @@ class LocalPipeline:
                 break
             if stats.failed_messages or time.monotonic() - started > timeout:
                 raise PipelineError(
-                    f"load: {self.unloaded_files} uploaded files, only {stats.files_loaded + stats.files_already_loaded}"
-                    f" notified and loaded after {time.monotonic() - started:.0f} s ({asdict(stats)})")
+                    f"load: {self.unloaded_files} published files, only "
+                    f"{stats.files_loaded + stats.files_already_loaded} notified and loaded after {time.monotonic() - started:.0f} s ({asdict(stats)})")
         self.unloaded_files = 0
         self.loads.append(stats)
         self.say("load", f"{stats.messages} notifications: {stats.files_loaded} files loaded ({stats.rows_loaded} "
@@ -430,30 +424,36 @@ class LocalPipeline:
         """Restart LocalStack between stages and bring the pipeline back; returns the seconds.
 
         LocalStack's community edition keeps nothing across a restart, so before it the
-        producer's state and the raw objects are kept in ``work_dir/kept``; after it the stack
-        is deployed again and they are put back, and the curated files are uploaded again
-        from the Glue job's folder (their notifications reach the new queue; the local
-        Snowpipe skips files it loaded before). The Glue checkpoint and the Snowflake engine
-        live outside LocalStack and are untouched.
+        objects of every bucket (raw, producer state, quarantine, curated with the Glue
+        job's checkpoint) are read into memory; after it the stack is deployed again and
+        they are put back. The curated files' notifications reach the new queue; the local
+        Snowpipe skips files it loaded before. The Snowflake engine lives outside LocalStack.
+        The new stack's buckets have new names: a Glue run after the restart sees the raw
+        objects under new paths and reads them again; its dedupe curates nothing twice.
         """
         started = time.monotonic()
-        kept = self.settings.work_dir / "kept"
-        shutil.rmtree(kept, ignore_errors=True)
         s3 = self.aws("s3")
-        raw = len(s3_mirror.download(self.outputs["RawBucketName"], RAW_PREFIX, kept / "raw", client=s3))
-        state = len(s3_mirror.download(self.outputs["StateBucketName"], STATE_PREFIX, kept / "state", client=s3))
-        self.say("restart", f"kept {raw} raw and {state} producer-state objects; restarting LocalStack ...")
+        kept = {output: self._read_objects(s3, self.outputs[output]) for output in KEPT_BUCKETS}
+        counts = ", ".join(f"{len(objects)} {output.removesuffix('BucketName').lower()}"
+                           for output, objects in kept.items())
+        self.say("restart", f"kept the objects of every bucket ({counts}); restarting LocalStack ...")
         self.localstack.restart()  # host mode only: raises LocalStackError otherwise
         self._clients.clear()
         self.deploy()
         s3 = self.aws("s3")
-        s3_mirror.upload(kept / "raw", self.outputs["RawBucketName"], RAW_PREFIX, client=s3)
-        s3_mirror.upload(kept / "state", self.outputs["StateBucketName"], STATE_PREFIX, client=s3)
-        self.publish()
+        for output, objects in kept.items():
+            for key, body in objects.items():
+                s3.put_object(Bucket=self.outputs[output], Key=key, Body=body)
+        self.unloaded_files = len(self._curated_files())  # each one notified again
         seconds = time.monotonic() - started
-        self.say("restart", f"LocalStack restarted, stack redeployed, {raw} raw and {state} state objects "
-                            f"restored ({seconds:.1f} s)")
+        self.say("restart", f"LocalStack restarted, stack redeployed, objects restored ({counts}) ({seconds:.1f} s)")
         return seconds
+
+    @staticmethod
+    def _read_objects(s3, bucket: str) -> dict[str, bytes]:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+                for page in pages for o in page.get("Contents", [])}
 
     # -- the views ---------------------------------------------------------------------
     def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:

@@ -15,6 +15,10 @@ def test_the_archive_name_changes_with_the_options_and_the_jars(tmp_path, monkey
     assert first is not None and first.parent == tmp_path / "cache" and first.suffix == ".jsa"
     assert class_archive.archive_path("-XX:TieredStopAtLevel=1") == first  # stable
     assert class_archive.archive_path("-XX:+UseParallelGC") != first  # other options, other archive
+    connector = tmp_path / "hadoop-aws.jar"
+    connector.write_bytes(b"s3a")
+    with_connector = class_archive.archive_path("-XX:TieredStopAtLevel=1", [str(connector)])
+    assert with_connector not in (None, first)  # another class path, another archive
 
     (jars / "spark-core.jar").write_bytes(b"changed")  # a new Spark: its archive would not fit
     os.utime(jars / "spark-core.jar", ns=(1, 1))
@@ -50,10 +54,10 @@ def test_a_failed_training_run_leaves_neither_archive_nor_partial_file(tmp_path,
 
 
 def test_the_test_session_runs_with_the_archive_when_one_was_built(spark):
-    from localdev.local_spark.session import LOCAL_JAVA_OPTIONS
+    from localdev.local_spark.session import LOCAL_JAVA_OPTIONS, extra_class_path
 
     options = spark.sparkContext.getConf().get("spark.driver.extraJavaOptions")
-    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS)
+    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS, extra_class_path())
     expected = LOCAL_JAVA_OPTIONS + ("" if archive is None else f" -XX:SharedArchiveFile={archive}")
     assert options.endswith(expected)  # (Spark puts its own options first)
     flags = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()

@@ -25,9 +25,14 @@ def parquet_files(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*.parquet")}
 
 
+def read_file(path: Path, columns: list[str] | None = None):
+    """One Parquet file as written (no partition inferred from its folder: the column is in the file)."""
+    return pq.read_table(path, columns=columns, partitioning=None)
+
+
 def rows(root: Path, dataset: str) -> list[dict]:
     files = sorted(root.glob(f"{dataset}/*/*.parquet"))
-    return [r for f in files for r in pq.read_table(f).to_pylist()]
+    return [r for f in files for r in read_file(f).to_pylist()]
 
 
 def test_conservation_with_a_known_mix_of_lines(spark, job_paths):
@@ -59,7 +64,7 @@ def test_conservation_with_a_known_mix_of_lines(spark, job_paths):
     assert len(entries) == 6
     assert len({(r["playlist_id"], r["snapshot_id"], r["position"]) for r in entries}) == 6
     assert {r["poll_id"] for r in entries if r["snapshot_id"] == "s1"} == {"poll-1"}  # first observation kept
-    quarantined = [r for f in job_paths["quarantine"].rglob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    quarantined = [r for f in job_paths["quarantine"].rglob("*.parquet") for r in read_file(f).to_pylist()]
     assert len(quarantined) == 6
     reasons = sorted(r["reason"].split(":")[0] for r in quarantined)
     assert reasons == ["invalid record", "invalid record", "malformed JSON", "not UTF-8", "unreadable file",
@@ -89,7 +94,7 @@ def test_output_layout_and_parquet_types(spark, job_paths):
             schema = pq.read_schema(path)
             assert schema.names == list(dataset.column_names)  # chart_date is inside the file too
             folder_date = path.parent.name.split("=")[1]
-            assert {str(d) for d in pq.read_table(path, columns=["chart_date"]).column(0).to_pylist()} == {folder_date}
+            assert {str(d) for d in read_file(path, ["chart_date"]).column(0).to_pylist()} == {folder_date}
     schema = pq.read_schema(next(target.glob("chart_entries/*/*.parquet")))
     assert schema.field("chart_date").type == pa.date32()
     assert schema.field("observed_at").type == pa.timestamp("us", tz="UTC")

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from awsglue.utils import GlueArgumentError, getResolvedOptions
 
 from glue_streaming import job
 from glue_streaming.metrics import CLOUDWATCH_METRICS, BatchMetrics, RunMetrics, metric_data
@@ -34,15 +35,34 @@ def test_missing_or_bad_arguments_are_clear_errors():
         job.parse_local_arguments(["--source_path", "x"])
 
 
-def test_glue_is_asked_only_for_the_optional_arguments_it_was_given():
-    asked = []
+# What Glue puts before the job's own arguments on every run (and the stack's --TempDir).
+GLUE_ARGV = ["job.py", "--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--job-bookmark-option", "job-bookmark-disable",
+             "--TempDir", "s3://artifacts/glue-temp/", "--JOB_NAME", "curate-charts"]
 
-    def get_resolved_options(argv, names):  # stands in for awsglue.utils.getResolvedOptions
-        asked.extend(names)
-        return {}
 
-    job._glue_arguments(["job.py", "--JOB_NAME", "j", *REQUIRED, "--metrics_namespace", "N"], get_resolved_options)
-    assert asked == ["JOB_NAME", *job.REQUIRED_JOB_ARGUMENTS, "metrics_namespace"]
+def test_glue_arguments_come_through_awsglue_s_own_get_resolved_options():
+    """awsglue's getResolvedOptions (aws-glue-libs, branch glue-5.1) fails on any name it is
+    asked for and not given: the job asks for the optional ones only when they are there."""
+    with pytest.raises(GlueArgumentError, match="metrics_namespace"):
+        getResolvedOptions(GLUE_ARGV + REQUIRED, ["JOB_NAME", *job.JOB_ARGUMENTS])
+
+    settings = job.JobSettings.from_arguments(job._glue_arguments(GLUE_ARGV + REQUIRED, getResolvedOptions))
+    assert settings.job_name == "curate-charts" and settings.paths.checkpoint == "s3://ops/ck"
+    assert settings.metrics_namespace == "" and settings.max_files_per_trigger == 0  # the job's defaults
+
+    given = GLUE_ARGV + REQUIRED + ["--metrics_namespace", "SpotifyCharts/Glue", "--max_files_per_trigger", "50"]
+    settings = job.JobSettings.from_arguments(job._glue_arguments(given, getResolvedOptions))
+    assert (settings.metrics_namespace, settings.max_files_per_trigger) == ("SpotifyCharts/Glue", 50)
+
+    without_checkpoint = GLUE_ARGV + REQUIRED[:-2]
+    with pytest.raises(GlueArgumentError, match="checkpoint_path"):
+        job._glue_arguments(without_checkpoint, getResolvedOptions)
+
+
+def test_a_run_is_on_glue_when_glue_named_the_job():
+    assert job.on_glue(GLUE_ARGV + REQUIRED)
+    # Locally awsglue may be importable (it is in this virtualenv) yet there is no Glue JVM.
+    assert not job.on_glue(["job.py", *REQUIRED, "--job_name", "local"])
 
 
 def run_metrics():

@@ -194,7 +194,7 @@ def test_glue_job_reads_what_firehose_writes_and_writes_where_snowpipe_listens(r
     assert not sub_text(args["--checkpoint_path"]).startswith("s3://${CuratedBucket}/curated/")
     assert sub_text(args["--additional-python-modules"]) == "s3://${ArtifactsBucketName}/${GlueWheelKey}"
     props = resources["GlueJob"]["Properties"]
-    assert props["GlueVersion"] == "5.0"
+    assert props["GlueVersion"] == "5.1"
     assert sub_text(props["Command"]["ScriptLocation"]) == "s3://${ArtifactsBucketName}/${GlueScriptKey}"
     assert props["ExecutionProperty"]["MaxConcurrentRuns"] == 1
 

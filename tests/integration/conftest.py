@@ -5,7 +5,7 @@
 - ``localstack_environ`` (autouse, for tests that use ``localstack``): boto3's environment
   points at LocalStack for the test and is restored after it. Per test, not per session: the moto
   fixture of ``tests/conftest.py`` also sets ``AWS_ENDPOINT_URL``, and both live in one run.
-- ``aws_client``: ``aws_client("s3")``, a boto3 client for LocalStack.
+- ``aws_client``: ``aws_client("s3")``, a boto3 client for LocalStack, from localstack-client.
 - ``deploy_stack`` (factory): deploys a template through a change set under a unique stack
   name, waits, returns the outputs; deletes every stack it deployed at teardown.
   ``deploy_stack_per_module`` is the same, its stacks living for the whole test module.
@@ -85,7 +85,26 @@ def localstack_environ(request, monkeypatch):
 
 @pytest.fixture
 def aws_client(localstack):
-    return localstack.client
+    """``aws_client("s3")``: boto3 clients built by localstack-client, as LocalStack documents.
+
+    localstack-client takes the endpoint from ``AWS_ENDPOINT_URL`` (here: this LocalStack,
+    set for the test by ``localstack_environ``), else from ``LOCALSTACK_HOST``. Code that
+    runs outside a test (module fixtures, the local pipeline) uses ``localstack.client``,
+    which names the endpoint itself: a test session also points ``AWS_ENDPOINT_URL`` at moto.
+    """
+    from localstack_client import config
+    from localstack_client.session import Session
+
+    environ = localstack.environ()
+    host = localstack.endpoint.split("://", 1)[1]
+    if config.get_service_endpoint("s3", localstack_host=host).rstrip("/") != localstack.endpoint:
+        raise RuntimeError(f"localstack-client does not resolve to {localstack.endpoint} (AWS_ENDPOINT_URL is "
+                           "someone else's): use localstack.client")
+    session = Session(aws_access_key_id=environ["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
+                      aws_session_token=environ["AWS_SESSION_TOKEN"], region_name=environ["AWS_DEFAULT_REGION"],
+                      localstack_host=host)
+    return session.client
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,9 @@
 The local Spotify server replays the real Global and US Top 50 from 2024-03-12 to
 2024-03-15 (2024-03-14 is missing from the data: the playlists do not change that day).
 The producer runs as the DEPLOYED Lambda (``lambda.invoke``) once per chart day; Firehose
-delivers to the raw bucket; the Glue job runs locally over what landed (mirrored from
-LocalStack S3, output uploaded back); the curated bucket notifies SQS; the local
+delivers to the raw bucket; the Glue job runs locally (local Spark) over what landed,
+reading and writing LocalStack's S3 itself on the paths the stack gives it on Glue,
+checkpoint included; the curated bucket notifies SQS; the local
 Snowpipe loads fakesnow; the snapshot views must show exactly the movements computed from
 ``local_spotify.catalog`` (``chart_expectations``), independent of every stage.
 
@@ -125,17 +126,25 @@ def test_firehose_delivered_every_chart_entry_to_the_raw_bucket(pipeline, clean_
         key for label in MARKETS for key in expected_keys(label, DAYS))
 
 
-def test_glue_curated_what_landed_and_its_output_reached_s3(pipeline, clean_run):
+def test_glue_curated_what_landed_on_s3_and_kept_its_checkpoint_there(pipeline, clean_run):
     [run] = clean_run.glue
     assert [run.count(name) for name in ("files_read", "records_read", "curated", "quarantined", "duplicates")] == [
         3, 300, 300, 0, 0]  # one raw object per changed day (LocalStack's Firehose: one per batch)
-    local = sorted(CURATED_PREFIX + p.relative_to(pipeline.settings.glue_paths().target).as_posix()
-                   for p in pipeline.settings.glue_paths().target.rglob("*.parquet") if not p.name.startswith("."))
-    s3 = pipeline.aws("s3")
-    remote = sorted(o["Key"] for o in s3.list_objects_v2(
-        Bucket=pipeline.outputs["CuratedBucketName"], Prefix=CURATED_PREFIX).get("Contents", []))
-    assert remote == local
-    assert {key.split("/")[1] for key in remote} == {"chart_entries", "tracks", "chart_daily"}
+    paths = pipeline.glue_paths()
+    assert paths.on_s3() and paths.target == f"s3://{pipeline.outputs['CuratedBucketName']}/{CURATED_PREFIX}"
+    s3, bucket = pipeline.aws("s3"), pipeline.outputs["CuratedBucketName"]
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    published = [key for key in keys if key.startswith(CURATED_PREFIX)]
+    [batch] = run.metrics["batch_details"]
+    # Only the published files are in the notified prefix: <dataset>/<partition>/<dataset>-<batch id>.parquet.
+    assert published and all(key.endswith(f"-{batch['batch_id']}.parquet") for key in published)
+    assert {key.split("/")[1] for key in published} == {"chart_entries", "tracks", "chart_daily"}
+    assert sorted(key.split("/")[2] for key in published if key.split("/")[1] == "chart_entries") == [
+        f"chart_date={day}" for day in batch["chart_dates"]]
+    checkpoint = paths.checkpoint.removeprefix(f"s3://{bucket}/")
+    assert f"{checkpoint}stream/commits/0" in keys  # the batch is committed in the checkpoint on S3
+    assert [key for key in keys if key.startswith(f"{checkpoint}run_metrics/")]
+    assert not [key for key in keys if key.startswith(f"{checkpoint}staging/") and key.endswith(".parquet")]
 
 
 def test_s3_notified_sqs_and_the_local_snowpipe_loaded_every_file_once(pipeline, clean_run):

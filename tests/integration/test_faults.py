@@ -9,10 +9,10 @@ file order (each one continues where the previous one left the pipeline):
    a playlist whose records are refused until the retries run out fails, keeps its state
    and is sent by the next poll;
 3. 2024-03-14/15: LocalStack restarted between the producer and Glue stages: the stack is
-   redeployed and the producer's state and raw objects are put back from copies kept
+   redeployed and the buckets' objects (producer state, raw) are put back from copies kept
    before the restart (LocalStack's community edition keeps nothing);
-4. the Glue job killed (SIGKILL to its process group) mid-run, after publishing part of a
-   batch that Snowpipe then loads, and rerun;
+4. the Glue job, on s3:// like on Glue, killed (SIGKILL to its process group) mid-run, after
+   publishing part of a batch that Snowpipe then loads, and rerun;
 5. a duplicated S3 notification (SQS delivers at least once): loaded once; the views equal
    the clean run's.
 
@@ -29,7 +29,7 @@ import pytest
 from local_spotify import catalog
 from localdev.aws import read_records
 from localdev.localstack import localstack as start_localstack
-from localdev.local_spark.glue_runner import GlueJobError, is_complete_parquet
+from localdev.local_spark.glue_runner import GlueJobError
 from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX
 from localdev.process import free_port
 from tests.integration.chart_expectations import (comparable, expected_editions, expected_keys,
@@ -127,26 +127,38 @@ def test_3_localstack_restarted_between_the_producer_and_glue_resumes_from_the_s
     assert raw_keys(pipeline) == expected_raw(DAYS)  # put back from the copy
     again = pipeline.poll()  # the producer reads its state back from S3: nothing to resend
     assert sorted(again["unchanged"]) == sorted([GLOBAL, US]) and again["records_sent"] == 0
-    assert pipeline.mirror_raw() != []  # Glue's input now comes from the restored raw bucket
+    # Glue's input is the new raw bucket, restored
+    assert pipeline.glue_paths().source == f"s3://{pipeline.outputs['RawBucketName']}/{RAW_PREFIX}"
+
+
+def s3_objects(pipeline, url: str) -> dict[str, str]:
+    """{key below the s3:// URL: ETag}"""
+    bucket, prefix = url.removeprefix("s3://").split("/", 1)
+    pages = pipeline.aws("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return {o["Key"][len(prefix):]: o["ETag"] for page in pages for o in page.get("Contents", [])}
 
 
 def test_4_the_glue_job_killed_mid_run_then_rerun(pipeline):
-    target = pipeline.settings.glue_paths().target
-    checkpoint = pipeline.settings.glue_paths().checkpoint
+    paths = pipeline.glue_paths()  # s3:// on the stack's buckets: the job reads and writes LocalStack's S3
 
     def published_part_of_the_batch() -> bool:  # chart entries are out, chart_daily (written after them) not yet
-        return any(is_complete_parquet(p) for p in target.glob("chart_entries/*/*.parquet"))
+        return bool(s3_objects(pipeline, f"{paths.target}chart_entries/"))
 
     with pytest.raises(GlueJobError) as killed:
         pipeline.run_glue(kill_when=published_part_of_the_batch)
     assert killed.value.run.killed and killed.value.run.exit_code == -9
-    assert list((checkpoint / "stream" / "commits").glob("[0-9]*")) == []  # the batch was never committed
-    assert not any(target.glob("chart_daily/*/*.parquet"))
+    checkpoint = s3_objects(pipeline, f"{paths.checkpoint}stream/")
+    assert "offsets/0" in checkpoint and "commits/0" not in checkpoint  # the batch was never committed
+    first_attempt = s3_objects(pipeline, paths.target)
+    assert first_attempt and not [key for key in first_attempt if key.startswith("chart_daily/")]
     partial = pipeline.load()  # Snowpipe loads what was published before the kill
     assert partial.files_loaded >= 1
 
     rerun = pipeline.run_glue()  # replays the uncommitted batch under the same file names
     assert (rerun.count("records_read"), rerun.count("curated"), rerun.count("duplicates")) == (300, 300, 0)
+    assert "commits/0" in s3_objects(pipeline, f"{paths.checkpoint}stream/")
+    after = s3_objects(pipeline, paths.target)
+    assert {key: after[key] for key in first_attempt} == first_attempt  # left as they were: nothing notified twice
 
 
 def test_5_a_duplicated_s3_notification_is_loaded_once_and_the_rows_equal_the_clean_run(pipeline):

@@ -60,9 +60,9 @@ def invoke(client, function_name: str, event: dict) -> tuple[dict, object]:
     return response, json.loads(response["Payload"].read())
 
 
-def test_function_is_active_and_invoke_returns_the_handler_result(localstack, probe, record_timing):
+def test_function_is_active_and_invoke_returns_the_handler_result(localstack, aws_client, probe, record_timing):
     record_timing("stack deploy (change set, Lambda active)", probe["deploy_seconds"])
-    lam = localstack.client("lambda")
+    lam = aws_client("lambda")
     config = lam.get_function_configuration(FunctionName=probe["FunctionName"])
     assert config["State"] == "Active", config.get("StateReason")
 
@@ -89,15 +89,15 @@ def test_function_is_active_and_invoke_returns_the_handler_result(localstack, pr
     record_timing("warm invoke (median of 5)", sorted(warm)[2])
 
 
-def test_invocation_logs_come_back_and_reach_cloudwatch(localstack, probe):
+def test_invocation_logs_come_back_and_reach_cloudwatch(aws_client, probe):
     marker = uuid.uuid4().hex
-    response, _ = invoke(localstack.client("lambda"), probe["FunctionName"], {"action": "echo", "marker": marker})
+    response, _ = invoke(aws_client("lambda"), probe["FunctionName"], {"action": "echo", "marker": marker})
     tail = base64.b64decode(response["LogResult"]).decode()
     assert f"printed {marker}" in tail
     assert f'"marker":"{marker}"' in tail.replace(" ", "")  # powertools' JSON log line
     assert "REPORT RequestId:" in tail
 
-    logs = localstack.client("logs")
+    logs = aws_client("logs")
     group = f"/aws/lambda/{probe['FunctionName']}"
     deadline = time.monotonic() + 20
     messages: list[str] = []
@@ -111,19 +111,19 @@ def test_invocation_logs_come_back_and_reach_cloudwatch(localstack, probe):
     assert any(f"printed {marker}" in m for m in messages), f"marker not in {group}"
 
 
-def test_function_writes_to_s3_on_localstack(localstack, probe):
+def test_function_writes_to_s3_on_localstack(aws_client, probe):
     key, body = f"probe/{uuid.uuid4().hex}.txt", "written from inside the function"
     response, result = invoke(
-        localstack.client("lambda"), probe["FunctionName"], {"action": "put", "key": key, "body": body}
+        aws_client("lambda"), probe["FunctionName"], {"action": "put", "key": key, "body": body}
     )
     assert "FunctionError" not in response, result
-    stored = localstack.client("s3").get_object(Bucket=probe["DataBucketName"], Key=key)
+    stored = aws_client("s3").get_object(Bucket=probe["DataBucketName"], Key=key)
     assert stored["Body"].read().decode() == body
 
 
-def test_handler_exception_is_a_function_error(localstack, probe):
+def test_handler_exception_is_a_function_error(aws_client, probe):
     response, error = invoke(
-        localstack.client("lambda"), probe["FunctionName"], {"action": "fail", "message": "chart feed broken"}
+        aws_client("lambda"), probe["FunctionName"], {"action": "fail", "message": "chart feed broken"}
     )
     assert response["StatusCode"] == 200
     assert response["FunctionError"] == "Unhandled"
@@ -133,8 +133,8 @@ def test_handler_exception_is_a_function_error(localstack, probe):
     assert "[ERROR] ValueError: chart feed broken" in base64.b64decode(response["LogResult"]).decode()
 
 
-def test_timeout_is_reported_and_the_next_invoke_runs_cold(localstack, probe):
-    lam = localstack.client("lambda")
+def test_timeout_is_reported_and_the_next_invoke_runs_cold(aws_client, probe):
+    lam = aws_client("lambda")
     started = time.monotonic()
     response, error = invoke(lam, probe["FunctionName"], {"action": "sleep", "seconds": TIMEOUT_SECONDS + 5})
     assert response["FunctionError"] == "Unhandled"
@@ -148,9 +148,9 @@ def test_timeout_is_reported_and_the_next_invoke_runs_cold(localstack, probe):
     assert "Init Duration" in base64.b64decode(response["LogResult"]).decode(), "a timeout resets the runtime"
 
 
-def test_schedule_invokes_the_function(localstack, probe, module_started, record_timing):
+def test_schedule_invokes_the_function(aws_client, probe, module_started, record_timing):
     """Runs last: LocalStack's scheduler fires rules once per ~60 s loop."""
-    s3 = localstack.client("s3")
+    s3 = aws_client("s3")
     deadline = time.monotonic() + SCHEDULE_WAIT_SECONDS
     keys: list[str] = []
     while time.monotonic() < deadline and not keys:

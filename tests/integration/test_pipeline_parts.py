@@ -1,37 +1,16 @@
 """The local pipeline's own parts, fast: the command line, the Glue runner's process
-handling, the clean-up of files a killed job left cut short."""
+handling, the Glue job's paths on a deployed stack."""
 from __future__ import annotations
 
 import sys
 import time
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from localdev.pipeline import PipelineError, PipelineSettings
 from localdev.local_spark import glue_runner as glue
 from localdev.pipeline import cli
-
-
-def write_parquet(path, rows: int = 3) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table({"n": list(range(rows))}), path)
-    return path.read_bytes()
-
-
-def test_only_whole_parquet_files_count_as_complete_and_cut_ones_are_discarded(tmp_path):
-    body = write_parquet(tmp_path / "out" / "chart_entries" / "chart_date=2024-03-12" / "whole.parquet")
-    cut = tmp_path / "out" / "tracks" / "chart_date=2024-03-12" / "cut.parquet"
-    cut.parent.mkdir(parents=True)
-    cut.write_bytes(body[: len(body) // 2])
-    (tmp_path / "q").mkdir()
-    (tmp_path / "q" / "empty.parquet").write_bytes(b"")
-    assert glue.is_complete_parquet(tmp_path / "out" / "chart_entries" / "chart_date=2024-03-12" / "whole.parquet")
-    assert not glue.is_complete_parquet(cut)
-    assert glue.discard_incomplete(tmp_path / "out", tmp_path / "q", tmp_path / "missing") == [
-        cut, tmp_path / "q" / "empty.parquet"]
-    assert [p.name for p in tmp_path.rglob("*.parquet")] == ["whole.parquet"]
+from localdev.pipeline.stack_glue_paths import StackPathsError, stack_glue_paths
 
 
 def test_command_line_defaults_and_refusals(monkeypatch):
@@ -83,3 +62,14 @@ def test_a_child_that_fails_or_is_killed_leaves_no_process_behind(tmp_path, monk
         glue.run_glue_job(paths, tmp_path / "glue.log", kill_when=lambda: time.monotonic() - started > 1)
     assert error.value.run.killed and error.value.run.exit_code == -9
     assert not glue.group_alive(error.value.run.pid)
+
+
+def test_the_glue_job_runs_on_the_s3_paths_the_template_gives_it():
+    outputs = {"RawBucketName": "raw-b", "CuratedBucketName": "cur-b", "QuarantineBucketName": "q-b"}
+    paths = stack_glue_paths(outputs)
+    assert paths.arguments() == ["--source_path", "s3://raw-b/raw/chart_entries/",
+                                 "--target_path", "s3://cur-b/curated/", "--quarantine_path", "s3://q-b/quarantine/",
+                                 "--checkpoint_path", "s3://cur-b/_checkpoints/curate-charts/"]
+    assert paths.on_s3()
+    with pytest.raises(StackPathsError, match="QuarantineBucketName"):
+        stack_glue_paths({"RawBucketName": "raw-b", "CuratedBucketName": "cur-b"})

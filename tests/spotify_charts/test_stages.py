@@ -65,7 +65,7 @@ def curated_rows(target: Path) -> int:
 
 
 def test_backfill_replays_raw_data_into_a_fresh_area_with_progress(delivered, tmp_path):
-    """Real Glue job (local Spark) over the producer's raw objects, copied from S3 first."""
+    """Real Glue job (local Spark) over the producer's raw objects, read from S3 (moto) by Spark itself."""
     env, summaries = delivered
     records = env.records()
     keys = {tuple(r[k] for k in contract.NATURAL_KEY) for r in records}
@@ -84,14 +84,15 @@ def test_backfill_replays_raw_data_into_a_fresh_area_with_progress(delivered, tm
     assert any(f"2/{raw_objects} files" in line for line in bar)  # it moved chunk by chunk
     assert curated_rows(target) == len(keys)
     assert (target / "_checkpoint" / "run_metrics").is_dir()
+    assert not (target / "_raw").exists()  # the raw objects were read from S3, not copied first
 
     # Not fresh any more: a second backfill into it is refused before any work.
     again = subprocess.run([*CLI, "backfill", f"s3://{env.raw_bucket}/raw/", str(target)], capture_output=True,
                            text=True, env=child_environ(), timeout=60)
     assert again.returncode == 1 and "not empty" in again.stderr and "--resume" in again.stderr
 
-    # `glue` over the same area finds nothing new: reruns change nothing.
-    rerun = subprocess.run([*CLI, "glue", "--source_path", str(target / "_raw"), "--target_path", str(target),
+    # `glue` over the same raw prefix and area finds nothing new: reruns change nothing.
+    rerun = subprocess.run([*CLI, "glue", "--source_path", f"s3://{env.raw_bucket}/raw/", "--target_path", str(target),
                             "--quarantine_path", str(target / "_quarantine"), "--checkpoint_path",
                             str(target / "_checkpoint"), "--json"],
                            capture_output=True, text=True, env=child_environ(), timeout=300)
