@@ -5,8 +5,9 @@ local Spotify-compatible server, LocalStack with the real stack deployed to it (
 producer Lambda, Firehose, buckets, the Snowpipe queue), the Glue job on local Spark,
 and the local Snowpipe loading the embedded Snowflake engine. See ``localdev/PIPELINE.md``.
 
-Modules: ``orchestrator`` (``LocalPipeline``, one method per stage), ``glue`` (the job
-as a child process), ``cli`` (``main``). S3 <-> local folders: ``localdev.s3_mirror``.
+Modules: ``orchestrator`` (``LocalPipeline``, one method per stage), ``cli`` (``main``).
+The Glue job as a child process: ``localdev.local_spark.glue_runner``; S3 <-> local
+folders: ``localdev.s3_mirror``.
 """
 from localdev.pipeline.orchestrator import LocalPipeline, PipelineError, PipelineSettings
 from localdev.pipeline.cli import main  # noqa: E402 - after the classes it uses

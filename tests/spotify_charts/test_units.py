@@ -7,7 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from spotify_charts import backfill, health
+from localdev import backfill
+from localdev.local_spark.glue_runner import GlueRun
+from spotify_charts import health
 from spotify_charts.events import movements_of
 from spotify_charts.live import movement_line
 from spotify_charts.progress import ProgressBar
@@ -132,18 +134,20 @@ def test_backfill_counts_the_files_spark_reads_and_follows_the_job_s_batch_lines
             '"records_read": 100, "curated": 90, "quarantined": 1}')
     assert json.loads(backfill.BATCH_LINE.search(line)[1])["files_read"] == 2
 
-    def job(arguments, follow):  # the job's log lines, as glue_streaming.job writes them
-        assert arguments["max_files_per_trigger"] == "2" and arguments["source_path"] == str(raw)
-        follow(line)
-        follow(line.replace('"files_read": 2', '"files_read": 1'))
-        return {"files_read": 3, "records_read": 200, "curated": 180, "quarantined": 2, "duplicates": 18}
+    def job(paths, log_path, *, spark_master, on_log_line, job_arguments):  # as glue_runner.run_glue_job
+        assert job_arguments["max_files_per_trigger"] == "2" and paths.source == raw
+        assert log_path == tmp_path / "area" / "_backfill.log"  # the job's log is kept in the area
+        on_log_line(line)  # the job's log lines, as they come
+        on_log_line(line.replace('"files_read": 2', '"files_read": 1'))
+        return GlueRun(exit_code=0, metrics={"files_read": 3, "records_read": 200, "curated": 180,
+                                             "quarantined": 2, "duplicates": 18})
 
     out = io.StringIO()
     metrics = backfill.backfill(str(raw), tmp_path / "area", chunk_files=2, out=out, run_job=job)
     lines = out.getvalue().splitlines()
     assert "2/3 files  100 rows read, 90 curated, 1 quarantined" in lines[1]
     assert "3/3 files  200 rows read, 180 curated, 2 quarantined" in lines[-1]
-    assert metrics["raw_files"] == 3 and (tmp_path / "area" / "_backfill.log").read_text().count("glue_streaming batch") == 2
+    assert metrics["raw_files"] == 3 and metrics["curated"] == 180
 
 
 def test_health_timestamps_read_as_utc():
