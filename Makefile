@@ -5,14 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run run-producer test test-unit test-integration localstack bench bench-freshness deploy clean
+.PHONY: help venv run run-producer test test-unit test-integration test-localstack localstack bench bench-freshness deploy clean
 
 help:
 	@echo "make run        the whole pipeline locally (LocalStack, deployed stack, producer Lambda, Glue, Snowpipe, fakesnow), then the chart report; ARGS='--days 6' etc."
 	@echo "make run-producer  quick look: the producer alone polls the local Spotify server into Firehose on moto"
 	@echo "make test       all tests (unit + integration); starts and stops its own local servers"
-	@echo "make test-unit  unit tests only (fast)"
-	@echo "make test-integration  integration tests only (local servers, LocalStack, Spark, fakesnow)"
+	@echo "make test-unit  unit tests: no server, no JVM (under 30 s)"
+	@echo "make test-integration  tests on local stand-ins: Spark, moto, fakesnow, the local Spotify server, Chromium, pip"
+	@echo "make test-localstack  tests on LocalStack (the deployed stack, the whole pipeline)"
+	@echo "                ARGS='-m spark' etc. passes pytest options (markers: pyproject.toml)"
 	@echo "make localstack run LocalStack in the foreground (Docker if available, else host mode)"
 	@echo "make bench      benchmarks (print figures)"
 	@echo "make bench-freshness  end-to-end freshness: chart change -> live view and -> Snowflake views (~9 min)"
@@ -38,14 +40,18 @@ run: $(STAMP)
 run-producer: $(STAMP)
 	$(PY) -m localdev.run_local $(ARGS)
 
+# Test tiers (markers in pyproject.toml, given by tests/conftest.py); ARGS passes pytest options.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(ARGS)
 
 test-unit: $(STAMP)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m unit $(ARGS)
 
 test-integration: $(STAMP)
-	$(PY) -m pytest -m integration
+	$(PY) -m pytest -m "not unit and not localstack" $(ARGS)
+
+test-localstack: $(STAMP)
+	$(PY) -m pytest -m localstack $(ARGS)
 
 localstack: $(STAMP)
 	$(PY) -m localdev.localstack run

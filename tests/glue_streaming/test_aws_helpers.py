@@ -12,7 +12,6 @@ from tests.conftest import unique_name
 ODD_KEY = "raw/chart_entries/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/2026/11/20/22/charts-1-2026-11-20-22-04-01-ab"
 
 
-@pytest.mark.integration
 def test_mirror_downloads_new_objects_and_uploads_changed_files(aws_endpoint, tmp_path):
     s3 = boto3.client("s3")
     bucket = unique_name("mirror")
@@ -48,7 +47,6 @@ def test_mirror_refuses_keys_that_leave_the_folder(tmp_path):
         s3_mirror.split_s3_url("/not/s3")
 
 
-@pytest.mark.integration
 def test_run_counts_reach_cloudwatch(aws_endpoint):
     namespace = f"SpotifyCharts/Glue-{unique_name('test')}"
     run = RunMetrics(started_at="2026-11-20T00:00:00Z")

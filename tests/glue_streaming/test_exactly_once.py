@@ -14,7 +14,7 @@ import pytest
 from localdev.local_spark.glue_runner import GlueJobError, GluePaths, is_complete_parquet, run_glue_job
 from tests.glue_streaming.raw_data import chart, encoded, write_object
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.spark
 
 
 def run_job(job_paths, tmp_path, **kwargs):

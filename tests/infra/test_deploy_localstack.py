@@ -22,7 +22,8 @@ from local_spotify import catalog
 from local_spotify.server import LocalSpotifyServer
 from localdev.process import free_port
 
-pytestmark = pytest.mark.integration
+# Its own LocalStack; the producer's zip is built with pip; the local Spotify server.
+pytestmark = [pytest.mark.localstack, pytest.mark.pip, pytest.mark.spotify_server]
 
 GLOBAL = catalog.MARKETS_BY_LABEL["global"]
 

@@ -69,7 +69,7 @@ def test_artifacts_are_reproducible_and_content_addressed(tmp_path):
     assert packaging.content_hash(script.path) in script.key
 
 
-@pytest.mark.integration
+@pytest.mark.pip
 def test_glue_wheel_installs_with_pip_and_imports(tmp_path):
     wheel = packaging.build_glue_wheel(tmp_path / "build").path
     target = tmp_path / "site"
@@ -97,7 +97,7 @@ def lambda_zip(tmp_path_factory):
     return packaging.build_lambda_zip(tmp_path_factory.mktemp("lambda-build"), "x86_64")
 
 
-@pytest.mark.integration
+@pytest.mark.pip
 def test_lambda_zip_holds_code_and_linux_312_dependencies(lambda_zip):
     names = wheel_names(lambda_zip.path)
     ours = sorted(n for n in names if n.startswith(("producer/", "firehose/")))
@@ -118,14 +118,14 @@ def test_lambda_zip_holds_code_and_linux_312_dependencies(lambda_zip):
     assert lambda_zip.key == f"lambda/producer-x86_64-{packaging.content_hash(lambda_zip.path)}.zip"
 
 
-@pytest.mark.integration
+@pytest.mark.pip
 def test_lambda_zip_rebuild_is_byte_identical(lambda_zip, tmp_path):
     build_dir = lambda_zip.path.parent
     rebuilt = packaging.build_lambda_zip(build_dir, "x86_64")  # reuses the installed dependencies
     assert rebuilt.key == lambda_zip.key
 
 
-@pytest.mark.integration
+@pytest.mark.pip
 def test_lambda_zip_imports_the_handler_on_python_312(lambda_zip, tmp_path):
     interpreter = python312()
     if interpreter is None:

@@ -17,7 +17,6 @@ from localdev.aws import read_records
 from tests.firehose.test_writer import RefusingFirehose
 from tests.producer.conftest import REFRESH_TOKEN, WATCHED
 
-pytestmark = pytest.mark.integration
 GLOBAL = WATCHED[0].playlist_id
 
 

@@ -14,7 +14,6 @@ from spotify_charts.cli import main
 from spotify_charts.events import ProducerOutputs, movements_of
 from tests.spotify_charts.conftest import CLI, child_environ
 
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ from tests.conftest import unique_name
 from tests.spotify_charts.chart_history import chart_rows
 from tests.spotify_charts.conftest import CLI, child_environ
 
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +63,7 @@ def curated_rows(target: Path) -> int:
     return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
 
+@pytest.mark.spark  # the Glue job, as a child process
 def test_backfill_replays_raw_data_into_a_fresh_area_with_progress(delivered, tmp_path):
     """Real Glue job (local Spark) over the producer's raw objects, copied from S3 first."""
     env, summaries = delivered
@@ -137,6 +137,8 @@ def test_glue_starts_a_run_of_a_deployed_job_and_waits_for_it(aws_endpoint, caps
     assert run["Id"] == result["run_id"] and run["Arguments"] == {"--source_path": "s3://raw/raw/"}
 
 
+@pytest.mark.moto
+@pytest.mark.spotify_server  # the producer-only run starts both as child processes
 def test_run_module_switch_runs_the_producer_only_local_run(tmp_path):
     """`run` hands its arguments to its module's main; the end-to-end pipeline behind it is tested in
     tests/integration (LocalStack). Here the producer-only run, through the same hand-over."""
