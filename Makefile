@@ -34,9 +34,6 @@ $(STAMP): requirements.lock pyproject.toml
 	# finder puts snowflake.charts into the `snowflake` namespace beside the connector's
 	# snowflake.connector (tests/test_install.py checks both from outside the checkout).
 	$(PY) -m pip install --quiet --no-deps -e .
-	# Spark's classes pre-parsed for the local JVM (~25 s once; each local Glue run then
-	# starts about 2 s sooner). Only an optimisation: a failure leaves runs slower, not broken.
-	$(PY) -m localdev.local_spark.class_archive || echo "warning: no JVM class archive; local Spark runs start slower"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -68,6 +65,7 @@ bench: system-spark $(STAMP)
 	$(PY) benchmarks/bench_local_spotify.py
 	$(PY) benchmarks/bench_snowflake.py
 	$(PY) benchmarks/bench_glue.py
+	$(PY) benchmarks/bench_local_spark.py
 
 # Not part of `make bench`: it watches 3 chart changes travel through the whole pipeline (~9 min).
 bench-freshness: system-run $(STAMP)

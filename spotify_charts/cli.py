@@ -16,7 +16,6 @@ Exit codes: 0 done, 1 failed (the message says why), 2 bad usage or configuratio
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal

@@ -1,1 +1,1 @@
-"""Local Spark for the Glue job: the job run as a child process, and local-only JVM and Python-worker tuning."""
+"""Local Spark for the Glue job: the job run as a child process (``glue_runner``), and local-only Spark settings (``session``)."""

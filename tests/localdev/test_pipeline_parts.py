@@ -67,8 +67,9 @@ def test_live_spotify_needs_credentials_and_no_local_api_and_refuses_accelerated
 def test_a_child_that_fails_or_is_killed_leaves_no_process_behind(tmp_path, monkeypatch):
     """The Glue runner's process handling, with a stand-in child instead of Spark."""
     script = tmp_path / "child.py"
-    script.write_text("import subprocess, sys, time\n"
+    script.write_text("import os, subprocess, sys, time\n"
                       "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+                      "assert 'spark.driver.extraJavaOptions' in os.environ['PYSPARK_SUBMIT_ARGS']  # local tuning\n"
                       "print('batch 1', file=sys.stderr, flush=True)\n"
                       "print('{\"records_read\": 0}', flush=True)\n"
                       "print('batch 2', end='', file=sys.stderr, flush=True)\n"
