@@ -20,6 +20,7 @@ from firehose import contract
 from infra import packaging
 from local_spotify import catalog
 from local_spotify.server import LocalSpotifyServer
+from localdev.localstack import localstack
 from localdev.process import free_port
 
 # Its own LocalStack; the producer's zip is built with pip; the local Spotify server.
@@ -30,10 +31,6 @@ GLOBAL = catalog.MARKETS_BY_LABEL["global"]
 
 @pytest.fixture(scope="module")
 def localstack_endpoint():
-    try:
-        from localdev.localstack import localstack
-    except ImportError as error:
-        pytest.fail(f"localdev.localstack is missing ({error}): cannot start LocalStack")
     # A port of our own: never reuse (or stop) a LocalStack someone else runs.
     with localstack(f"http://127.0.0.1:{free_port()}") as running:
         yield running
