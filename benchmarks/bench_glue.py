@@ -158,7 +158,7 @@ def bench(args: argparse.Namespace, work: Path) -> None:
     each = ", ".join(f"{run['seconds']:.1f}" for run in runs)
     print(f"  {len(runs)} runs, seconds excluding JVM start: {each}; their median:")
     print(f"  job: {week['seconds']:.1f} s excluding JVM start -> {job_rate:,.0f} rows/s "
-          f"total wall {week['wall_seconds']:.1f} s "
+          f"; total wall {week['wall_seconds']:.1f} s "
           f"-> {rows / week['wall_seconds']:,.0f} rows/s")
     print(f"  job CPU: {week['cpu_seconds']:.1f} CPU-s for the whole process tree -> {rows / week['cpu_seconds']:,.0f} "
           f"rows per CPU-s; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
