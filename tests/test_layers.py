@@ -8,6 +8,7 @@ can import each other.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -33,7 +34,11 @@ SKIPPED_FOLDERS = {".venv", ".local", ".git", "build", "__pycache__", ".pytest_c
 
 
 def python_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if not SKIPPED_FOLDERS & set(p.relative_to(root).parts))
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED_FOLDERS]  # not into virtualenvs
+        found += [Path(folder) / name for name in files if name.endswith(".py")]
+    return sorted(found)
 
 
 def imported_modules(path: Path, root: Path) -> list[tuple[int, str]]:
