@@ -1,70 +1,93 @@
-# Every target creates the virtualenv and installs the pinned dependencies first,
-# so each one works on a fresh machine with Python 3.11.
+# Every target first checks the system packages it needs (localdev/system_packages.sh:
+# installs what is missing with apt-get as root, otherwise stops with one line saying what
+# to install), then creates the virtualenv with the pinned dependencies: each one works
+# on a fresh machine.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SYSTEM := sh localdev/system_packages.sh
 
-.PHONY: help venv run run-producer test test-unit test-integration localstack bench bench-freshness deploy clean
+.PHONY: help venv run run-producer test test-unit test-integration test-localstack localstack bench bench-freshness deploy clean \
+        system-run system-test system-test-integration system-localstack system-spark
+.NOTPARALLEL:  # the system check comes before the virtualenv
 
 help:
 	@echo "make run        the whole pipeline locally (LocalStack, deployed stack, producer Lambda, Glue, Snowpipe, fakesnow), then the chart report; ARGS='--days 6' etc."
 	@echo "make run-producer  quick look: the producer alone polls the local Spotify server into Firehose on moto"
-	@echo "make test       all tests (unit + integration); starts and stops its own local servers"
-	@echo "make test-unit  unit tests only (fast)"
-	@echo "make test-integration  integration tests only (local servers, LocalStack, Spark, fakesnow)"
+	@echo "make test       all tests; starts and stops its own local servers"
+	@echo "make test-unit  unit tests: no server, no JVM (under 30 s)"
+	@echo "make test-integration  tests on local stand-ins: Spark, moto, fakesnow, the local Spotify server, Chromium, pip"
+	@echo "make test-localstack  tests on LocalStack (the deployed stack, the whole pipeline)"
+	@echo "                ARGS='-m spark' etc. passes pytest options (markers: pyproject.toml)"
 	@echo "make localstack run LocalStack in the foreground (Docker if available, else host mode)"
 	@echo "make bench      benchmarks (print figures)"
 	@echo "make bench-freshness  end-to-end freshness: chart change -> live view and -> Snowflake views (~9 min)"
 	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
 
 $(STAMP): requirements.lock pyproject.toml
+	@$(SYSTEM) python3.11
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
-	# The project itself, in place ("compat" editable mode puts the checkout on sys.path,
-	# which keeps snowflake.charts beside snowflake.connector) with its spotify-charts command.
-	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
+	# The project itself, in place, with its spotify-charts command. setuptools' editable
+	# finder puts snowflake.charts into the `snowflake` namespace beside the connector's
+	# snowflake.connector (tests/test_install.py checks both from outside the checkout).
+	$(PY) -m pip install --quiet --no-deps -e .
 	# Spark's S3 connector for local Glue runs (they read and write s3:// as on Glue): two jars
 	# from the PyPI sdist sagemaker-pyspark, fetched once and checked, ~193 MB in ~/.cache/spotify-charts/jars.
 	$(PY) -m localdev.local_spark.s3a fetch
-	# Spark's classes pre-parsed for the local JVM (~25 s once; each local Glue run then
-	# starts about 2 s sooner). Only an optimisation: a failure leaves runs slower, not broken.
-	$(PY) -m localdev.local_spark.class_archive || echo "warning: no JVM class archive; local Spark runs start slower"
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-run: $(STAMP)
+run: system-run $(STAMP)
 	$(VENV)/bin/spotify-charts run $(ARGS)
 
 run-producer: $(STAMP)
 	$(PY) -m localdev.run_local $(ARGS)
 
-test: $(STAMP)
-	$(PY) -m pytest
+# Test tiers (markers in pyproject.toml, given by tests/conftest.py); ARGS passes pytest options.
+test: system-test $(STAMP)
+	$(PY) -m pytest $(ARGS)
 
 test-unit: $(STAMP)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m unit $(ARGS)
 
-test-integration: $(STAMP)
-	$(PY) -m pytest -m integration
+test-integration: system-test-integration $(STAMP)
+	$(PY) -m pytest -m "not unit and not localstack" $(ARGS)
 
-localstack: $(STAMP)
+test-localstack: system-run $(STAMP)
+	$(PY) -m pytest -m localstack $(ARGS)
+
+localstack: system-localstack $(STAMP)
 	$(PY) -m localdev.localstack run
 
-bench: $(STAMP)
+bench: system-spark $(STAMP)
 	$(PY) benchmarks/bench_producer.py
 	$(PY) benchmarks/bench_local_spotify.py
 	$(PY) benchmarks/bench_snowflake.py
 	$(PY) benchmarks/bench_glue.py
+	$(PY) benchmarks/bench_local_spark.py
 
 # Not part of `make bench`: it watches 3 chart changes travel through the whole pipeline (~9 min).
-bench-freshness: $(STAMP)
+bench-freshness: system-run $(STAMP)
 	$(PY) benchmarks/bench_freshness.py
 
 deploy: $(STAMP)
 	$(PY) -m infra.deploy $(ARGS)
+
+# What each target needs from the system, checked before anything else.
+system-run:  # the pipeline: Spark, and LocalStack (Python 3.13 unless Docker runs it)
+	@$(SYSTEM) python3.11 java python3.13
+system-test:
+	@$(SYSTEM) python3.11 java chromium python3.13
+system-test-integration:
+	@$(SYSTEM) python3.11 java chromium
+system-localstack:
+	@$(SYSTEM) python3.11 python3.13
+system-spark:
+	@$(SYSTEM) python3.11 java
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -23,7 +23,7 @@ import boto3  # noqa: E402
 
 from localdev.local_spotify_process import LocalSpotifyProcess  # noqa: E402
 from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server  # noqa: E402
-from localdev.lambda_context import LocalLambdaContext  # noqa: E402
+from spotify_charts.stages import LocalLambdaContext  # noqa: E402
 
 CLIENT_ID, CLIENT_SECRET = "bench-client-id", "bench-client-secret"  # local server only
 

@@ -9,8 +9,6 @@ of the current batch id, so a replay computes exactly what the first attempt did
 """
 from __future__ import annotations
 
-import logging
-import os
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,11 +25,6 @@ from glue_streaming.publish import Published, publish
 from glue_streaming.schema import dataset_schema
 from glue_streaming.storage import HadoopFiles
 
-log = logging.getLogger(__name__)
-
-# Test hook: exit the process right after publishing this dataset (before the commit).
-FAULT_ENV = "GLUE_STREAMING_EXIT_AFTER"
-FAULT_EXIT_CODE = 86
 
 @dataclass(frozen=True)
 class JobPaths:
@@ -175,7 +168,6 @@ class _BatchWriter:
         published = publish(self.files, rows, dataset, self.paths.dataset(dataset), self.staging,
                             self.batch.batch_id)
         self.published[dataset.name] = published
-        _fault_point(dataset.name)
         return published
 
     def record(self, metrics: BatchMetrics) -> None:
@@ -223,10 +215,3 @@ def read_curated(
 
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _fault_point(step: str) -> None:
-    if os.environ.get(FAULT_ENV) == step:
-        log.error("fault injection: exiting after publishing %s, before the checkpoint commit", step)
-        logging.shutdown()
-        os._exit(FAULT_EXIT_CODE)

@@ -4,16 +4,22 @@ Every artifact is reproducible (sorted entries, fixed timestamps, no bytecode)
 and named by its content hash, so an unchanged build uploads nothing and does
 not update the Lambda function or the Glue job.
 
-* Lambda zip: the ``producer`` and ``firehose`` packages plus the runtime
-  dependencies of ``pyproject.toml``, pinned by ``requirements.lock`` and
-  installed as wheels for the Lambda runtime's platform (Python 3.12, Linux,
+Each artifact holds only the modules that run there: its entry module and every module
+of this project it imports, directly or through others (read from the code, so nothing
+local-only or test-only can ride along).
+
+* Lambda zip: ``producer.handler`` and what it imports (``producer``, ``firehose``)
+  plus the runtime dependencies of ``pyproject.toml``, pinned by ``requirements.lock``
+  and installed as wheels for the Lambda runtime's platform (Python 3.12, Linux,
   x86_64 or arm64), whatever machine builds it.
 * Glue: ``glue_streaming/job.py`` as the script, and a pure-Python wheel of
-  ``glue_streaming`` and ``firehose`` (Glue 5.1 installs it from S3 with
-  ``--additional-python-modules``; it has no dependencies: Glue provides Spark).
+  ``glue_streaming.job`` and what it imports (``glue_streaming``, ``firehose.contract``);
+  Glue 5.1 installs it from S3 with ``--additional-python-modules``; it has no
+  dependencies: Glue provides Spark, pyarrow and pandas.
 """
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import io
@@ -26,8 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_PACKAGES = ("producer", "firehose")
-GLUE_PACKAGES = ("glue_streaming", "firehose")
+LAMBDA_ENTRY_MODULE = "producer.handler"
+GLUE_ENTRY_MODULE = "glue_streaming.job"
+# The project's packages an artifact may take modules from.
+DEPLOYED_PACKAGES = ("producer", "firehose", "glue_streaming")
 GLUE_SCRIPT = REPO_ROOT / "glue_streaming" / "job.py"
 GLUE_WHEEL_NAME = "spotify_chart_pipeline_glue"
 
@@ -57,17 +65,48 @@ def content_hash(path: Path) -> str:
     return digest[:16]
 
 
-def _package_files(root: Path, packages: tuple[str, ...]) -> list[tuple[str, Path]]:
-    """(archive name, file) for every Python source file of ``packages``."""
-    files = []
-    for package in packages:
-        package_dir = root / package
-        if not (package_dir / "__init__.py").is_file():
-            raise PackagingError(f"{package_dir} is not a Python package")
-        for path in package_dir.rglob("*.py"):
-            if "__pycache__" not in path.parts:
-                files.append((path.relative_to(root).as_posix(), path))
-    return files
+def _module_file(root: Path, module: str) -> Path | None:
+    """The file of ``module`` (``a.b``: ``a/b.py`` or ``a/b/__init__.py``) under ``root``, if any."""
+    base = root.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Module names ``path`` imports (``from a import b`` counts as ``a`` and ``a.b``)."""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else [])) \
+                if node.level else node.module
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def module_files(root: Path, entry: str, packages: tuple[str, ...] = DEPLOYED_PACKAGES) -> list[tuple[str, Path]]:
+    """(archive name, file) of ``entry`` and of every module of ``packages`` it imports,
+    directly or not, with the ``__init__.py`` of each package on the way."""
+    if _module_file(root, entry) is None:
+        raise PackagingError(f"no module {entry} under {root}")
+    found: dict[str, Path] = {}
+    pending = [entry]
+    while pending:
+        module = pending.pop()
+        parts = module.split(".")
+        for depth in range(1, len(parts) + 1):  # the module and the packages it lives in
+            name = ".".join(parts[:depth])
+            path = _module_file(root, name)
+            if path is None or name in found:
+                continue
+            found[name] = path
+            pending += [m for m in _imports(path, name) if m.split(".")[0] in packages]
+    return sorted((path.relative_to(root).as_posix(), path) for path in found.values())
 
 
 def _tree_files(root: Path) -> list[tuple[str, Path]]:
@@ -132,7 +171,7 @@ def install_lambda_dependencies(target: Path, architecture: str, root: Path = RE
 def build_lambda_zip(build_dir: Path, architecture: str = "x86_64", root: Path = REPO_ROOT) -> Artifact:
     deps = install_lambda_dependencies(build_dir / f"lambda-deps-{architecture}", architecture, root)
     entries = {name: path.read_bytes() for name, path in _tree_files(deps) if name != ".build-stamp"}
-    for name, path in _package_files(root, LAMBDA_PACKAGES):
+    for name, path in module_files(root, LAMBDA_ENTRY_MODULE):
         entries[name] = path.read_bytes()  # our code wins over any same-named dependency file
     staging = write_zip(build_dir / f"producer-{architecture}.zip", list(entries.items()))
     return Artifact(staging, f"lambda/producer-{architecture}-{content_hash(staging)}.zip")
@@ -146,10 +185,10 @@ def build_glue_wheel(build_dir: Path, root: Path = REPO_ROOT) -> Artifact:
     """A py3-none-any wheel of the Glue job's packages, written without a build backend."""
     version = project_version(root)
     dist_info = f"{GLUE_WHEEL_NAME}-{version}.dist-info"
-    entries = [(name, path.read_bytes()) for name, path in _package_files(root, GLUE_PACKAGES)]
+    entries = [(name, path.read_bytes()) for name, path in module_files(root, GLUE_ENTRY_MODULE)]
     entries.append((f"{dist_info}/METADATA", (
         f"Metadata-Version: 2.1\nName: {GLUE_WHEEL_NAME}\nVersion: {version}\n"
-        "Summary: Spotify chart pipeline: the Glue job's packages (glue_streaming, firehose)\n"
+        "Summary: Spotify chart pipeline: the Glue job's modules (glue_streaming, firehose.contract)\n"
         "Requires-Python: >=3.11\n").encode()))
     entries.append((f"{dist_info}/WHEEL", (
         "Wheel-Version: 1.0\nGenerator: infra.packaging\nRoot-Is-Purelib: true\nTag: py3-none-any\n").encode()))

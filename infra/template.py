@@ -39,8 +39,11 @@ _TemplateLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path | str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+    return parse_template(Path(path).read_text(encoding="utf-8"))
+
+
+def parse_template(text: str) -> dict[str, Any]:
+    return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
 
 
 def parameter_names(template: dict[str, Any]) -> set[str]:

@@ -1,7 +1,7 @@
 """A local AWS endpoint (moto server) for tests and the local run.
 
 boto3 reads ``AWS_ENDPOINT_URL``, so code under test is unchanged: only the
-environment points it here. LocalStack (issue: integration tests) is the other
+environment points it here. LocalStack (``localdev.localstack``) is the other
 local endpoint; this one starts in under a second.
 """
 from __future__ import annotations

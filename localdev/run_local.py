@@ -21,7 +21,7 @@ from firehose import settings
 from local_spotify.catalog import FIRST_DATE, LAST_DATE, MARKETS, MARKETS_BY_LABEL
 from localdev.local_spotify_process import LocalSpotifyProcess
 from localdev.aws import apply_environ, create_delivery_stream, list_keys, local_aws_environ, moto_server, read_records
-from localdev.lambda_context import LocalLambdaContext
+from spotify_charts.stages import LocalLambdaContext
 from spotify_charts.text import artists_text, change_marker, fit, terminal_text
 
 LOG_DIR = Path(".local/logs")

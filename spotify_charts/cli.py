@@ -1,15 +1,15 @@
 """``spotify-charts``: the project's command-line entry point.
 
-    spotify-charts run        the whole pipeline locally (arguments go to python -m localdev.pipeline)
-    spotify-charts poll       one producer poll (in process, or a deployed Lambda)
-    spotify-charts glue       one run of the Glue job
-    spotify-charts load       load the files waiting in the Snowpipe queue (local engine)
+    spotify-charts poll       one producer poll (in process, or the deployed Lambda)
+    spotify-charts glue       start a run of the deployed Glue job
     spotify-charts deploy     package and deploy the stack (arguments go to infra.deploy)
-    spotify-charts backfill   replay raw files into a fresh curated area, with a progress bar
     spotify-charts report     a chart on a date, from the Snowflake views
     spotify-charts live       chart movements as the producer detects them
     spotify-charts dashboard  the web dashboard on 127.0.0.1
     spotify-charts auth       a Spotify user's refresh token for the producer (spotify_charts/auth.py)
+
+Installed packages add commands of their own through the ``spotify_charts.commands``
+entry points (see :mod:`spotify_charts.commands`); ``spotify-charts --help`` lists them all.
 
 Exit codes: 0 done, 1 failed (the message says why), 2 bad usage or configuration,
 130 interrupted.
@@ -23,27 +23,16 @@ import signal
 import sys
 import threading
 from datetime import date
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
 from spotify_charts import auth, stages
+from spotify_charts.commands import (AddedCommand, CommandError, Passthrough, added_commands, positive,
+                                      print_json)
 from spotify_charts.settings import MonitorSettings, SettingsError
-from spotify_charts.text import terminal_json
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-# Subcommands whose arguments belong to the module they delegate to (its own --help).
-PASSTHROUGH: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
-    "run": (stages.run_local_pipeline, "run the whole pipeline locally (arguments: spotify-charts run --help)"),
-    "deploy": (stages.deploy, "package and deploy the stack (arguments: spotify-charts deploy --help)"),
-}
-
-
-class CommandError(RuntimeError):
-    """A command could not do its job; the message says why (exit 1)."""
-
-
-def _print_json(value: Any) -> None:
-    print(terminal_json(value, indent=1, default=str))
+DEPLOY = Passthrough("package and deploy the stack (arguments: spotify-charts deploy --help)", "infra.deploy")
 
 
 # -- poll -------------------------------------------------------------------------------
@@ -51,7 +40,7 @@ def _print_json(value: Any) -> None:
 def cmd_poll(args: argparse.Namespace) -> int:
     event = {"source": "spotify-charts"}
     if args.function:
-        summary = stages.poll_function(args.function, event)
+        summary = stages.invoke_function(args.function, event)
     else:
         from producer.config import ConfigError
 
@@ -60,7 +49,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         except ConfigError as error:
             raise SettingsError(f"producer configuration: {error} (see README.md, 'Configuration')") from None
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         print(f"poll {summary['poll_id']}: {len(summary['changed'])} changed, {len(summary['unchanged'])} unchanged, "
               f"{len(summary['failed'])} failed, {len(summary['deferred'])} deferred; "
@@ -80,67 +69,14 @@ GLUE_PATH_ARGUMENTS = ("source_path", "target_path", "quarantine_path", "checkpo
 
 
 def cmd_glue(args: argparse.Namespace) -> int:
-    if args.job_name:
-        arguments = {name: getattr(args, name) for name in GLUE_PATH_ARGUMENTS if getattr(args, name)}
-        result = stages.start_glue_job_run(args.job_name, arguments, wait=args.wait, poll_seconds=args.poll_seconds)
-        if args.json:
-            _print_json(result)
-        else:
-            print(f"Glue job {result['job_name']} run {result['run_id']}: {result['state']}")
-        return EXIT_OK
-    missing = [name for name in GLUE_PATH_ARGUMENTS if not getattr(args, name)]
-    if missing:
-        raise SettingsError("the Glue job needs " + ", ".join(f"--{m} (or GLUE_{m.upper()})" for m in missing))
-    arguments = {name: getattr(args, name) for name in GLUE_PATH_ARGUMENTS}
-    arguments.update(spark_master=args.spark_master, max_files_per_trigger=args.max_files_per_trigger)
-
-    def show(line: str) -> None:
-        if args.verbose:
-            print(line, file=sys.stderr)
-
-    print("running the Glue job (Spark starts in a few seconds) ...", file=sys.stderr)
-    metrics = stages.run_glue_job(arguments, show)
+    if not args.job_name:
+        raise SettingsError("--job-name (or GLUE_JOB_NAME) is required: the deployed Glue job to start")
+    arguments = {name: getattr(args, name) for name in GLUE_PATH_ARGUMENTS if getattr(args, name)}
+    result = stages.start_glue_job_run(args.job_name, arguments, wait=args.wait, poll_seconds=args.poll_seconds)
     if args.json:
-        _print_json(metrics)
+        print_json(result)
     else:
-        print(f"Glue run {metrics.get('started_at')} .. {metrics.get('finished_at')}: {metrics.get('batches')} batches, "
-              f"{metrics.get('files_read')} files, {metrics.get('records_read')} records read, "
-              f"{metrics.get('curated')} curated, {metrics.get('quarantined')} quarantined, "
-              f"{metrics.get('duplicates')} duplicates ({metrics.get('seconds')} s)")
-    return EXIT_OK
-
-
-# -- load -------------------------------------------------------------------------------
-
-def cmd_load(args: argparse.Namespace) -> int:
-    if not args.queue_url:
-        raise SettingsError("--queue-url or SNOWPIPE_QUEUE_URL is required")
-    stats = stages.load_pending(args.queue_url, args.stage_dir, args.prefix)
-    if args.json:
-        _print_json(stats)
-    else:
-        print(f"{stats['messages']} notifications: {stats['files_loaded']} files loaded ({stats['rows_loaded']} rows), "
-              f"{stats['files_already_loaded']} already loaded, {stats['ignored_keys']} ignored, "
-              f"{stats['failed_messages']} failed (left on the queue for a retry)")
-    return EXIT_FAILED if stats["failed_messages"] else EXIT_OK
-
-
-# -- backfill ---------------------------------------------------------------------------
-
-def cmd_backfill(args: argparse.Namespace) -> int:
-    from spotify_charts.backfill import BackfillError, backfill
-
-    try:
-        metrics = backfill(args.source, args.target, chunk_files=args.chunk_files, resume=args.resume,
-                           spark_master=args.spark_master, out=sys.stderr, verbose=args.verbose)
-    except BackfillError as error:
-        raise CommandError(str(error)) from None
-    if args.json:
-        _print_json(metrics)
-    else:
-        print(f"backfilled {metrics['raw_files']} raw files into {metrics['target']}: {metrics['records_read']} "
-              f"records read, {metrics['curated']} curated, {metrics['quarantined']} quarantined "
-              f"(in {metrics['quarantine']}), {metrics['duplicates']} duplicates, {metrics['batches']} batches")
+        print(f"Glue job {result['job_name']} run {result['run_id']}: {result['state']}")
     return EXIT_OK
 
 
@@ -228,26 +164,14 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date like 2024-03-15: {text!r}") from None
 
 
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-        return value
-    return parse
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.ArgumentParser:
+    """The parser of the commands here, then of the ``added`` ones (see spotify_charts.commands)."""
     parser = argparse.ArgumentParser(prog="spotify-charts", description="Monitor Spotify charts: run the pipeline, "
                                      "look at charts and their movements.",
                                      epilog="exit codes: 0 done, 1 failed, 2 bad usage or configuration, "
                                             "130 interrupted")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (_, help_text) in PASSTHROUGH.items():
-        commands.add_parser(name, help=help_text, add_help=False)
+    commands.add_parser("deploy", help=DEPLOY.help, add_help=False)
 
     poll = commands.add_parser("poll", help="one producer poll", description=(
         "Poll every configured chart once, as the Lambda does. In process by default, with the producer's "
@@ -258,44 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--verbose", action="store_true", help="show the producer's JSON logs and EMF metrics (stderr)")
     poll.set_defaults(handler=cmd_poll)
 
-    glue = commands.add_parser("glue", help="one run of the Glue job", description=(
-        "Run the Glue job once over the raw files that are new since its last run (python -m "
-        "glue_streaming.job, local Spark), or start a run of a deployed job with --job-name. "
-        "Paths default to GLUE_SOURCE_PATH, GLUE_TARGET_PATH, GLUE_QUARANTINE_PATH, GLUE_CHECKPOINT_PATH."))
+    glue = commands.add_parser("glue", help="start a run of the deployed Glue job", description=(
+        "Start a run of the deployed Glue job (boto3), optionally overriding its paths; with --wait, "
+        "check its state until it ends (exit 1 if it failed). Paths default to GLUE_SOURCE_PATH, "
+        "GLUE_TARGET_PATH, GLUE_QUARANTINE_PATH, GLUE_CHECKPOINT_PATH; unset ones keep the job's own."))
+    glue.add_argument("--job-name", default=os.environ.get("GLUE_JOB_NAME"),
+                      help="the deployed Glue job (default $GLUE_JOB_NAME)")
     for name in GLUE_PATH_ARGUMENTS:
         glue.add_argument(f"--{name}", default=os.environ.get(f"GLUE_{name.upper()}"), metavar="PATH")
-    glue.add_argument("--max_files_per_trigger", default="0", help="files per micro-batch (0: one batch)")
-    glue.add_argument("--spark_master", default="local[2]", help="local Spark master (default %(default)s)")
-    glue.add_argument("--job-name", help="start a run of this deployed Glue job instead (boto3)")
-    glue.add_argument("--wait", action="store_true", help="with --job-name: wait until the run ends")
-    glue.add_argument("--poll-seconds", type=_positive(float), default=15.0,
+    glue.add_argument("--wait", action="store_true", help="wait until the run ends")
+    glue.add_argument("--poll-seconds", type=positive(float), default=15.0,
                       help="with --wait: seconds between status checks (default 15)")
-    glue.add_argument("--json", action="store_true", help="print the run metrics as JSON")
-    glue.add_argument("--verbose", action="store_true", help="show the job's log")
+    glue.add_argument("--json", action="store_true", help="print the run's id and state as JSON")
     glue.set_defaults(handler=cmd_glue)
-
-    load = commands.add_parser("load", help="load pending curated files (local Snowpipe)", description=(
-        "Drain the Snowpipe notification queue once into the local engine: each notified curated file is "
-        "copied by its pipe's COPY, then the merge task's MERGE runs (localdev.local_snowflake.snowpipe)."))
-    load.add_argument("--queue-url", default=os.environ.get("SNOWPIPE_QUEUE_URL"),
-                      help="the queue the curated bucket notifies (default $SNOWPIPE_QUEUE_URL)")
-    load.add_argument("--stage-dir", default=None, help="local copy of loaded files (default: the runner's)")
-    load.add_argument("--prefix", default="", help="load only keys starting with this prefix")
-    load.add_argument("--json", action="store_true", help="print the counts as JSON")
-    load.set_defaults(handler=cmd_load)
-
-    fill = commands.add_parser("backfill", help="replay raw files into a fresh curated area", description=(
-        "Replay raw files (a folder, or an s3:// prefix copied locally first) into a FRESH curated area "
-        "with the Glue job, in chunks, with its own checkpoint; a progress bar on stderr shows files and "
-        "rows done. The area gets the datasets plus _quarantine/, _checkpoint/ and _backfill.log."))
-    fill.add_argument("source", help="raw folder or s3://bucket/prefix")
-    fill.add_argument("target", help="new (or empty) folder for the curated area")
-    fill.add_argument("--chunk-files", type=_positive(int), default=50, help="raw files per chunk (default 50)")
-    fill.add_argument("--resume", action="store_true", help="continue an interrupted backfill into TARGET")
-    fill.add_argument("--spark-master", default="local[2]", help="local Spark master (default %(default)s)")
-    fill.add_argument("--json", action="store_true", help="print the run metrics as JSON")
-    fill.add_argument("--verbose", action="store_true", help="show the job's log (always in _backfill.log)")
-    fill.set_defaults(handler=cmd_backfill)
 
     report = commands.add_parser("report", help="a chart on a date, from the Snowflake views", description=(
         "The chart with position, change (▲3 ▼2 =, NEW, RE-ENTRY), peak and days on chart as of the date; "
@@ -304,8 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--chart", help="chart label or playlist id (default: global, or the only chart)")
     report.add_argument("--date", type=_iso_date, help="chart date YYYY-MM-DD (default: the latest)")
     report.add_argument("--rows", type=int, default=0, help="chart rows shown (default 0: all)")
-    report.add_argument("--movers", type=_positive(int), default=5, help="climbers and fallers shown (default 5)")
-    report.add_argument("--artists", type=_positive(int), default=10, help="top artists shown (default 10)")
+    report.add_argument("--movers", type=positive(int), default=5, help="climbers and fallers shown (default 5)")
+    report.add_argument("--artists", type=positive(int), default=10, help="top artists shown (default 10)")
     report.add_argument("--json", action="store_true", help="print the report as JSON")
     report.set_defaults(handler=cmd_report)
 
@@ -318,8 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--chart", help="only this chart (label or playlist id)")
     live.add_argument("--last", type=int, default=5, help="events shown first (default 5)")
     live.add_argument("--follow", action="store_true", help="keep checking for new movements")
-    live.add_argument("--interval", type=_positive(float), default=3.0, help="seconds between checks (default 3)")
-    live.add_argument("--for", dest="duration", type=_positive(float), metavar="SECONDS",
+    live.add_argument("--interval", type=positive(float), default=3.0, help="seconds between checks (default 3)")
+    live.add_argument("--for", dest="duration", type=positive(float), metavar="SECONDS",
                       help="with --follow: stop after this many seconds")
     live.add_argument("--json", action="store_true", help="one JSON object per movement (JSON lines)")
     live.set_defaults(handler=cmd_live)
@@ -334,11 +233,20 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "(default $GLUE_CHECKPOINT_PATH)")
     board.add_argument("--queue-url", help="the Snowpipe queue (default $SNOWPIPE_QUEUE_URL)")
     board.add_argument("--no-snowflake", action="store_true", help="do not read the Snowflake views")
-    board.add_argument("--for", dest="duration", type=_positive(float), metavar="SECONDS",
+    board.add_argument("--for", dest="duration", type=positive(float), metavar="SECONDS",
                        help="stop after this many seconds (default: until Ctrl-C)")
     board.set_defaults(handler=cmd_dashboard)
 
     auth.add_parser(commands)
+    for name, command in (added or {}).items():
+        if name in commands.choices:
+            raise TypeError(f"an installed package adds a command named {name!r}, which spotify-charts has already")
+        if isinstance(command, Passthrough):
+            commands.add_parser(name, help=command.help, add_help=False)
+        else:
+            sub = commands.add_parser(name, help=command.help, description=command.description)
+            command.add_arguments(sub)
+            sub.set_defaults(handler=command.run)
     return parser
 
 
@@ -355,14 +263,16 @@ def _exit_code(exit: SystemExit) -> int:
 
 
 def dispatch(argv: list[str]) -> int:
-    if argv and argv[0] in PASSTHROUGH:
+    added = added_commands()
+    passthrough = {"deploy": DEPLOY, **{n: c for n, c in added.items() if isinstance(c, Passthrough)}}
+    if argv and argv[0] in passthrough:
         program = sys.argv[0]
         sys.argv[0] = f"spotify-charts {argv[0]}"  # what the delegated parser's usage line shows
         try:
-            return PASSTHROUGH[argv[0]][0](argv[1:])
+            return passthrough[argv[0]].main(argv[1:])
         finally:
             sys.argv[0] = program
-    args = build_parser().parse_args(argv)
+    args = build_parser(added).parse_args(argv)
     return args.handler(args)
 
 
@@ -382,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"spotify-charts: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (CommandError, stages.StageNotReadyError, stages.StageFailedError) as error:
+    except CommandError as error:
         print(f"spotify-charts: {error}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as error:  # noqa: BLE001 - AWS/Snowflake errors: one clear line, not a traceback

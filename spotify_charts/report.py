@@ -119,3 +119,30 @@ def render_text(report: ChartReport, rows: int | None = None) -> str:
                     for a in report.top_artists],
                    widths=(30, 6, 4, 3), align=("<", ">", ">", ">"))
     return "\n".join(terminal_text(line) for line in lines)  # names from the data print as text only
+
+
+def snapshot_text(db, label: str, rows: int = 10) -> str:
+    """A chart's latest snapshot compared with the one before (the ``snapshot_chart`` views)."""
+    latest = views.latest_snapshot(db, label)
+    entries = views.snapshot_entries(db, latest["playlist_id"], latest["snapshot_id"])
+    exits = views.snapshot_exits(db, latest["playlist_id"], latest["snapshot_id"])
+    compared = "compared with the snapshot before" if latest["previous_snapshot_id"] else "the first snapshot"
+    lines = [f"{label}: latest snapshot {latest['snapshot_id'][:12]}..., {compared}"]
+    lines += table(("POS", "MOVE", "TRACK", "ARTISTS"),
+                   [(e["position"], change_marker(e["status"], e["change"]), e["track_name"],
+                     artists_text(e["artist_names"])) for e in entries[:rows]],
+                   widths=(3, 8, 40, 40), align=(">", "<", "<", "<"))
+    if len(entries) > rows:
+        lines.append(f"  ... {len(entries) - rows} more")
+    lines.append("  exits: " + (", ".join(f"{x['track_name']} (was #{x['last_position']})" for x in exits)
+                                or "none"))
+    return "\n".join(terminal_text(line) for line in lines)  # names from the data print as text only
+
+
+def all_charts_text(db, rows: int = 10) -> str:
+    """Every chart's report: the daily report when the views hold more than one daily
+    chart, else its latest snapshot against the one before (runs in accelerated time
+    put every simulated day on one date)."""
+    parts = [render_text(build_report(db, label), rows) if views.find_chart(db, label).days >= 2
+             else snapshot_text(db, label, rows) for label in views.snapshot_labels(db)]
+    return "\n\n".join(parts) if parts else "(no charts loaded yet)"

@@ -155,6 +155,34 @@ def positions(db, playlist_id: str, first: date, last: date, top: int) -> list[d
     return rows
 
 
+def snapshot_labels(db) -> list[str]:
+    """The labels of every chart with a snapshot."""
+    return [r["chart_label"] for r in _rows(db, "SELECT DISTINCT chart_label FROM chart_snapshots ORDER BY chart_label")]
+
+
+def latest_snapshot(db, label: str) -> dict[str, Any]:
+    """A chart's latest snapshot (``snapshot_chart``): its playlist, snapshot and previous snapshot ids."""
+    return _rows(db, """
+        SELECT playlist_id, snapshot_id, previous_snapshot_id FROM snapshot_chart WHERE chart_label = %s
+        ORDER BY observed_at DESC LIMIT 1""", (label,))[0]
+
+
+def snapshot_entries(db, playlist_id: str, snapshot_id: str) -> list[dict[str, Any]]:
+    """A snapshot's chart compared with the snapshot before, in chart order."""
+    rows = _rows(db, """
+        SELECT position, status, change, track_name, artist_names FROM snapshot_chart
+        WHERE playlist_id = %s AND snapshot_id = %s ORDER BY position""", (playlist_id, snapshot_id))
+    for row in rows:
+        row["artist_names"] = _array(row["artist_names"])
+    return rows
+
+
+def snapshot_exits(db, playlist_id: str, snapshot_id: str) -> list[dict[str, Any]]:
+    return _rows(db, """
+        SELECT last_position, track_name FROM snapshot_chart_exits
+        WHERE playlist_id = %s AND snapshot_id = %s ORDER BY last_position""", (playlist_id, snapshot_id))
+
+
 def load_history(db) -> dict[str, Any]:
     """Files the engine has loaded (local engine: INFORMATION_SCHEMA.LOAD_HISTORY)."""
     rows = _rows(db, """

@@ -1,4 +1,4 @@
-"""Local Spark for the Glue job: the job run as a child process, and local-only JVM and Python-worker tuning."""
+"""Local Spark for the Glue job: the job run as a child process (``glue_runner``), local-only Spark settings (``session``) and the S3 connector's jars (``s3a``)."""
 from __future__ import annotations
 
 import os

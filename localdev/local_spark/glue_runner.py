@@ -11,15 +11,18 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from localdev.local_spark import s3a
 from localdev.local_spark.session import submit_environ
 from localdev.process import python_module
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 GLUE_JOB_MODULE = "glue_streaming.job"
 STOP_TIMEOUT = 15.0
 
@@ -66,15 +69,20 @@ class GlueRun:
         return int(self.metrics.get(name, 0) or 0)
 
 
-def run_glue_job(paths: GluePaths, log_path: Path, *, spark_master: str = "local[2]",
-                 env: dict[str, str] | None = None,
-                 kill_when: Callable[[], bool] | None = None) -> GlueRun:
-    """Run the job once over whatever is new in ``paths.source``.
+def run_glue_job(paths: GluePaths, log_path: Path | None = None, *, spark_master: str = "local[2]",
+                 job_arguments: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None,
+                 kill_when: Callable[[], bool] | None = None,
+                 on_log_line: Callable[[str], None] | None = None) -> GlueRun:
+    """Run the job once over whatever is new in ``paths.source``; returns how it went.
 
+    ``job_arguments``: more of the job's arguments (``max_files_per_trigger``, ...).
     ``env``: added to this process's environment for the child; its AWS variables
     (``AWS_ENDPOINT_URL``, credentials) are the ones ``s3://`` paths reach.
-    ``kill_when`` (fault tests): checked every 0.1 s; when it returns True the job's whole
-    process group gets SIGKILL, as if the machine running it died.
+    Its log goes to ``log_path`` (appended; none kept if None), each line also to
+    ``on_log_line`` as it comes (progress bars). ``kill_when`` (fault tests): checked
+    every 0.1 s; when it returns True the job's whole process group gets SIGKILL, as if
+    the machine running it died. Raises GlueJobError if the job fails, is killed, or
+    ends without its run-metrics line.
     """
     if paths.on_s3():
         s3a.require_jars()  # a clear error now rather than Spark's "No FileSystem for scheme"
@@ -82,17 +90,24 @@ def run_glue_job(paths: GluePaths, log_path: Path, *, spark_master: str = "local
         Path(paths.source).mkdir(parents=True, exist_ok=True)
     child_env = {**os.environ, **(env or {})}
     child_env.update(submit_environ(child_env))
+    extra = [a for name, value in (job_arguments or {}).items() for a in (f"--{name}", str(value))]
     argv = python_module(GLUE_JOB_MODULE, *paths.arguments(), "--spark_master", spark_master,
-                         "--driver_memory", "1g", "--shuffle_partitions", "2")
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+                         "--driver_memory", "1g", "--shuffle_partitions", "2", *extra)
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
     run = GlueRun(log_path=log_path)
     started = time.monotonic()
-    with open(log_path, "ab") as log, open(log_path.with_suffix(".out"), "w+b") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=log, env=child_env,
-                                   cwd=Path(__file__).resolve().parents[2], start_new_session=True)
+    with ExitStack() as files:
+        log_file = log_path or Path(files.enter_context(tempfile.TemporaryDirectory())) / "glue.log"
+        log = files.enter_context(open(log_file, "ab"))
+        out = files.enter_context(tempfile.TemporaryFile())  # one line of run metrics
+        follow = files.enter_context(LogFollower(log_file, on_log_line))
+        process = subprocess.Popen(argv, stdout=out, stderr=log, env=child_env, cwd=REPO_ROOT,
+                                   start_new_session=True)
         run.pid = process.pid
         try:
             while process.poll() is None:
+                follow.read()
                 if kill_when is not None and kill_when():
                     os.killpg(process.pid, signal.SIGKILL)
                     run.killed = True
@@ -103,14 +118,44 @@ def run_glue_job(paths: GluePaths, log_path: Path, *, spark_master: str = "local
             stop_group(process)
             raise
         stop_group(process)  # Spark's JVM if the Python side exited first
+        follow.read(final=True)
         run.exit_code = process.returncode
         run.seconds = time.monotonic() - started
         out.seek(0)
         run.metrics = last_json_line(out.read().decode("utf-8", "replace"))
+    where = f"; log: {log_path}" if log_path else ""
     if run.exit_code != 0:
         how = "killed" if run.killed else f"exited with code {run.exit_code}"
-        raise GlueJobError(f"the Glue job {how} after {run.seconds:.1f} s; log: {log_path}", run)
+        raise GlueJobError(f"the Glue job {how} after {run.seconds:.1f} s{where}", run)
+    if not run.metrics:
+        raise GlueJobError(f"the Glue job printed no run metrics{where}", run)
     return run
+
+
+class LogFollower:
+    """Hands each complete line the job appends to its log to ``on_line``, as it comes
+    (read through a handle of its own: the job's handle is not moved)."""
+
+    def __init__(self, log_path: Path, on_line: Callable[[str], None] | None):
+        self.on_line = on_line
+        self.log = open(log_path, "rb")
+        self.log.seek(0, os.SEEK_END)  # an appended log: earlier runs' lines are not this run's
+        self.partial = b""
+
+    def __enter__(self) -> "LogFollower":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.log.close()
+
+    def read(self, final: bool = False) -> None:
+        if self.on_line is None:
+            return
+        *lines, self.partial = (self.partial + self.log.read()).split(b"\n")
+        if final and self.partial:
+            lines, self.partial = lines + [self.partial], b""
+        for line in lines:
+            self.on_line(line.decode("utf-8", "replace").rstrip("\r"))
 
 
 def stop_group(process: subprocess.Popen) -> None:

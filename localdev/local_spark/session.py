@@ -37,8 +37,6 @@ LOCAL_SPARK_SETTINGS: dict[str, str] = {
     # Opening a local file costs next to nothing (Spark assumes 4 MB of reading, right for
     # S3): one task per core instead of many small ones, each paying a Python round trip.
     "spark.sql.files.openCostInBytes": str(64 * 1024),
-    # Python workers forked with pandas and pyarrow already imported.
-    "spark.python.daemon.module": "localdev.local_spark.worker_daemon",
     # Without Hadoop's native library (not in PySpark's wheel) the local file system sets
     # each new file's mode with a `chmod` process and resolves each checkpoint file with a
     # `readlink` one. Local files without .crc twins, no _SUCCESS markers (publish takes
@@ -59,28 +57,10 @@ def s3_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return s3a.spark_settings(environ)
 
 
-def extra_class_path() -> list[str]:
-    """The jars local runs add to the JVM's class path (part of the class archive's key)."""
-    return [] if s3a.missing_jars() else [str(p) for p in s3a.jar_paths()]
-
-
-def java_options() -> str:
-    """LOCAL_JAVA_OPTIONS, plus the class archive when one was built for them."""
-    from localdev.local_spark import class_archive
-
-    archive = class_archive.existing_archive(LOCAL_JAVA_OPTIONS, extra_class_path())
-    if archive is None:
-        log.info("no JVM class archive: `python -m localdev.local_spark.class_archive` makes local runs start faster")
-        return LOCAL_JAVA_OPTIONS
-    return f"{LOCAL_JAVA_OPTIONS} -XX:SharedArchiveFile={archive}"
-
-
-def spark_settings(driver_java_options: str | None = None, environ: Mapping[str, str] | None = None
-                   ) -> dict[str, str]:
+def spark_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The local tuning, the S3 connector for the AWS endpoint of ``environ`` (default:
     this process's environment) and the JVM's options."""
-    return {**LOCAL_SPARK_SETTINGS, **s3_settings(environ),
-            "spark.driver.extraJavaOptions": driver_java_options or java_options()}
+    return {**LOCAL_SPARK_SETTINGS, **s3_settings(environ), "spark.driver.extraJavaOptions": LOCAL_JAVA_OPTIONS}
 
 
 def submit_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -90,14 +70,13 @@ def submit_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return {"PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell", "PYSPARK_PYTHON": sys.executable}
 
 
-def local_session(master: str = "local[2]", driver_memory: str = "2g", app_name: str = "glue_streaming",
-                  java_options: str | None = None):
-    """A tuned local SparkSession in this process (tests, benchmarks, the archive's training run)."""
+def local_session(master: str = "local[2]", driver_memory: str = "2g", app_name: str = "glue_streaming"):
+    """A tuned local SparkSession in this process (tests, benchmarks)."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app_name).config("spark.driver.memory", driver_memory)
-    for key, value in spark_settings(java_options).items():
+    for key, value in spark_settings().items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

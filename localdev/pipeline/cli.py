@@ -18,8 +18,12 @@ from typing import Sequence
 from local_spotify import catalog
 from localdev.aws import apply_environ
 from localdev.local_spark.glue_runner import GlueJobError
+from localdev.local_snowflake.engine import local_environ
 from localdev.pipeline.orchestrator import (DEFAULT_WORK_DIR, STATE_PREFIX, LocalPipeline, PipelineError,
                                             PipelineSettings, live_spotify)
+from snowflake.charts import connection
+from spotify_charts.dashboard import DashboardData, DashboardServer, SnowflakeViews
+from spotify_charts.settings import MonitorSettings, playlist_labels
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -70,14 +74,7 @@ def settings_from(args: argparse.Namespace) -> PipelineSettings:
 
 
 def start_dashboard(pipeline: LocalPipeline, port: int):
-    """The spotify_charts dashboard over this pipeline's data, in a thread; None if not available."""
-    try:
-        from snowflake.charts import connection
-        from localdev.local_snowflake.engine import local_environ
-        from spotify_charts.dashboard import DashboardData, DashboardServer, SnowflakeViews
-        from spotify_charts.settings import MonitorSettings, playlist_labels
-    except ImportError:
-        return None
+    """The spotify_charts dashboard over this pipeline's data, in a thread."""
     settings = MonitorSettings(
         state_bucket=pipeline.outputs["StateBucketName"], state_prefix=STATE_PREFIX,
         glue_checkpoint=str(pipeline.glue_paths().checkpoint), snowpipe_queue_url=pipeline.queue_url,
@@ -108,8 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         apply_environ(pipeline.localstack.environ())  # the dashboard's boto3 clients
         if not args.no_dashboard:
             dashboard = start_dashboard(pipeline, args.dashboard_port)
-            if dashboard is not None:
-                pipeline.say("dashboard", f"{dashboard.url} (up while this runs)")
+            pipeline.say("dashboard", f"{dashboard.url} (up while this runs)")
         if args.days:
             pipeline.run_days(args.days, args.glue_every)
         if args.keep_running:

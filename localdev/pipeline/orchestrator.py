@@ -40,6 +40,8 @@ from snowflake.charts import connection
 from localdev.local_snowflake.engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
 from localdev.local_snowflake.snowpipe import LocalSnowpipe, RunStats
+from spotify_charts.report import all_charts_text
+from spotify_charts.stages import StageFailedError, invoke_function
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DIR = REPO_ROOT / ".local"  # gitignored
@@ -293,11 +295,10 @@ class LocalPipeline:
     def poll(self) -> dict[str, Any]:
         """One poll by the deployed producer Lambda (``lambda.invoke``); returns its summary."""
         started = time.monotonic()
-        response = self.aws("lambda").invoke(FunctionName=self.outputs["ProducerFunctionName"], Payload=b"{}")
-        payload = json.loads(response["Payload"].read() or b"null")
-        if response.get("FunctionError"):
-            message = payload.get("errorMessage") if isinstance(payload, dict) else payload
-            raise PipelineError(f"the producer Lambda failed: {message}")
+        try:
+            payload = invoke_function(self.outputs["ProducerFunctionName"], {}, self.aws("lambda"))
+        except StageFailedError as error:
+            raise PipelineError(f"the producer Lambda failed: {error}") from None
         self.polls.append(payload)
         if payload.get("skipped"):  # another poll (e.g. the schedule's) held the poll lease
             self.say("poll", f"skipped: {payload['skipped']}")
@@ -462,49 +463,6 @@ class LocalPipeline:
         names = [d[0].lower() for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-    def chart_labels(self) -> list[str]:
-        return [r["chart_label"] for r in self.query(
-            "SELECT DISTINCT chart_label FROM chart_snapshots ORDER BY chart_label")]
-
     def report_text(self, rows: int = 10) -> str:
-        """Each chart's report: the daily report of ``spotify_charts`` when the views hold
-        more than one day's chart, else the latest snapshot's movements (accelerated runs
-        put every simulated day on today's UTC date)."""
-        parts = []
-        for label in self.chart_labels():
-            try:
-                from spotify_charts import report, views
-            except ImportError:
-                parts.append(self.snapshot_report(label, rows))
-                continue
-            if views.find_chart(self.db, label).days >= 2:
-                parts.append(report.render_text(report.build_report(self.db, label), rows))
-            else:
-                parts.append(self.snapshot_report(label, rows))
-        return "\n\n".join(parts) if parts else "(no charts loaded yet)"
-
-    def snapshot_report(self, label: str, rows: int = 10) -> str:
-        """The latest snapshot of a chart compared with the one before (snapshot_chart view)."""
-        latest = self.query("""
-            SELECT playlist_id, snapshot_id, previous_snapshot_id FROM snapshot_chart WHERE chart_label = %s
-            ORDER BY observed_at DESC LIMIT 1""", (label,))[0]
-        entries = self.query("""
-            SELECT position, status, change, track_name, artist_names FROM snapshot_chart
-            WHERE playlist_id = %s AND snapshot_id = %s ORDER BY position""",
-                             (latest["playlist_id"], latest["snapshot_id"]))
-        exits = self.query("""SELECT last_position, track_name FROM snapshot_chart_exits
-            WHERE playlist_id = %s AND snapshot_id = %s ORDER BY last_position""",
-                           (latest["playlist_id"], latest["snapshot_id"]))
-        compared = "compared with the snapshot before" if latest["previous_snapshot_id"] else "the first snapshot"
-        lines = [f"{label}: latest snapshot {latest['snapshot_id'][:12]}..., {compared}"]
-        for e in entries[:rows]:
-            move = e["status"] if e["status"] in ("NEW", "RE-ENTRY") else (
-                "=" if not e["change"] else f"{'+' if e['change'] > 0 else ''}{e['change']}")
-            artists = ", ".join(json.loads(e["artist_names"]) if isinstance(e["artist_names"], str)
-                                else e["artist_names"] or [])
-            lines.append(f"  {e['position']:>3}  {move:<8} {e['track_name'][:40]:<40}  {artists[:40]}")
-        if len(entries) > rows:
-            lines.append(f"  ... {len(entries) - rows} more")
-        lines.append("  exits: " + (", ".join(f"{x['track_name']} (was #{x['last_position']})" for x in exits)
-                                    or "none"))
-        return "\n".join(lines)
+        """Each chart's report (``spotify_charts.report.all_charts_text``)."""
+        return all_charts_text(self.db, rows)

@@ -15,7 +15,7 @@ Always: ``SNOWFLAKE_DATABASE`` (default SPOTIFY_CHARTS) and ``SNOWFLAKE_SCHEMA``
 (default CHARTS).
 
 Local engine: ``SNOWFLAKE_LOCAL_URL=http://127.0.0.1:<port>`` points the real connector
-at a fakesnow server (see :mod:`localdev.local_snowflake.engine`). Nothing else is needed.
+at a fakesnow server (the local stand-in for Snowflake). Nothing else is needed.
 """
 from __future__ import annotations
 

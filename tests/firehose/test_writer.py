@@ -48,7 +48,6 @@ def delivered_numbers(bucket):
     return Counter(r["n"] for r in read_records(bucket))
 
 
-@pytest.mark.integration
 def test_writes_every_record_in_the_fewest_calls(delivery_stream):
     bucket, stream = delivery_stream
     writer = FirehoseWriter(stream, boto3.client("firehose"))
@@ -57,7 +56,6 @@ def test_writes_every_record_in_the_fewest_calls(delivery_stream):
     assert delivered_numbers(bucket) == Counter(range(1201))
 
 
-@pytest.mark.integration
 def test_partial_failure_retries_only_the_refused_records(delivery_stream):
     bucket, stream = delivery_stream
     flaky = RefusingFirehose(boto3.client("firehose"), [{0, 7, 499}, {1}, {0}, set()])
@@ -69,7 +67,6 @@ def test_partial_failure_retries_only_the_refused_records(delivery_stream):
     assert delivered_numbers(bucket) == Counter(range(600))  # each record exactly once
 
 
-@pytest.mark.integration
 def test_throttled_calls_are_retried_whole(delivery_stream):
     bucket, stream = delivery_stream
     flaky = RefusingFirehose(boto3.client("firehose"), ["throttle", set()])
@@ -78,7 +75,6 @@ def test_throttled_calls_are_retried_whole(delivery_stream):
     assert delivered_numbers(bucket) == Counter(range(10))
 
 
-@pytest.mark.integration
 def test_records_that_keep_failing_raise_a_clear_error_after_the_rest_is_delivered(delivery_stream):
     bucket, stream = delivery_stream
     flaky = RefusingFirehose(boto3.client("firehose"), [{2, 3}] + [{0, 1}] * 4)
@@ -95,7 +91,6 @@ def test_oversized_records_are_refused_before_anything_is_sent():
     assert flaky.calls == []
 
 
-@pytest.mark.integration
 def test_unknown_stream_is_a_final_error(aws_endpoint):
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         FirehoseWriter("no-such-stream", boto3.client("firehose")).put(lines(1))

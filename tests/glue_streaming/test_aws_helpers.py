@@ -8,7 +8,6 @@ from glue_streaming.metrics import CLOUDWATCH_METRICS, BatchMetrics, RunMetrics,
 from tests.conftest import unique_name
 
 
-@pytest.mark.integration
 def test_run_counts_reach_cloudwatch(aws_endpoint):
     namespace = f"SpotifyCharts/Glue-{unique_name('test')}"
     run = RunMetrics(started_at="2026-11-20T00:00:00Z")

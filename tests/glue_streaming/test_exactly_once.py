@@ -1,53 +1,49 @@
 """The job killed after writing output and before its checkpoint commits, then rerun:
-no duplicate rows downstream, the same files, byte for byte."""
+no duplicate rows downstream, the same files, byte for byte.
+
+The job runs as the local pipeline runs it (localdev.local_spark.glue_runner: a child
+process in its own process group) and is killed from outside, with SIGKILL to the whole
+group, as soon as its chart entries are published: as if the machine running it died."""
 import hashlib
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from glue_streaming.batch import FAULT_ENV, FAULT_EXIT_CODE
-from tests.glue_streaming.raw_data import chart, encoded, job_arguments, write_object
+from localdev.local_spark.glue_runner import GlueJobError, GluePaths, run_glue_job
+from tests.glue_streaming.raw_data import chart, encoded, write_object
 
-pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.spark
 
 
-def run_cli(paths, env_extra=None, timeout=300):
-    """python -m glue_streaming.job in its own process group; returns (exit code, stdout)."""
-    argv = [sys.executable, "-m", "glue_streaming.job", "--spark_master", "local[2]", "--driver_memory", "1g"]
-    for name, value in job_arguments(paths).items():
-        argv += [f"--{name}", value]
-    env = {**os.environ, **(env_extra or {})}
-    process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=timeout)
-    finally:
-        try:  # the JVM is a child of the job: make sure no part of the group outlives the test
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
-    return process.returncode, out, err
+def run_job(job_paths, tmp_path, **kwargs):
+    """One run of ``python -m glue_streaming.job`` over the test's folders; returns its GlueRun."""
+    paths = GluePaths(job_paths["raw"], job_paths["curated"], job_paths["quarantine"], job_paths["checkpoint"])
+    return run_glue_job(paths, tmp_path / "glue.log", job_arguments={"shuffle_partitions": "4"}, **kwargs)
+
+
+def is_complete_parquet(path: Path) -> bool:
+    """A whole Parquet file starts and ends with PAR1; a write cut short has no footer."""
+    data = path.read_bytes()
+    return len(data) >= 8 and data[:4] == b"PAR1" and data[-4:] == b"PAR1"
 
 
 def digests(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*.parquet")}
 
 
-def test_killed_mid_batch_then_rerun_writes_each_row_once(job_paths):
+def test_killed_mid_batch_then_rerun_writes_each_row_once(job_paths, tmp_path):
     raw, target, checkpoint = job_paths["raw"], job_paths["curated"], job_paths["checkpoint"]
     write_object(raw, "obj-1", encoded(chart(3, snapshot_id="s1", observed_at="2026-11-20T10:00:00.000Z")), gzipped=True)
     write_object(raw, "obj-2", encoded(chart(3, snapshot_id="s2", observed_at="2026-11-21T10:00:00.000Z")) + [b"bad\n"])
 
-    code, _, err = run_cli(job_paths, {FAULT_ENV: "chart_entries"})
-    assert code == FAULT_EXIT_CODE, err[-3000:]
+    def chart_entries_published() -> bool:  # both days' files, whole (chart_daily comes after them)
+        return sum(is_complete_parquet(p) for p in target.glob("chart_entries/*/*.parquet")) == 2
+
+    with pytest.raises(GlueJobError) as killed:
+        run_job(job_paths, tmp_path, kill_when=chart_entries_published)
+    assert killed.value.run.killed and killed.value.run.exit_code == -9
     first_attempt = digests(target)
     assert sorted(k for k in first_attempt if k.startswith("chart_entries/")) == [
         f"chart_entries/chart_date=2026-11-2{d}/chart_entries-000000-{_query_prefix(checkpoint)}.parquet"
@@ -57,9 +53,7 @@ def test_killed_mid_batch_then_rerun_writes_each_row_once(job_paths):
     assert not [k for k in first_attempt if k.startswith("chart_daily/")]
     assert (checkpoint / "stream/offsets/0").exists() and not (checkpoint / "stream/commits/0").exists()
 
-    code, out, err = run_cli(job_paths)
-    assert code == 0, err[-3000:]
-    summary = json.loads(out.strip().splitlines()[-1])
+    summary = run_job(job_paths, tmp_path).metrics
     assert [b["batch_id"][:6] for b in summary["batch_details"]] == ["000000"]  # the same batch, replayed
     assert (summary["records_read"], summary["curated"], summary["quarantined"], summary["duplicates"]) == (7, 6, 1, 0)
     assert (checkpoint / "stream/commits/0").exists()
@@ -75,9 +69,7 @@ def test_killed_mid_batch_then_rerun_writes_each_row_once(job_paths):
     assert len(quarantined) == 1 and pq.read_table(quarantined[0], partitioning=None).num_rows == 1
     assert not list((checkpoint / "staging").rglob("*.parquet"))  # staging cleaned up
 
-    code, out, err = run_cli(job_paths)  # nothing new: nothing written
-    assert code == 0, err[-3000:]
-    assert json.loads(out.strip().splitlines()[-1])["batches"] == 0
+    assert run_job(job_paths, tmp_path).metrics["batches"] == 0  # nothing new: nothing written
     assert digests(target) == after
 
 

@@ -13,7 +13,6 @@ import pytest
 from glue_streaming import curated, job
 from tests.glue_streaming.raw_data import chart, encoded, job_arguments, json_line, record, write_object
 
-pytestmark = pytest.mark.integration
 
 
 def run_job(spark, paths, **extra):

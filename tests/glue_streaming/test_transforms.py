@@ -9,7 +9,6 @@ from glue_streaming import transforms as T
 from glue_streaming.schema import RAW_FILE_SCHEMA, dataset_schema
 from tests.glue_streaming.raw_data import chart, encoded, json_line, record, write_object
 
-pytestmark = pytest.mark.integration
 
 BATCH = T.Batch("000007-abcdef12", int(datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc).timestamp() * 1e6))
 NO_KEYS = "playlist_id string, snapshot_id string, position long"

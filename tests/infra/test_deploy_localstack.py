@@ -25,9 +25,11 @@ from firehose import contract
 from infra import packaging
 from local_spotify import catalog
 from local_spotify.server import LocalSpotifyServer
+from localdev.localstack import localstack
 from localdev.process import free_port
 
-pytestmark = pytest.mark.integration
+# Its own LocalStack; the producer's zip is built with pip; the local Spotify server.
+pytestmark = [pytest.mark.localstack, pytest.mark.pip, pytest.mark.spotify_server]
 
 GLOBAL = catalog.MARKETS_BY_LABEL["global"]
 NEW_ACCOUNT = {"LAMBDA_LIMITS_CONCURRENT_EXECUTIONS": "10", "LAMBDA_LIMITS_MINIMUM_UNRESERVED_CONCURRENCY": "10"}
@@ -35,10 +37,6 @@ NEW_ACCOUNT = {"LAMBDA_LIMITS_CONCURRENT_EXECUTIONS": "10", "LAMBDA_LIMITS_MINIM
 
 @pytest.fixture(scope="module")
 def localstack_endpoint():
-    try:
-        from localdev.localstack import localstack
-    except ImportError as error:
-        pytest.fail(f"localdev.localstack is missing ({error}): cannot start LocalStack")
     # A port of our own: never reuse (or stop) a LocalStack someone else runs.
     with localstack(f"http://127.0.0.1:{free_port()}", settings=NEW_ACCOUNT) as running:
         yield running

@@ -26,9 +26,11 @@ def test_glue_wheel_holds_the_glue_packages_with_a_valid_record(tmp_path):
     assert artifact.path.name == f"{packaging.GLUE_WHEEL_NAME}-{version}-py3-none-any.whl"
     assert artifact.key.endswith("/" + artifact.path.name)  # pip needs the real file name
     names = wheel_names(artifact.path)
-    assert "glue_streaming/job.py" in names and "firehose/contract.py" in names
-    assert not [n for n in names if n.startswith(("producer/", "localdev/", "local_spotify/"))]
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    code = sorted(n for n in names if not n.startswith(f"{packaging.GLUE_WHEEL_NAME}-"))
+    # The job's modules and nothing else: not the Firehose writer, no local tuning, no test hook.
+    job_modules = {p.name for p in (packaging.REPO_ROOT / "glue_streaming").glob("*.py")}
+    assert code == ["firehose/__init__.py", "firehose/contract.py"] + [f"glue_streaming/{m}" for m in sorted(job_modules)]
+    assert job_modules >= {"__init__.py", "job.py", "batch.py", "transforms.py", "lines.py"}
     with zipfile.ZipFile(artifact.path) as wheel:
         dist_info = f"{packaging.GLUE_WHEEL_NAME}-{version}.dist-info"
         record = wheel.read(f"{dist_info}/RECORD").decode().splitlines()
@@ -43,6 +45,21 @@ def test_glue_wheel_holds_the_glue_packages_with_a_valid_record(tmp_path):
         assert len(record) == len(names)
 
 
+def test_an_artifact_takes_its_entry_module_and_what_it_imports_directly_or_not(tmp_path):
+    files = {"app/__init__.py": "", "app/main.py": "import os\nfrom app import helpers\nfrom lib.sub import thing\n",
+             "app/helpers.py": "from . import text\n", "app/text.py": "import yaml\n", "app/unused.py": "",
+             "app/local_only.py": "import app.main\n", "lib/__init__.py": "", "lib/sub/__init__.py": "",
+             "lib/sub/thing.py": "", "lib/other.py": "", "tests/test_main.py": "import app.main\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    names = [name for name, _ in packaging.module_files(tmp_path, "app.main", ("app", "lib"))]
+    assert names == ["app/__init__.py", "app/helpers.py", "app/main.py", "app/text.py", "lib/__init__.py",
+                     "lib/sub/__init__.py", "lib/sub/thing.py"]
+    with pytest.raises(packaging.PackagingError, match="no module app.missing"):
+        packaging.module_files(tmp_path, "app.missing", ("app",))
+
+
 def test_artifacts_are_reproducible_and_content_addressed(tmp_path):
     first = packaging.build_glue_wheel(tmp_path / "a")
     second = packaging.build_glue_wheel(tmp_path / "b")
@@ -52,7 +69,7 @@ def test_artifacts_are_reproducible_and_content_addressed(tmp_path):
     assert packaging.content_hash(script.path) in script.key
 
 
-@pytest.mark.integration
+@pytest.mark.pip
 def test_glue_wheel_installs_with_pip_and_imports(tmp_path):
     wheel = packaging.build_glue_wheel(tmp_path / "build").path
     target = tmp_path / "site"
@@ -80,10 +97,12 @@ def lambda_zip(tmp_path_factory):
     return packaging.build_lambda_zip(tmp_path_factory.mktemp("lambda-build"), "x86_64")
 
 
-@pytest.mark.integration
+@pytest.mark.pip
 def test_lambda_zip_holds_code_and_linux_312_dependencies(lambda_zip):
     names = wheel_names(lambda_zip.path)
-    assert "producer/handler.py" in names and "firehose/contract.py" in names
+    ours = sorted(n for n in names if n.startswith(("producer/", "firehose/")))
+    producer_modules = sorted(f"producer/{p.name}" for p in (packaging.REPO_ROOT / "producer").glob("*.py"))
+    assert ours == [f"firehose/{m}.py" for m in ("__init__", "contract", "settings", "writer")] + producer_modules
     assert not [n for n in names if n.startswith(("localdev/", "local_spotify/", "glue_streaming/", "tests/"))]
     assert not [n for n in names if n.endswith(".pyc") or n.startswith("bin/")]
     for package in ("spotipy", "boto3", "aws_lambda_powertools"):
@@ -99,14 +118,14 @@ def test_lambda_zip_holds_code_and_linux_312_dependencies(lambda_zip):
     assert lambda_zip.key == f"lambda/producer-x86_64-{packaging.content_hash(lambda_zip.path)}.zip"
 
 
-@pytest.mark.integration
+@pytest.mark.pip
 def test_lambda_zip_rebuild_is_byte_identical(lambda_zip, tmp_path):
     build_dir = lambda_zip.path.parent
     rebuilt = packaging.build_lambda_zip(build_dir, "x86_64")  # reuses the installed dependencies
     assert rebuilt.key == lambda_zip.key
 
 
-@pytest.mark.integration
+@pytest.mark.pip
 def test_lambda_zip_imports_the_handler_on_python_312(lambda_zip, tmp_path):
     interpreter = python312()
     if interpreter is None:

@@ -6,8 +6,9 @@
   points at LocalStack for the test and is restored after it. Per test, not per session: the moto
   fixture of ``tests/conftest.py`` also sets ``AWS_ENDPOINT_URL``, and both live in one run.
 - ``aws_client``: ``aws_client("s3")``, a boto3 client for LocalStack, from localstack-client.
-- ``deploy_stack`` (factory): deploys a template through a change set under a unique stack
-  name, waits, returns the outputs; deletes every stack it deployed at teardown.
+- ``deploy_stack`` (factory): deploys a template under a unique stack name with the deploy
+  command's own change-set deployer (``infra.stacks``), returns the outputs; at teardown
+  empties the stacks' buckets and deletes them (as ``infra.teardown`` does).
   ``deploy_stack_per_module`` is the same, its stacks living for the whole test module.
 
 Timings (virtualenv install, LocalStack start, invoke latencies...) are printed at the end
@@ -20,16 +21,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
+from infra.stacks import DeployError, StackDeployer
+from infra.teardown import empty_bucket, stack_buckets
+from infra.template import parameter_names, parse_template
 from localdev.localstack import LocalStack, configured_endpoint, ensure_localstack
 
 TIMINGS: dict[str, str] = {}
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")
-
-
-class StackDeployError(RuntimeError):
-    """A stack or change set did not reach its *_COMPLETE state."""
 
 
 ENDPOINT_KEY = pytest.StashKey[str]()
@@ -113,92 +113,51 @@ def record_timing():
     return save_timing
 
 
-class StackDeployer:
-    """Deploys CloudFormation templates through change sets; ``cleanup()`` deletes them all."""
+class TemplateStacks:
+    """Stacks of test templates: ``__call__`` deploys one, ``cleanup()`` deletes them all."""
 
     def __init__(self, stack: LocalStack, prefix: str = "it"):
         self.cfn = stack.client("cloudformation")
         self.s3 = stack.client("s3")
+        self.deployer = StackDeployer(self.cfn, poll_seconds=1.0, timeout_seconds=300.0)
         self.prefix = prefix
         self.stack_names: list[str] = []
 
-    def __call__(
-        self,
-        template: str | Path,
-        parameters: dict[str, str] | None = None,
-        *,
-        timeout: float = 300,
-    ) -> dict[str, str]:
+    def __call__(self, template: str | Path, parameters: dict[str, str] | None = None) -> dict[str, str]:
         """Deploy ``template`` (a path or the template text); returns {OutputKey: OutputValue}."""
         is_path = isinstance(template, Path) or ("\n" not in template and Path(template).is_file())
         body = Path(template).read_text() if is_path else template
         name = f"{self.prefix}-{uuid.uuid4().hex[:10]}"
         self.stack_names.append(name)
-        change_set = self.cfn.create_change_set(
-            StackName=name,
-            ChangeSetName=f"{name}-create",
-            ChangeSetType="CREATE",
-            TemplateBody=body,
-            Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in (parameters or {}).items()],
-            Capabilities=list(CAPABILITIES),
-        )
-        attempts = {"Delay": 1, "MaxAttempts": int(timeout)}
-        try:
-            self.cfn.get_waiter("change_set_create_complete").wait(
-                ChangeSetName=change_set["Id"], StackName=name, WaiterConfig=attempts
-            )
-            self.cfn.execute_change_set(ChangeSetName=change_set["Id"], StackName=name)
-            self.cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=attempts)
-        except WaiterError as error:
-            raise StackDeployError(f"stack {name} failed: {error}\n{self.failures(name)}") from None
-        stack = self.cfn.describe_stacks(StackName=name)["Stacks"][0]
-        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-
-    def failures(self, name: str) -> str:
-        events = self.cfn.describe_stack_events(StackName=name)["StackEvents"]
-        return "\n".join(
-            f"{e['LogicalResourceId']} {e['ResourceStatus']}: {e.get('ResourceStatusReason', '')}"
-            for e in events
-            if e["ResourceStatus"].endswith("FAILED")
-        )
-
-    def empty_buckets(self, name: str) -> None:
-        """CloudFormation cannot delete a bucket with objects in it."""
-        resources = self.cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
-        for bucket in (r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::S3::Bucket"):
-            try:
-                for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-                    keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-                    if keys:
-                        self.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
-            except ClientError:
-                pass  # already gone
+        self.deployer.deploy(name, template_body=body, template_parameters=parameter_names(parse_template(body)),
+                             parameters={k: str(v) for k, v in (parameters or {}).items()},
+                             capabilities=CAPABILITIES)
+        return self.deployer.outputs(name)
 
     def cleanup(self) -> None:
         problems = []
         for name in reversed(self.stack_names):
             try:
-                self.empty_buckets(name)
-                self.cfn.delete_stack(StackName=name)
-                self.cfn.get_waiter("stack_delete_complete").wait(
-                    StackName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-                )
-            except (ClientError, WaiterError) as error:
+                if self.deployer.describe(name) is not None:
+                    for bucket in stack_buckets(self.cfn, name):  # CloudFormation cannot delete a bucket with objects
+                        empty_bucket(self.s3, bucket)
+                self.deployer.delete(name)
+            except (ClientError, DeployError) as error:
                 problems.append(f"{name}: {error}")
         self.stack_names.clear()
         if problems:
-            raise StackDeployError("could not delete stacks: " + "; ".join(problems))
+            raise DeployError("could not delete stacks: " + "; ".join(problems))
 
 
 @pytest.fixture
 def deploy_stack(localstack):
-    deployer = StackDeployer(localstack)
+    deployer = TemplateStacks(localstack)
     yield deployer
     deployer.cleanup()
 
 
 @pytest.fixture(scope="module")
 def deploy_stack_per_module(localstack):
-    deployer = StackDeployer(localstack)
+    deployer = TemplateStacks(localstack)
     yield deployer
     deployer.cleanup()

@@ -36,7 +36,8 @@ from localdev.local_spark.glue_runner import GlueRun
 from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX, REPO_ROOT
 from localdev.local_snowflake.snowpipe import RunStats
 
-pytestmark = pytest.mark.integration
+# The whole pipeline: LocalStack, the Glue job on Spark, fakesnow, the local Spotify server.
+pytestmark = [pytest.mark.localstack, pytest.mark.spark, pytest.mark.fakesnow, pytest.mark.spotify_server]
 
 MARKETS, DAYS = PIPELINE_MARKETS, PIPELINE_DAYS
 GAP_DAY = date(2024, 3, 14)  # missing from the data in every market: the chart holds the day before

@@ -37,7 +37,8 @@ from tests.integration.chart_expectations import (comparable, expected_editions,
 from tests.integration.firehose_faults import firehose_faults
 from tests.integration.pipelines import PIPELINE_DAYS, PIPELINE_MARKETS, running_pipeline
 
-pytestmark = pytest.mark.integration
+# The whole pipeline: LocalStack, the Glue job on Spark, fakesnow, the local Spotify server.
+pytestmark = [pytest.mark.localstack, pytest.mark.spark, pytest.mark.fakesnow, pytest.mark.spotify_server]
 
 MARKETS, DAYS = PIPELINE_MARKETS, PIPELINE_DAYS
 GLOBAL, US = (catalog.MARKETS_BY_LABEL[m].playlist_id for m in MARKETS)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
 
 HERE = Path(__file__).parent
 TEMPLATE = HERE / "templates" / "probe_function.yaml"

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from localdev.localstack import health, localstack
 from localdev.process import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.localstack
 
 PROBE = Path(__file__).parent / "functions" / "probe.py"
 

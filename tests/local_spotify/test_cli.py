@@ -11,7 +11,7 @@ from local_spotify import catalog
 from localdev.local_spotify_process import LocalSpotifyProcess
 from local_spotify.example import spotipy_client
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.spotify_server  # the server as a child process
 
 
 def test_help_lists_the_options():

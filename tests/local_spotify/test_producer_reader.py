@@ -5,7 +5,6 @@ import pytest
 from local_spotify import catalog
 from producer.spotify import ChartReader, build_spotify
 
-pytestmark = pytest.mark.integration
 
 GLOBAL = catalog.MARKETS_BY_LABEL["global"].playlist_id
 

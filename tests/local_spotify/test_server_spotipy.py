@@ -16,7 +16,6 @@ from local_spotify import catalog
 from local_spotify.control import LocalSpotifyControlError
 from local_spotify.example import spotipy_client
 
-pytestmark = pytest.mark.integration
 
 GLOBAL = catalog.MARKETS_BY_LABEL["global"].playlist_id
 USA = catalog.MARKETS_BY_LABEL["us"].playlist_id

@@ -3,7 +3,6 @@ import pytest
 from producer.state import StateStore
 from tests.producer.test_poll import poll
 
-pytestmark = pytest.mark.integration
 
 
 def test_every_poll_leaves_a_heartbeat_even_when_nothing_changed(make_poller, env):

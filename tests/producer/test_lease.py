@@ -141,7 +141,7 @@ def test_lease_writes_are_conditional_on_s3(env):
 
 def test_a_skipped_invocation_counts_as_overlapped_not_as_a_successful_poll(env, capsys):
     import producer.handler
-    from localdev.lambda_context import LocalLambdaContext
+    from spotify_charts.stages import LocalLambdaContext
 
     state_of(env).acquire_lease("running", seconds=60)
     summary = producer.handler.lambda_handler({}, LocalLambdaContext(timeout_seconds=30))

@@ -11,13 +11,12 @@ import pytest
 import producer.handler
 import producer.observability
 from firehose import contract
-from localdev.lambda_context import LocalLambdaContext
+from spotify_charts.stages import LocalLambdaContext
 from producer.state import StateStore
 from localdev.aws import read_records
 from tests.firehose.test_writer import RefusingFirehose
 from tests.producer.conftest import REFRESH_TOKEN, WATCHED
 
-pytestmark = pytest.mark.integration
 GLOBAL = WATCHED[0].playlist_id
 
 

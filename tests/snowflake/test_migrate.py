@@ -11,7 +11,6 @@ from snowflake.charts.migrate import MigrationChangedError, default_variables, m
 from snowflake.charts.migrations import MIGRATIONS_DIR, discover
 from tests.snowflake.builders import query
 
-pytestmark = pytest.mark.integration
 
 
 def test_migrations_apply_once_and_record_history(engine_environ, tmp_path):

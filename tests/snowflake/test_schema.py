@@ -95,7 +95,6 @@ def _rows(db, table: str, dataset: curated.Dataset) -> list[dict]:
     return rows
 
 
-@pytest.mark.integration
 def test_curated_files_load_through_the_pipes_value_for_value(conn, tmp_path):
     loader = CuratedLoader(conn, tmp_path)
     samples = {

@@ -21,7 +21,6 @@ from localdev.local_snowflake.snowpipe import LocalSnowpipe
 from tests.conftest import unique_name
 from tests.snowflake.builders import at, daily_row, entry, query, track_row
 
-pytestmark = pytest.mark.integration
 
 PREFIX = "curated/"
 

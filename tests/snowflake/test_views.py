@@ -25,7 +25,6 @@ from localdev.local_snowflake.engine import local_environ
 from snowflake.charts.migrate import default_variables, migrate
 from tests.snowflake.builders import entry, load_rows, query
 
-pytestmark = pytest.mark.integration
 
 ARTISTS = {"A": ("X",), "B": ("X", "Y"), "C": ("Y",), "D": ("Z",), "E": ("X",), "F": ("Z",)}
 SNAPSHOTS = [

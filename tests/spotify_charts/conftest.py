@@ -17,7 +17,7 @@ import producer.handler
 from local_spotify.catalog import MARKETS_BY_LABEL
 from local_spotify.server import LocalSpotifyServer
 from localdev.aws import apply_environ, read_records, restore_environ
-from localdev.lambda_context import LocalLambdaContext
+from spotify_charts.stages import LocalLambdaContext
 from snowflake.charts import connection
 from localdev.local_snowflake.engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate

@@ -8,12 +8,14 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from spotify_charts import cli, stages
+from spotify_charts import cli, commands, stages
 
-SUBCOMMANDS = ("run", "deploy", "poll", "glue", "load", "backfill", "report", "live", "dashboard", "auth")
+SUBCOMMANDS = ("deploy", "poll", "glue", "report", "live", "dashboard", "auth")
+# Added by the local tooling through the spotify_charts.commands entry points (pyproject.toml).
+LOCAL_SUBCOMMANDS = ("run", "local-glue", "load", "backfill")
 
 
-@pytest.mark.parametrize("command", SUBCOMMANDS)
+@pytest.mark.parametrize("command", SUBCOMMANDS + LOCAL_SUBCOMMANDS)
 def test_every_subcommand_has_help(command, capsys):
     assert cli.main([command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -23,7 +25,7 @@ def test_every_subcommand_has_help(command, capsys):
 def test_top_level_help_lists_every_subcommand(capsys):
     assert cli.main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert all(f"    {command}" in out for command in SUBCOMMANDS)
+    assert all(f"    {command}" in out for command in SUBCOMMANDS + LOCAL_SUBCOMMANDS)
     assert "exit codes: 0 done, 1 failed, 2 bad usage" in out
 
 
@@ -49,31 +51,22 @@ def test_missing_configuration_exits_2_with_what_to_set(monkeypatch, capsys):
     for name in ("STATE_BUCKET", "SNOWPIPE_QUEUE_URL", "SNOWFLAKE_LOCAL_URL", "SNOWFLAKE_ACCOUNT",
                  "SNOWFLAKE_CONNECTION_NAME", "PLAYLISTS", "GLUE_SOURCE_PATH"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("GLUE_JOB_NAME", raising=False)
     expectations = {("live",): "STATE_BUCKET", ("report",): "SNOWFLAKE_LOCAL_URL", ("load",): "SNOWPIPE_QUEUE_URL",
-                    ("glue",): "--source_path (or GLUE_SOURCE_PATH)", ("poll",): "PLAYLISTS"}
+                    ("local-glue",): "--source_path (or GLUE_SOURCE_PATH)", ("glue",): "--job-name (or GLUE_JOB_NAME)",
+                    ("poll",): "PLAYLISTS"}
     for argv, hint in expectations.items():
         assert cli.main(list(argv)) == 2, argv
         assert hint in capsys.readouterr().err, argv
 
 
-def test_a_stage_that_is_not_there_yet_fails_clearly(monkeypatch, capsys):
-    monkeypatch.setattr(stages, "RUN_MODULE", "localdev.orchestration_not_written_yet")
-    assert cli.main(["run"]) == 1
-    assert "the local pipeline run is not available in this checkout yet" in capsys.readouterr().err
-    monkeypatch.setattr(stages, "GLUE_JOB_MODULE", "glue_streaming.job_not_written_yet")
-    assert cli.main(["glue", "--source_path", "a", "--target_path", "b", "--quarantine_path", "c",
-                     "--checkpoint_path", "d"]) == 1
-    assert "the Glue job is not available in this checkout yet" in capsys.readouterr().err
-
-
-def test_a_broken_stage_module_is_not_reported_as_missing(monkeypatch):
-    """Only the module itself missing means 'not ready'; a missing dependency inside it is a real error."""
-    def broken(name):
-        raise ModuleNotFoundError("No module named 'some_dependency'", name="some_dependency")
-
-    monkeypatch.setattr(stages.importlib, "import_module", broken)
-    with pytest.raises(ModuleNotFoundError):
-        stages.stage_module("glue_streaming.job", "the Glue job")
+def test_commands_come_from_their_entry_points_and_may_not_replace_one_of_ours():
+    """spotify_charts finds the local tooling's commands without importing it by name."""
+    added = commands.added_commands()
+    assert sorted(added) == sorted(LOCAL_SUBCOMMANDS)
+    assert all(type(command).__module__ == "spotify_charts.commands" for command in added.values())
+    with pytest.raises(TypeError, match="'report', which spotify-charts has already"):
+        cli.build_parser({"report": added["load"]})
 
 
 def _lambda_client(response: dict, payload: dict):
@@ -88,14 +81,14 @@ def _lambda_client(response: dict, payload: dict):
     return client
 
 
-def test_poll_function_returns_the_summary_or_the_function_error():
+def test_invoking_the_deployed_producer_returns_the_summary_or_the_function_error():
     """The deployed-Lambda path decodes what lambda.invoke returns (stubbed client: moto cannot run
     the function without Docker; LocalStack runs it in tests/integration)."""
     summary = {"poll_id": "p", "changed": [], "failed": {}}
-    assert stages.poll_function("producer", {"source": "spotify-charts"}, _lambda_client({}, summary)) == summary
+    assert stages.invoke_function("producer", {"source": "spotify-charts"}, _lambda_client({}, summary)) == summary
     client = _lambda_client({"FunctionError": "Unhandled"}, {"errorMessage": "PLAYLISTS is empty"})
     with pytest.raises(stages.StageFailedError, match="producer failed: PLAYLISTS is empty"):
-        stages.poll_function("producer", {"source": "spotify-charts"}, client)
+        stages.invoke_function("producer", {"source": "spotify-charts"}, client)
 
 
 @pytest.mark.parametrize("argv, says", [

@@ -31,7 +31,7 @@ from tests.spotify_charts.chart_history import load_history, load_rows, rows_fro
 from tests.spotify_charts.conftest import CLI, child_environ
 from tests.conftest import unique_name
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.browser  # headless Chromium renders the page
 
 HISTORY_FIRST, HISTORY_LAST = date(2024, 2, 16), date(2024, 3, 16)  # the producer then polls 03-16 and 03-17
 TODAY = datetime.now(timezone.utc).date()

@@ -17,7 +17,6 @@ from spotify_charts.events import ProducerOutputs, movements_of
 from tests.conftest import unique_name
 from tests.spotify_charts.conftest import CLI, TERMINAL_CONTROLS, child_environ
 
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

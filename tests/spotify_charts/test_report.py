@@ -16,7 +16,6 @@ from spotify_charts.text import cell_width
 from tests.spotify_charts.chart_history import load_history
 from tests.spotify_charts.conftest import SCRIPT, child_environ
 
-pytestmark = pytest.mark.integration
 
 FIRST, LAST = date(2024, 3, 1), date(2024, 3, 16)
 DAY = date(2024, 3, 15)  # 2024-03-14 is missing from the data: compared with 2024-03-13

@@ -1,5 +1,5 @@
 """The stage subcommands on real parts: `poll` runs the producer's handler against the local
-Spotify server and moto; `backfill` and `glue` run the Glue job (local Spark) on what the
+Spotify server and moto; `backfill` and `local-glue` run the Glue job (local Spark) on what the
 producer delivered; `load` drains a Snowpipe queue into the local engine; `run` starts the
 local pipeline."""
 from __future__ import annotations
@@ -24,7 +24,6 @@ from tests.conftest import unique_name
 from tests.spotify_charts.chart_history import chart_rows
 from tests.spotify_charts.conftest import CLI, child_environ
 
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +63,7 @@ def curated_rows(target: Path) -> int:
     return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
 
+@pytest.mark.spark  # the Glue job, as a child process
 def test_backfill_replays_raw_data_into_a_fresh_area_with_progress(delivered, tmp_path):
     """Real Glue job (local Spark) over the producer's raw objects, read from S3 (moto) by Spark itself."""
     env, summaries = delivered
@@ -91,8 +91,8 @@ def test_backfill_replays_raw_data_into_a_fresh_area_with_progress(delivered, tm
                            text=True, env=child_environ(), timeout=60)
     assert again.returncode == 1 and "not empty" in again.stderr and "--resume" in again.stderr
 
-    # `glue` over the same raw prefix and area finds nothing new: reruns change nothing.
-    rerun = subprocess.run([*CLI, "glue", "--source_path", f"s3://{env.raw_bucket}/raw/", "--target_path", str(target),
+    # `local-glue` over the same raw prefix and area finds nothing new: reruns change nothing.
+    rerun = subprocess.run([*CLI, "local-glue", "--source_path", f"s3://{env.raw_bucket}/raw/", "--target_path", str(target),
                             "--quarantine_path", str(target / "_quarantine"), "--checkpoint_path",
                             str(target / "_checkpoint"), "--json"],
                            capture_output=True, text=True, env=child_environ(), timeout=300)
@@ -138,10 +138,13 @@ def test_glue_starts_a_run_of_a_deployed_job_and_waits_for_it(aws_endpoint, caps
     assert run["Id"] == result["run_id"] and run["Arguments"] == {"--source_path": "s3://raw/raw/"}
 
 
+@pytest.mark.moto
+@pytest.mark.spotify_server  # the producer-only run starts both as child processes
 def test_run_module_switch_runs_the_producer_only_local_run(tmp_path):
-    """`run` hands its arguments to RUN_MODULE's main; the end-to-end pipeline behind it is tested in
+    """`run` hands its arguments to its module's main; the end-to-end pipeline behind it is tested in
     tests/integration (LocalStack). Here the producer-only run, through the same hand-over."""
-    script = ("import sys; from spotify_charts import cli, stages; stages.RUN_MODULE = 'localdev.run_local'; "
+    script = ("import sys; from spotify_charts import cli; from localdev import commands; "
+              "commands.RUN = commands.Passthrough(commands.RUN.help, 'localdev.run_local'); "
               "sys.exit(cli.main(sys.argv[1:]))")
     result = subprocess.run([sys.executable, "-c", script, "run", "--days", "1", "--markets", "gb"],
                             capture_output=True, text=True, env=child_environ(), cwd=tmp_path, timeout=180)

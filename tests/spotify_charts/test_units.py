@@ -1,4 +1,4 @@
-"""Pure parts: text layout, the progress bar, movement lines, health checks, backfill checks."""
+"""Pure parts: text layout, the progress bar, movement lines, health checks."""
 from __future__ import annotations
 
 import io
@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from spotify_charts import backfill, health
+from spotify_charts import health
 from spotify_charts.events import movements_of
 from spotify_charts.live import movement_line
 from spotify_charts.progress import ProgressBar
@@ -112,44 +112,6 @@ def test_settings_come_from_the_producer_environment_with_overrides():
     assert settings.labels == {"id1": "global", "id2": "id2"} and settings.glue_checkpoint == "/cp"
     assert MonitorSettings.from_env(env).state_prefix == "p/"
     assert MonitorSettings.from_env({"PLAYLISTS": ",,,"}).labels == {}
-
-
-def test_backfill_wants_a_fresh_area(tmp_path):
-    area = backfill.BackfillArea(tmp_path / "new")
-    backfill.check_fresh(area, resume=False)  # does not exist: fine
-    area.target.mkdir()
-    backfill.check_fresh(area, resume=False)  # empty: fine
-    (area.target / "chart_entries").mkdir()
-    with pytest.raises(backfill.BackfillError, match="not empty"):
-        backfill.check_fresh(area, resume=True)  # no checkpoint: nothing to resume
-    area.checkpoint.mkdir()
-    with pytest.raises(backfill.BackfillError, match="--resume"):
-        backfill.check_fresh(area, resume=False)
-    backfill.check_fresh(area, resume=True)
-
-
-def test_backfill_counts_the_files_spark_reads_and_follows_the_job_s_batch_lines(tmp_path):
-    raw = tmp_path / "raw"
-    for name in ("dt=1/a", "dt=1/b", "dt=2/c", "_spark_metadata/0", "dt=2/.c.crc"):
-        (raw / name).parent.mkdir(parents=True, exist_ok=True)
-        (raw / name).write_text("{}")
-    assert [p.name for p in backfill.raw_files(raw)] == ["a", "b", "c"]
-    line = ('2026-11-20 22:24:19,248 INFO glue_streaming batch {"batch_id": "000000-ab", "files_read": 2, '
-            '"records_read": 100, "curated": 90, "quarantined": 1}')
-    assert json.loads(backfill.BATCH_LINE.search(line)[1])["files_read"] == 2
-
-    def job(arguments, follow):  # the job's log lines, as glue_streaming.job writes them
-        assert arguments["max_files_per_trigger"] == "2" and arguments["source_path"] == str(raw)
-        follow(line)
-        follow(line.replace('"files_read": 2', '"files_read": 1'))
-        return {"files_read": 3, "records_read": 200, "curated": 180, "quarantined": 2, "duplicates": 18}
-
-    out = io.StringIO()
-    metrics = backfill.backfill(str(raw), tmp_path / "area", chunk_files=2, out=out, run_job=job)
-    lines = out.getvalue().splitlines()
-    assert "2/3 files  100 rows read, 90 curated, 1 quarantined" in lines[1]
-    assert "3/3 files  200 rows read, 180 curated, 2 quarantined" in lines[-1]
-    assert metrics["raw_files"] == 3 and (tmp_path / "area" / "_backfill.log").read_text().count("glue_streaming batch") == 2
 
 
 def test_health_timestamps_read_as_utc():

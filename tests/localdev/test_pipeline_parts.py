@@ -46,15 +46,26 @@ def test_live_spotify_needs_credentials_and_no_local_api_and_refuses_accelerated
 def test_a_child_that_fails_or_is_killed_leaves_no_process_behind(tmp_path, monkeypatch):
     """The Glue runner's process handling, with a stand-in child instead of Spark."""
     script = tmp_path / "child.py"
-    script.write_text("import subprocess, sys, time\n"
+    script.write_text("import os, subprocess, sys, time\n"
                       "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+                      "assert 'spark.driver.extraJavaOptions' in os.environ['PYSPARK_SUBMIT_ARGS']  # local tuning\n"
+                      "print('batch 1', file=sys.stderr, flush=True)\n"
                       "print('{\"records_read\": 0}', flush=True)\n"
+                      "print('batch 2', end='', file=sys.stderr, flush=True)\n"
                       "time.sleep(float(sys.argv[-1]))\n")
     paths = glue.GluePaths(tmp_path / "raw", tmp_path / "curated", tmp_path / "q", tmp_path / "cp")
+    (tmp_path / "glue.log").write_text("an earlier run\n")
     monkeypatch.setattr(glue, "python_module", lambda module, *args: [sys.executable, str(script), "0"])
-    run = glue.run_glue_job(paths, tmp_path / "glue.log")
+    lines = []
+    run = glue.run_glue_job(paths, tmp_path / "glue.log", on_log_line=lines.append)
     assert run.exit_code == 0 and run.metrics == {"records_read": 0}
     assert not glue.group_alive(run.pid)  # the grandchild (Spark's JVM, here a sleeper) was stopped too
+    assert lines == ["batch 1", "batch 2"]  # this run's log lines, the last one even without its newline
+    assert (tmp_path / "glue.log").read_text() == "an earlier run\nbatch 1\nbatch 2"
+
+    monkeypatch.setattr(glue, "python_module", lambda module, *args: [sys.executable, "-c", "pass"])
+    with pytest.raises(glue.GlueJobError, match="printed no run metrics"):  # exit 0, yet no metrics: not done
+        glue.run_glue_job(paths)
 
     monkeypatch.setattr(glue, "python_module", lambda module, *args: [sys.executable, str(script), "60"])
     started = time.monotonic()

@@ -1,6 +1,8 @@
-"""Backfill: replay raw files into a FRESH curated area with the Glue job, showing progress.
+"""Backfill: replay raw files into a FRESH curated area with the Glue job on local Spark,
+showing progress (``spotify-charts backfill``).
 
-The job itself does the work (``python -m glue_streaming.job``): it runs over the raw
+The job itself does the work (``python -m glue_streaming.job``, run by
+:mod:`localdev.local_spark.glue_runner`): it runs over the raw
 files in chunks of ``chunk_files`` (its ``max_files_per_trigger``), with a checkpoint of
 its own inside the new area, and logs one line per chunk; the bar follows those lines
 (files and rows done). Because the target is fresh, what lands there is exactly the
@@ -26,7 +28,7 @@ from urllib.parse import urlparse
 
 import boto3
 
-from spotify_charts import stages
+from localdev.local_spark.glue_runner import GluePaths, GlueRun, run_glue_job
 from spotify_charts.progress import ProgressBar
 
 BATCH_LINE = re.compile(r"\bbatch (\{.*\})\s*$")  # the job's per-batch log line
@@ -89,11 +91,12 @@ def check_fresh(area: BackfillArea, resume: bool) -> None:
 
 def backfill(source: str, target: str | Path, *, chunk_files: int = 50, resume: bool = False,
              spark_master: str = "local[2]", out: TextIO, verbose: bool = False,
-             run_job: Callable[..., dict[str, Any]] = stages.run_glue_job) -> dict[str, Any]:
-    """Replay ``source`` (a folder or an s3:// prefix) into ``target``; returns the job's run metrics."""
+             run_job: Callable[..., GlueRun] = run_glue_job) -> dict[str, Any]:
+    """Replay ``source`` (a folder or an s3:// prefix) into ``target``; returns the job's run metrics.
+
+    Raises BackfillError if it cannot start, GlueJobError if the job fails."""
     area = BackfillArea(Path(target).resolve())
     check_fresh(area, resume)
-    stages.stage_module(stages.GLUE_JOB_MODULE, "the Glue job")
     area.target.mkdir(parents=True, exist_ok=True)
     if urlparse(source).scheme == "s3":
         source_path, total = source, len(raw_objects(source))
@@ -108,29 +111,22 @@ def backfill(source: str, target: str | Path, *, chunk_files: int = 50, resume: 
     bar = ProgressBar(total, "files", "replay", out)
     done = {"files": 0, "records": 0, "curated": 0, "quarantined": 0}
 
-    with open(area.log, "a", encoding="utf-8") as log:
-        def follow(line: str) -> None:
-            log.write(line + "\n")
-            if verbose:
-                print(line, file=out)
-            match = BATCH_LINE.search(line)
-            if match:
-                batch = json.loads(match[1])
-                done["files"] += batch.get("files_read", 0)
-                for key, name in (("records", "records_read"), ("curated", "curated"), ("quarantined", "quarantined")):
-                    done[key] += batch.get(name, 0)
-                bar.update(done["files"], f"{done['records']:,} rows read, {done['curated']:,} curated, "
-                                          f"{done['quarantined']:,} quarantined")
+    def follow(line: str) -> None:
+        if verbose:
+            print(line, file=out)
+        match = BATCH_LINE.search(line)
+        if match:
+            batch = json.loads(match[1])
+            done["files"] += batch.get("files_read", 0)
+            for key, name in (("records", "records_read"), ("curated", "curated"), ("quarantined", "quarantined")):
+                done[key] += batch.get(name, 0)
+            bar.update(done["files"], f"{done['records']:,} rows read, {done['curated']:,} curated, "
+                                      f"{done['quarantined']:,} quarantined")
 
-        bar.update(0, "starting Spark")
-        try:
-            metrics = run_job({
-                "source_path": source_path, "target_path": str(area.target),
-                "quarantine_path": str(area.quarantine), "checkpoint_path": str(area.checkpoint),
-                "max_files_per_trigger": str(chunk_files), "spark_master": spark_master, "job_name": "backfill",
-            }, follow)
-        except stages.StageFailedError as error:
-            raise stages.StageFailedError(f"{error}; its log: {area.log}") from None
+    bar.update(0, "starting Spark")
+    paths = GluePaths(source_path, area.target, area.quarantine, area.checkpoint)
+    metrics = run_job(paths, area.log, spark_master=spark_master, on_log_line=follow,
+                      job_arguments={"max_files_per_trigger": str(chunk_files), "job_name": "backfill"}).metrics
     # A resumed run reads only what was left; show the whole replay as done.
     bar.done = total if resume else metrics.get("files_read", done["files"])
     bar.finish(f"{metrics.get('records_read', 0):,} rows read, {metrics.get('curated', 0):,} curated, "
