@@ -22,7 +22,7 @@ import pytest
 from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server, restore_environ
 from localdev.process import ManagedProcess
 
-RESOURCE_MARKERS = ("spark", "moto", "fakesnow", "spotify_server", "browser", "pip", "localstack")
+RESOURCE_MARKERS = ("spark", "moto", "fakesnow", "spotify_server", "browser", "dashboard", "pip", "localstack")
 MARKER_OF_FIXTURE = {
     "aws_endpoint": "moto",  # below
     "spark": "spark",  # below
@@ -30,6 +30,7 @@ MARKER_OF_FIXTURE = {
     "engine_url": "fakesnow",  # tests/snowflake, tests/spotify_charts
     "spotify": "spotify_server",  # tests/producer, tests/spotify_charts
     "server": "spotify_server",  # tests/local_spotify
+    "dashboard": "dashboard",  # tests/spotify_charts/test_dashboard_security.py
 }
 # Programs a unit test may not start: a JVM (PySpark's launcher, the Glue job), a browser.
 JVM_OR_BROWSER = frozenset({"spark-submit", "java", "glue_streaming.job", "chromium"})

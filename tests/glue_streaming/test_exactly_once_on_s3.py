@@ -23,7 +23,7 @@ from localdev.local_spark.glue_runner import GlueJobError, GluePaths, run_glue_j
 from tests.conftest import unique_name
 from tests.glue_streaming.raw_data import chart, encoded
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.spark  # the job as a child process; moto through aws_endpoint
 
 DATES = ("2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23")
 # Columns that name the batch that wrote a row (its id and time differ between two runs).

@@ -15,7 +15,6 @@ from infra import checks, deploy
 from infra.checks import CheckFailedError, StackView
 from tests.conftest import unique_name
 
-pytestmark = pytest.mark.integration
 SNOWFLAKE_USER = "arn:aws:iam::123456789012:user/abc1-s-v2st0000"
 SNOWFLAKE_EXTERNAL_ID = "MYACCOUNT_SFCRole=2_a1b2c3d4e5f6g7h8i9j0k1l2m3n4="
 

@@ -166,7 +166,6 @@ def test_redirect_uris_an_app_may_register(uri, allowed):
     assert allowed_redirect_uri(uri) is allowed
 
 
-@pytest.mark.integration
 def test_over_http_spotipy_s_pkce_flow_reads_a_playlist(server, control):
     import spotipy
     from spotipy.cache_handler import MemoryCacheHandler

@@ -36,7 +36,7 @@ def test_backfill_counts_the_files_spark_reads_and_follows_the_job_s_batch_lines
     assert json.loads(backfill.BATCH_LINE.search(line)[1])["files_read"] == 2
 
     def job(paths, log_path, *, spark_master, on_log_line, job_arguments):  # as glue_runner.run_glue_job
-        assert job_arguments["max_files_per_trigger"] == "2" and paths.source == raw
+        assert job_arguments["max_files_per_trigger"] == "2" and paths.source == str(raw)
         assert log_path == tmp_path / "area" / "_backfill.log"  # the job's log is kept in the area
         on_log_line(line)  # the job's log lines, as they come
         on_log_line(line.replace('"files_read": 2', '"files_read": 1'))

@@ -18,7 +18,7 @@ from localdev.aws import read_records
 from producer.state import LeaseHeldError, LeaseLostError, StateStore
 from tests.producer.conftest import WATCHED
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.moto, pytest.mark.spotify_server]
 ENTRIES = 50 * len(WATCHED)
 
 

@@ -27,7 +27,7 @@ from localdev.process import free_port
 from tests.conftest import unique_name
 from tests.spotify_charts.conftest import CLI, CLIENT_ID, CLIENT_SECRET, child_environ
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.spotify_server  # the local Spotify server, moto through aws_endpoint
 
 USER = Path(__file__).with_name("spotify_user.py")
 
