@@ -17,7 +17,7 @@ from firehose.writer import FirehoseWriter
 from producer.config import ConfigError, ProducerConfig
 from producer.observability import logger, metrics
 from producer.poll import ChartPoller, PollResult
-from producer.spotify import ChartReader, build_spotify
+from producer.spotify import ChartReader, ResponseClock, build_spotify
 from producer.state import StateStore
 
 # Seconds kept back from the Lambda's remaining time for delivery and state writes.
@@ -44,11 +44,12 @@ def spotify_credentials(config: ProducerConfig) -> dict[str, str | None]:
 
 
 def build_poller(config: ProducerConfig) -> ChartPoller:
+    clock = ResponseClock()  # charts are dated by Spotify's Date header (see producer.spotify)
     client = build_spotify(api_url=config.api_url, token_url=config.token_url,
-                           pool_size=config.max_concurrency, **spotify_credentials(config))
+                           pool_size=config.max_concurrency, clock=clock, **spotify_credentials(config))
     return ChartPoller(
         config,
-        ChartReader(client, market=config.market),
+        ChartReader(client, market=config.market, clock=clock),
         FirehoseWriter(config.delivery_stream_name, boto3.client("firehose")),
         StateStore(config.state_bucket, config.state_prefix, boto3.client("s3")),
         logger=logger,
@@ -77,10 +78,11 @@ def record_metrics(result: PollResult) -> None:
     metrics.add_metric("PlaylistsFailed", count, len(result.by_status("failed")))
     metrics.add_metric("PlaylistsDeferred", count, len(result.by_status("deferred")))
     metrics.add_metric("RecordsSent", count, result.delivery.records)
+    metrics.add_metric("ObservationsSent", count, result.observations.records)
     metrics.add_metric("EntriesSkipped", count, sum(len(o.skipped) for o in result.outcomes))
     metrics.add_metric("SpotifyRequests", count, result.spotify_requests)
     metrics.add_metric("SpotifyRateLimited", count, result.rate_limited)
-    metrics.add_metric("FirehoseRetries", count, result.delivery.retried_records)
+    metrics.add_metric("FirehoseRetries", count, result.delivery.retried_records + result.observations.retried_records)
     metrics.add_metric("PollDurationMs", MetricUnit.Milliseconds, result.duration_ms)
     totals = result.movement_totals()
     for name, key in (("ChartNewEntries", "new_entries"), ("ChartExits", "exits"), ("ChartClimbs", "climbs"),

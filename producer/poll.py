@@ -2,9 +2,12 @@
 
 1. Read each playlist concurrently (bounded): its snapshot id first, its items
    only if the snapshot changed since the last delivered poll.
-2. Deliver the records of every changed playlist to Firehose in as few
+2. Deliver the chart entries of every changed playlist to Firehose in as few
    ``PutRecordBatch`` calls as the limits allow.
-3. Only for playlists whose records were all accepted: advance the state and
+3. Then one observation record per playlist read (changed or unchanged) whose
+   entries, if any, were all accepted: the snapshot in force, when it was seen. A day's
+   chart is built from these, so an unchanged day costs one small record, not 50.
+4. Only for playlists whose records were all accepted: advance the state and
    report the chart's movements since the previous delivered version.
 
 A rate limit that does not fit the time left stops the poll from starting more
@@ -24,8 +27,8 @@ from firehose.contract import RecordContractError, encode
 from firehose.writer import DeliveryReport, FirehoseDeliveryError, FirehoseWriter
 from producer.config import Playlist, ProducerConfig
 from producer.movements import ChartMovements, compute_movements
-from producer.records import SkippedEntry, entry_to_record, utc_from_epoch
-from producer.spotify import ChartReader, PlaylistUnavailableError, RateLimitedError, SpotifyError
+from producer.records import SkippedEntry, entry_to_record, observation_record, utc_from_epoch
+from producer.spotify import ChartReader, PlaylistUnavailableError, PlaylistVersion, RateLimitedError, SpotifyError
 from producer.state import ChartSlot, PlaylistState, StateStore
 
 CHANGED, UNCHANGED, FAILED, DEFERRED = "changed", "unchanged", "failed", "deferred"
@@ -39,6 +42,8 @@ class PlaylistOutcome:
     previous: PlaylistState | None = None
     new_state: PlaylistState | None = None
     records: list[bytes] = field(default_factory=list)
+    observation: bytes | None = None  # for a chart read successfully (changed or unchanged)
+    observed_at: str | None = None  # contract timestamp of the read
     skipped: list[SkippedEntry] = field(default_factory=list)
     movements: ChartMovements | None = None
     error: str | None = None
@@ -48,7 +53,8 @@ class PlaylistOutcome:
 class PollResult:
     poll_id: str
     outcomes: list[PlaylistOutcome]
-    delivery: DeliveryReport
+    delivery: DeliveryReport  # the chart entries
+    observations: DeliveryReport  # the observation records
     spotify_requests: int
     rate_limited: int
     duration_ms: float
@@ -75,9 +81,10 @@ class PollResult:
             "failed": {o.playlist.id: o.error for o in self.by_status(FAILED)},
             "deferred": [o.playlist.id for o in self.by_status(DEFERRED)],
             "records_sent": self.delivery.records,
+            "observations_sent": self.observations.records,
             "entries_skipped": dict(skipped),
-            "firehose_calls": self.delivery.calls,
-            "firehose_retried_records": self.delivery.retried_records,
+            "firehose_calls": self.delivery.calls + self.observations.calls,
+            "firehose_retried_records": self.delivery.retried_records + self.observations.retried_records,
             "spotify_requests": self.spotify_requests,
             "spotify_rate_limited": self.rate_limited,
             "movements": dict(self.movement_totals()),
@@ -117,6 +124,7 @@ class ChartPoller:
             with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
                 outcomes = list(pool.map(lambda p: self._read(p, poll_id, time_left, stop), self.config.playlists))
         delivery = self._deliver(outcomes)
+        observations = self._deliver_observations(outcomes)
         if stop.is_set():
             self.state.save_rate_limit(self.reader.gate.resume_at)
         delivered = [o for o in outcomes if o.status == CHANGED]
@@ -131,6 +139,7 @@ class ChartPoller:
             poll_id=poll_id,
             outcomes=outcomes,
             delivery=delivery,
+            observations=observations,
             spotify_requests=self.reader.requests - requests_before,
             rate_limited=self.reader.rate_limited - limited_before,
             duration_ms=(time.monotonic() - started) * 1000,
@@ -147,7 +156,9 @@ class ChartPoller:
             previous = self.state.load(playlist.id)
             version = self.reader.version(playlist.id, time_left)
             if previous is not None and previous.snapshot_id == version.snapshot_id:
-                return PlaylistOutcome(playlist, UNCHANGED, version.snapshot_id, previous)
+                outcome = PlaylistOutcome(playlist, UNCHANGED, version.snapshot_id, previous)
+                self._observe(outcome, poll_id, version, len(previous.slots))
+                return outcome
             items = self.reader.items(version, time_left)
         except RateLimitedError as error:
             stop.set()
@@ -162,7 +173,7 @@ class ChartPoller:
 
     def _build(self, playlist: Playlist, poll_id: str, items, previous: PlaylistState | None) -> PlaylistOutcome:
         version = items.version
-        observed_at: datetime = utc_from_epoch(items.observed_at)
+        observed_at: datetime = utc_from_epoch(version.observed_at)
         outcome = PlaylistOutcome(playlist, CHANGED, version.snapshot_id, previous)
         slots = []
         for position, entry in enumerate(items.entries, start=1):
@@ -185,7 +196,17 @@ class ChartPoller:
         outcome.new_state = PlaylistState(
             playlist.id, version.snapshot_id, poll_id, observed_at.isoformat(), slots
         )
+        self._observe(outcome, poll_id, version, len(outcome.records))
         return outcome
+
+    @staticmethod
+    def _observe(outcome: PlaylistOutcome, poll_id: str, version: PlaylistVersion, entry_count: int) -> None:
+        observed_at = utc_from_epoch(version.observed_at)
+        outcome.observed_at = observed_at.isoformat()
+        outcome.observation = encode(observation_record(
+            poll_id=poll_id, observed_at=observed_at, playlist_id=outcome.playlist.id,
+            chart_label=outcome.playlist.label, playlist_name=version.name, snapshot_id=version.snapshot_id,
+            entry_count=entry_count))
 
     def _deliver(self, outcomes: list[PlaylistOutcome]) -> DeliveryReport:
         records, owners = [], []
@@ -207,12 +228,30 @@ class ChartPoller:
             self._log("error", str(error), failed_playlists=sum(1 for o in outcomes if id(o) in refused))
             return error.report
 
+    def _deliver_observations(self, outcomes: list[PlaylistOutcome]) -> DeliveryReport:
+        """One observation per chart read whose entries (if it changed) were all accepted.
+        Sent after the entries, so an observation never names a snapshot whose entries
+        Firehose refused. A refused observation fails its playlist: the state stays put and
+        the next poll reads (and observes) it again."""
+        observed = [o for o in outcomes if o.status in (CHANGED, UNCHANGED) and o.observation is not None]
+        if not observed:
+            return DeliveryReport()
+        try:
+            return self.writer.put([o.observation for o in observed])
+        except FirehoseDeliveryError as error:
+            for index in error.failed_indices:
+                observed[index].status = FAILED
+                observed[index].error = f"Firehose refused its observation record: {dict(error.reasons)}"
+            self._log("error", str(error), failed_playlists=len(error.failed_indices))
+            return error.report
+
     def _save_movements(self, result: PollResult) -> str | None:
         charts = [
             {
                 "playlist_id": o.playlist.id,
                 "chart_label": o.playlist.label,
                 "snapshot_id": o.snapshot_id,
+                "observed_at": o.observed_at,
                 "previous_snapshot_id": o.previous.snapshot_id,
                 **o.movements.to_dict(),
             }
