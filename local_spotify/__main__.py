@@ -8,6 +8,7 @@ import sys
 from datetime import date
 
 from local_spotify import catalog
+from local_spotify.app import MISSING_DAYS, MISSING_DAYS_OUTAGE
 from local_spotify.objects import ENTRY_KEYS
 from local_spotify.server import LocalSpotifyServer
 
@@ -46,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="accept only this client secret (default: $LOCAL_SPOTIFY_CLIENT_SECRET, else any); "
         "prefer the environment variable: arguments are visible to other users",
     )
+    parser.add_argument("--missing-days", choices=MISSING_DAYS, default=MISSING_DAYS_OUTAGE,
+                        help="on a day missing from the data: answer 503 as a Spotify outage (a gap in the "
+                        "replayed history), or hold the previous chart (default: %(default)s)")
     parser.add_argument("--preload", action="store_true", help="load every market's charts before serving")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
@@ -64,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         client_id=args.client_id,
         client_secret=args.client_secret,
         entry_key=args.entry_key,
+        missing_days=args.missing_days,
         preload=args.preload,
         verbose=args.verbose,
     )
