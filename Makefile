@@ -5,10 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv run run-producer test test-unit test-integration localstack bench bench-freshness deploy clean
+.PHONY: help venv run history run-producer test test-unit test-integration localstack bench bench-freshness bench-history deploy clean
 
 help:
 	@echo "make run        the whole pipeline locally (LocalStack, deployed stack, producer Lambda, Glue, Snowpipe, fakesnow), then the chart report; ARGS='--days 6' etc."
+	@echo "make history    the whole real history (10 markets x 560 days) through the local pipeline, then serve the views until Ctrl-C"
 	@echo "make run-producer  quick look: the producer alone polls the local Spotify server into Firehose on moto"
 	@echo "make test       all tests (unit + integration); starts and stops its own local servers"
 	@echo "make test-unit  unit tests only (fast)"
@@ -16,6 +17,7 @@ help:
 	@echo "make localstack run LocalStack in the foreground (Docker if available, else host mode)"
 	@echo "make bench      benchmarks (print figures)"
 	@echo "make bench-freshness  end-to-end freshness: chart change -> live view and -> Snowflake views (~9 min)"
+	@echo "make bench-history    the whole history through the pipeline (rows, days, minutes), then every market against the CSV truth"
 	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -34,6 +36,9 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/spotify-charts run $(ARGS)
+
+history: $(STAMP)
+	$(VENV)/bin/spotify-charts run --history $(ARGS)
 
 run-producer: $(STAMP)
 	$(PY) -m localdev.run_local $(ARGS)
@@ -59,6 +64,10 @@ bench: $(STAMP)
 # Not part of `make bench`: it watches 3 chart changes travel through the whole pipeline (~9 min).
 bench-freshness: $(STAMP)
 	$(PY) benchmarks/bench_freshness.py
+
+# Not part of `make bench`: 10 markets x 560 days through the whole pipeline (~10 min), then the truth check.
+bench-history: $(STAMP)
+	$(PY) benchmarks/bench_history.py --truth $(ARGS)
 
 deploy: $(STAMP)
 	$(PY) -m infra.deploy $(ARGS)

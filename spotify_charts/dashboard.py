@@ -33,7 +33,7 @@ from spotify_charts.text import change_marker
 log = logging.getLogger("spotify_charts.dashboard")
 
 PAGE = Path(__file__).parent / "static" / "dashboard.html"
-DEFAULT_PERIOD_DAYS = 14
+DEFAULT_PERIOD_DAYS = 183  # the bump chart's default: the last 6 months of daily charts, or all there are
 DEFAULT_TOP = 10
 
 
@@ -141,7 +141,8 @@ class DashboardData:
                 log.warning("Snowflake views unreadable, showing the producer state: %s", error)
         if report and (state is None or report.snapshot_id == state.snapshot_id):
             return {
-                "source": "snowflake", "playlist_id": playlist_id, "label": report.chart.chart_label,
+                "source": "snowflake", "view": "daily chart", "playlist_id": playlist_id,
+                "label": report.chart.chart_label,
                 "name": report.chart.playlist_name, "chart_date": report.chart_date,
                 "snapshot_id": report.snapshot_id, "observed_at": report.observed_at,
                 "compared_with": report.previous_chart_date,
@@ -168,7 +169,8 @@ class DashboardData:
             rows.append({"position": slot.position, "marker": change_marker(status, move and move["change"]),
                          "status": status, "change": move and move["change"], "track": slot.name,
                          "artists": slot.artists, "peak": None, "days": None})
-        return {"source": "producer state", "playlist_id": playlist_id, "label": label, "name": label,
+        return {"source": "producer state", "view": "latest snapshot", "playlist_id": playlist_id, "label": label,
+                "name": label,
                 "chart_date": state.observed_at[:10], "snapshot_id": state.snapshot_id,
                 "observed_at": state.observed_at, "compared_with": None,
                 "note": "marks show new entries and moves the producer reported (at least its threshold)",
@@ -185,7 +187,7 @@ class DashboardData:
         def read(db):
             info = views.find_chart(db, chart if chart else None)
             end = last or info.last_date
-            start = first or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+            start = first or max(info.first_date, end - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
             if start > end:
                 raise BadRequestError("from is after to")
             return info, start, end, views.chart_dates(db, info.playlist_id, start, end), \

@@ -150,3 +150,14 @@ def test_health_timestamps_read_as_utc():
     assert health.when("2024-03-15T06:00:00.123Z") == "2024-03-15 06:00:00 UTC"
     assert health.when(datetime(2024, 3, 15, 8, tzinfo=timezone(timedelta(hours=2)))) == "2024-03-15 06:00:00 UTC"
     assert health.when(None) == "?" and health.when("soon") == "soon"
+
+
+def test_movements_read_as_plain_words():
+    from spotify_charts.text import movements_text
+
+    assert movements_text({"new_entries": 4, "exits": 1, "climbs": 12, "falls": 0, "new_number_one": 1}) == (
+        "4 new entries, 1 exit, 12 climbs, a new number one")
+    assert movements_text({"new_entries": 0, "exits": 0, "climbs": 0, "falls": 0, "new_number_one": 0}) == (
+        "no movements")
+    assert movements_text({}) == movements_text(None) == "no movements"
+    assert movements_text({"falls": 1, "new_number_one": 3}) == "1 fall, 3 new number ones"
