@@ -2,12 +2,11 @@
 
 1. Read each playlist concurrently (bounded): its snapshot id first, its items
    only if the snapshot changed since the last delivered poll.
-2. Deliver the chart entries of every changed playlist to Firehose in as few
-   ``PutRecordBatch`` calls as the limits allow.
-3. Then one observation record per playlist read (changed or unchanged) whose
-   entries, if any, were all accepted: the snapshot in force, when it was seen. A day's
-   chart is built from these, so an unchanged day costs one small record, not 50.
-4. Only for playlists whose records were all accepted: advance the state and
+2. Deliver to Firehose, in as few ``PutRecordBatch`` calls as the limits allow, the
+   chart entries of every changed playlist and one observation record per playlist
+   read, changed or unchanged: the snapshot in force, when it was seen. A day's chart is
+   built from the observations, so an unchanged day costs one small record, not 50.
+3. Only for playlists whose records were all accepted: advance the state and
    report the chart's movements since the previous delivered version.
 
 A rate limit that does not fit the time left stops the poll from starting more
@@ -43,6 +42,7 @@ class PlaylistOutcome:
     new_state: PlaylistState | None = None
     records: list[bytes] = field(default_factory=list)
     observation: bytes | None = None  # for a chart read successfully (changed or unchanged)
+    observation_accepted: bool = False  # Firehose took it
     observed_at: str | None = None  # contract timestamp of the read
     skipped: list[SkippedEntry] = field(default_factory=list)
     movements: ChartMovements | None = None
@@ -53,8 +53,7 @@ class PlaylistOutcome:
 class PollResult:
     poll_id: str
     outcomes: list[PlaylistOutcome]
-    delivery: DeliveryReport  # the chart entries
-    observations: DeliveryReport  # the observation records
+    delivery: DeliveryReport  # chart entries and observations together
     spotify_requests: int
     rate_limited: int
     duration_ms: float
@@ -62,6 +61,16 @@ class PollResult:
 
     def by_status(self, status: str) -> list[PlaylistOutcome]:
         return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def observations_sent(self) -> int:
+        """Observation records Firehose accepted."""
+        return sum(o.observation_accepted for o in self.outcomes)
+
+    @property
+    def records_sent(self) -> int:
+        """Chart-entry records Firehose accepted."""
+        return self.delivery.records - self.observations_sent
 
     def movement_totals(self) -> Counter:
         totals: Counter = Counter()
@@ -80,11 +89,11 @@ class PollResult:
             "unchanged": [o.playlist.id for o in self.by_status(UNCHANGED)],
             "failed": {o.playlist.id: o.error for o in self.by_status(FAILED)},
             "deferred": [o.playlist.id for o in self.by_status(DEFERRED)],
-            "records_sent": self.delivery.records,
-            "observations_sent": self.observations.records,
+            "records_sent": self.records_sent,
+            "observations_sent": self.observations_sent,
             "entries_skipped": dict(skipped),
-            "firehose_calls": self.delivery.calls + self.observations.calls,
-            "firehose_retried_records": self.delivery.retried_records + self.observations.retried_records,
+            "firehose_calls": self.delivery.calls,
+            "firehose_retried_records": self.delivery.retried_records,
             "spotify_requests": self.spotify_requests,
             "spotify_rate_limited": self.rate_limited,
             "movements": dict(self.movement_totals()),
@@ -124,7 +133,6 @@ class ChartPoller:
             with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
                 outcomes = list(pool.map(lambda p: self._read(p, poll_id, time_left, stop), self.config.playlists))
         delivery = self._deliver(outcomes)
-        observations = self._deliver_observations(outcomes)
         if stop.is_set():
             self.state.save_rate_limit(self.reader.gate.resume_at)
         delivered = [o for o in outcomes if o.status == CHANGED]
@@ -139,7 +147,6 @@ class ChartPoller:
             poll_id=poll_id,
             outcomes=outcomes,
             delivery=delivery,
-            observations=observations,
             spotify_requests=self.reader.requests - requests_before,
             rate_limited=self.reader.rate_limited - limited_before,
             duration_ms=(time.monotonic() - started) * 1000,
@@ -209,41 +216,35 @@ class ChartPoller:
             entry_count=entry_count))
 
     def _deliver(self, outcomes: list[PlaylistOutcome]) -> DeliveryReport:
+        """Every read playlist's records in as few calls as the limits allow: a changed one's
+        entries, then its observation; an unchanged one's observation. A playlist with a
+        record Firehose refused fails: its state stays put, so the next poll reads and sends
+        it again (at least once). An observation whose snapshot's entries are incomplete in
+        the meantime is not used by the views (they check its entry_count)."""
         records, owners = [], []
         for outcome in outcomes:
-            if outcome.status == CHANGED:
-                records.extend(outcome.records)
-                owners.extend([outcome] * len(outcome.records))
+            if outcome.status in (CHANGED, UNCHANGED) and outcome.observation is not None:
+                mine = (outcome.records if outcome.status == CHANGED else []) + [outcome.observation]
+                records.extend(mine)
+                owners.extend([outcome] * len(mine))
         if not records:
             return DeliveryReport()
+        refused_indices: set[int] = set()
         try:
-            return self.writer.put(records)
+            report = self.writer.put(records)
         except FirehoseDeliveryError as error:
-            # The state of these playlists stays put, so the next poll sends them again.
-            refused = Counter(id(owners[i]) for i in error.failed_indices)
+            refused_indices = set(error.failed_indices)
+            refused = Counter(id(owners[i]) for i in refused_indices)
             for outcome in outcomes:
                 if id(outcome) in refused:
                     outcome.status = FAILED
                     outcome.error = f"Firehose refused {refused[id(outcome)]} records: {dict(error.reasons)}"
             self._log("error", str(error), failed_playlists=sum(1 for o in outcomes if id(o) in refused))
-            return error.report
-
-    def _deliver_observations(self, outcomes: list[PlaylistOutcome]) -> DeliveryReport:
-        """One observation per chart read whose entries (if it changed) were all accepted.
-        Sent after the entries, so an observation never names a snapshot whose entries
-        Firehose refused. A refused observation fails its playlist: the state stays put and
-        the next poll reads (and observes) it again."""
-        observed = [o for o in outcomes if o.status in (CHANGED, UNCHANGED) and o.observation is not None]
-        if not observed:
-            return DeliveryReport()
-        try:
-            return self.writer.put([o.observation for o in observed])
-        except FirehoseDeliveryError as error:
-            for index in error.failed_indices:
-                observed[index].status = FAILED
-                observed[index].error = f"Firehose refused its observation record: {dict(error.reasons)}"
-            self._log("error", str(error), failed_playlists=len(error.failed_indices))
-            return error.report
+            report = error.report
+        for index, outcome in enumerate(owners):
+            if records[index] is outcome.observation and index not in refused_indices:
+                outcome.observation_accepted = True
+        return report
 
     def _save_movements(self, result: PollResult) -> str | None:
         charts = [

@@ -28,7 +28,7 @@ from localdev.pipeline.orchestrator import (DEFAULT_WORK_DIR, STATE_PREFIX, Loca
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 DEFAULT_DAYS, DEFAULT_GLUE_EVERY = 28, 14
 HISTORY_DAYS = (catalog.LAST_DATE - catalog.FIRST_DATE).days + 1  # 560 calendar days, 4 of them gaps
-HISTORY_GLUE_EVERY = 140  # Glue + load 4 times over the history (each run costs a JVM start)
+HISTORY_GLUE_EVERY = 56  # --history: Glue + load start at most every 8 weeks of chart days, beside the polls
 PROGRESS_SECONDS = 15.0  # --history: a progress line this often instead of one per poll
 
 
@@ -143,8 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pipeline.say("terminal", f"in another terminal: source {pipeline.write_environment()} then spotify-charts "
                                  "report, live or dashboard read this run's data (while it runs)")
         if args.days:
-            pipeline.run_days(args.days, args.glue_every,
-                              progress_seconds=PROGRESS_SECONDS if args.history else None)
+            pipeline.run_days(args.days, args.glue_every, progress_seconds=PROGRESS_SECONDS if args.history else None,
+                              background_glue=args.history)
         try:
             if args.keep_running:
                 pipeline.keep_running(threading.Event(), glue_seconds=args.glue_seconds,

@@ -399,16 +399,34 @@ class LocalPipeline:
                          f"{stats.failed_messages} failed ({time.monotonic() - started:.1f} s)")
         return stats
 
-    def run_days(self, days: int, glue_every: int = 2, *, progress_seconds: float | None = None) -> None:
+    def run_days(self, days: int, glue_every: int = 2, *, progress_seconds: float | None = None,
+                 background_glue: bool = False) -> None:
         """``days`` chart days in accelerated time: each day the server moves on and the
         producer polls; Glue + load after every ``glue_every`` polls and at the end.
-        With ``progress_seconds``, one ``replay`` progress line at most that often
-        instead of a line per poll."""
+
+        With ``progress_seconds``, one ``replay`` progress line at most that often instead
+        of a line per poll. With ``background_glue``, Glue + load run beside the polls, as
+        on AWS (the producer keeps polling while the Glue job and Snowpipe work): one run
+        at a time, started when ``glue_every`` polls are due and the previous run has
+        ended, so each run takes what landed meanwhile; the last run after the last poll."""
         started = last_line = time.monotonic()
         self.quiet_polls = progress_seconds is not None
         since_glue = 0
+        stop = threading.Event()
+        background: list[threading.Thread] = []
+        failures: list[BaseException] = []
+
+        def glue_and_load() -> None:
+            try:
+                self.run_glue(kill_when=stop.is_set)
+                self.load()
+            except BaseException as error:  # handed to the polling thread
+                failures.append(error)
+
         try:
             for day in range(days):
+                if failures:
+                    raise failures[0]
                 if day:
                     self.advance_day()
                 self.poll()
@@ -416,15 +434,30 @@ class LocalPipeline:
                 if self.quiet_polls and (time.monotonic() - last_line >= progress_seconds or day == days - 1):
                     self.say("replay", self.progress_text(day + 1, days, time.monotonic() - started))
                     last_line = time.monotonic()
-                if since_glue >= glue_every or day == days - 1:
-                    self.run_glue()
-                    self.load()
+                if since_glue < glue_every and day < days - 1:
+                    continue
+                if not background_glue or day == days - 1:
+                    for thread in background:  # the last run starts after the one in the background
+                        thread.join()
+                    if failures:
+                        raise failures[0]
+                    glue_and_load()
                     since_glue = 0
+                elif not any(thread.is_alive() for thread in background):
+                    background[:] = [threading.Thread(target=glue_and_load, name="glue-and-load", daemon=True)]
+                    background[0].start()
+                    since_glue = 0
+            if failures:
+                raise failures[0]
         finally:
+            stop.set()  # an interrupted replay kills a Glue run still going in the background
+            for thread in background:
+                thread.join(timeout=30)  # a killed Glue run ends at once; a load gets a bounded wait
             self.quiet_polls = False
-        self.say("replay", f"{days} chart days in {minutes(time.monotonic() - started)}: "
+        self.say("replay", f"{days} chart days in {minutes(time.monotonic() - started)}; busy time "
                            + ", ".join(f"{stage} {minutes(self.seconds[stage])}"
-                                       for stage in ("poll", "glue", "publish", "load")))
+                                       for stage in ("poll", "glue", "publish", "load"))
+                           + (" (Glue and the load beside the polls)" if background_glue else ""))
 
     def progress_text(self, done: int, total: int, elapsed: float) -> str:
         """``[2023-09-12] 118/560 chart days (21%), ...; 1m41s elapsed, about 6m20s left``."""

@@ -9,9 +9,10 @@
 --   the playlist was read and found unchanged has a chart: the snapshot in force. A day
 --   with no successful read (the producer down, Spotify failing, a day missing from
 --   replayed data) has no chart.
--- * The reads are the observation records, plus each snapshot's first sighting in its
---   entries (records of contract version 1 have no observation). A read of a snapshot
---   whose entries are not loaded (yet) is left out: it would look like an empty chart.
+-- * The reads are the observation records, and for a snapshot no observation names
+--   (records of contract version 1), its first sighting in its entries. A read of a
+--   snapshot whose entries are not all loaded (yet) is left out: it would look like an
+--   empty or a cut chart.
 -- * An edition is one chart the movements compare: every snapshot (grain 'snapshot',
 --   dated by its first sighting), or one per day with a chart (grain 'day'). Each edition
 --   is compared with the playlist's previous AVAILABLE edition: a date with no chart is
@@ -37,16 +38,19 @@ SELECT playlist_id,
 FROM chart_entries
 GROUP BY playlist_id, snapshot_id;
 
--- Every successful read of a chart whose snapshot's entries are loaded: the observations,
--- and each snapshot's first sighting in its entries (poll_id null there).
+-- Every successful read of a chart, usable to date a chart: an observation once all the
+-- entries of its snapshot are loaded (entry_count of them), and for a snapshot no
+-- observation names (contract version 1), its first sighting in its entries (poll_id null).
 CREATE OR REPLACE VIEW chart_reads AS
 SELECT o.playlist_id, o.chart_label, o.snapshot_id, o.chart_date, o.observed_at, o.poll_id
 FROM chart_observations AS o
-WHERE EXISTS (SELECT 1 FROM chart_snapshots AS s
-              WHERE s.playlist_id = o.playlist_id AND s.snapshot_id = o.snapshot_id)
+JOIN chart_snapshots AS s ON s.playlist_id = o.playlist_id AND s.snapshot_id = o.snapshot_id
+WHERE s.entries >= o.entry_count
 UNION ALL
-SELECT playlist_id, chart_label, snapshot_id, chart_date, observed_at, NULL AS poll_id
-FROM chart_snapshots;
+SELECT s.playlist_id, s.chart_label, s.snapshot_id, s.chart_date, s.observed_at, NULL AS poll_id
+FROM chart_snapshots AS s
+WHERE NOT EXISTS (SELECT 1 FROM chart_observations AS o
+                  WHERE o.playlist_id = s.playlist_id AND o.snapshot_id = s.snapshot_id);
 
 -- The editions of every chart, numbered per playlist and grain, each with the previous one.
 CREATE OR REPLACE VIEW chart_editions AS

@@ -106,10 +106,11 @@ def test_2_a_firehose_partial_failure_is_retried_and_nothing_is_lost(pipeline):
     assert faulty["changed"] == [GLOBAL] and faulty["records_sent"] == 50
     # US: refused on every attempt: failed, its state not advanced.
     assert list(faulty["failed"]) == [US] and "ServiceUnavailableException" in faulty["failed"][US]
-    assert faulty["firehose_retried_records"] == proxy.log.records_refused - 50  # the last refusal is not retried
-    # 5 calls for the entries (the first, then 4 retries of US), then 1 for the observations:
-    # Global's only (a chart whose entries were refused is not observed).
-    assert proxy.log.calls == faulty["firehose_calls"] == 6 and faulty["observations_sent"] == 1
+    # The last refusal (US: 50 entries and its observation) is not retried.
+    assert faulty["firehose_retried_records"] == proxy.log.records_refused - 51
+    # 5 calls: the first (entries and observations), then 4 retries of what was refused; US's
+    # observation is refused with its entries, Global's went through.
+    assert proxy.log.calls == faulty["firehose_calls"] == 5 and faulty["observations_sent"] == 1
     again = pipeline.poll()  # no faults: the next poll sends US, and only US
     assert (again["changed"], again["unchanged"], again["records_sent"]) == ([US], [GLOBAL], 50)
     assert raw_keys(pipeline) == expected_raw(DAYS[:2])

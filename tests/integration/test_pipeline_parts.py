@@ -45,7 +45,7 @@ def test_command_line_defaults_and_refusals(monkeypatch):
     assert cli.parse_args(["--keep-running"]).days == 0
     history = cli.parse_args(["--history"])  # the whole real history, then serve it
     assert (history.start_date, history.days, history.glue_every, history.serve) == (
-        date(2023, 5, 18), 560, 140, True)
+        date(2023, 5, 18), 560, 56, True)
     assert history.markets.split(",") == ["global", "us", "gb", "es", "it", "fr", "mx", "ar", "jp", "kr"]
     assert cli.parse_args(["--history", "--keep-running"]).serve is False
     assert cli.parse_args(["--history", "--markets", "us"]).markets == "us"

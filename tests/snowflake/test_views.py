@@ -199,6 +199,7 @@ def test_artist_counts_per_day_and_overall(charts):
 #   r1 observed    2024-02-07 09:00 with chart_date 2024-01-31 (an export of Jan 31, read later)
 #   r2 entries     2024-02-05 06:00  B A E C (+ its observation)
 #   r3 observed    2024-02-06 06:00, entries never loaded: no chart that day
+#   r4 entries     2024-02-08 06:00  2 of its 4 (the others not loaded yet): no chart that day
 R0, R1, R2, R4, R5 = (date(2024, 1, 31), date(2024, 2, 1), date(2024, 2, 2), date(2024, 2, 4),
                       date(2024, 2, 5))
 
@@ -211,12 +212,14 @@ def observed(engine_url, tmp_path_factory):
         loader = CuratedLoader(db, tmp_path_factory.mktemp("stage"))
         entries = [entry("R", "r1", "2024-02-01 12:00", i + 1, t, ARTISTS[t]) for i, t in enumerate("ABCD")]
         entries += [entry("R", "r2", "2024-02-05 06:00", i + 1, t, ARTISTS[t]) for i, t in enumerate("BAEC")]
+        entries += [entry("R", "r4", "2024-02-08 06:00", i + 1, t, ARTISTS[t]) for i, t in enumerate("EB")]
         load_rows(loader, CHART_ENTRIES_DATASET, entries, "entries.parquet")
         observations = [observation_row("R", "r1", observed) for observed in (
             "2024-02-01 12:00", "2024-02-02 06:00", "2024-02-04 06:00")]
         observations += [observation_row("R", "r1", "2024-02-07 09:00", chart_date="2024-01-31", poll="export"),
                          observation_row("R", "r2", "2024-02-05 06:00"),
-                         observation_row("R", "r3", "2024-02-06 06:00")]
+                         observation_row("R", "r3", "2024-02-06 06:00"),
+                         observation_row("R", "r4", "2024-02-08 06:00", entry_count=4)]
         load_rows(loader, CHART_OBSERVATIONS_DATASET, observations, "observations.parquet")
         yield db
 
@@ -231,11 +234,12 @@ def test_every_day_with_a_read_has_a_chart_and_only_those(observed):
         (R2, "r1", R1, 0),  # unchanged: the snapshot in force
         (R4, "r1", R2, 1),  # Feb 3 had no read: a gap, flagged
         (R5, "r2", R4, 0),
-        # Feb 6: r3's entries never arrived, so its read is left out (no empty chart).
+        # Feb 6: r3's entries never arrived, so its read is left out (no empty chart);
+        # Feb 8: r4 has 2 of its 4 entries so far: left out too (no cut chart).
     ]
     snapshots = query(observed, "SELECT snapshot_id, chart_date FROM chart_editions "
                                 "WHERE grain = 'snapshot' AND chart_label = 'R' ORDER BY edition_no")
-    assert snapshots == [("r1", R1), ("r2", R5)]
+    assert snapshots == [("r1", R1), ("r2", R5), ("r4", date(2024, 2, 8))]
 
 
 def test_unchanged_days_repeat_the_chart_and_nobody_moves_across_a_gap(observed):
