@@ -379,8 +379,7 @@ class LocalPipeline:
     def load(self, timeout: float = 60.0) -> RunStats:
         """Run the local Snowpipe until the notifications of every uploaded file were consumed."""
         started = time.monotonic()
-        runner = LocalSnowpipe(self.db, self.queue_url, self.settings.work_dir / "stage",
-                               prefix=CURATED_PREFIX, sqs=self.aws("sqs"), s3=self.aws("s3"))
+        runner = self.snowpipe()
         stats = runner.stats
         # S3 notifies SQS asynchronously: a drain that finds the queue empty may be early.
         while True:
@@ -399,30 +398,41 @@ class LocalPipeline:
                          f"{stats.failed_messages} failed ({time.monotonic() - started:.1f} s)")
         return stats
 
+    def snowpipe(self) -> LocalSnowpipe:
+        """A local Snowpipe runner on this pipeline's queue and engine (run one at a time)."""
+        return LocalSnowpipe(self.db, self.queue_url, self.settings.work_dir / "stage",
+                             prefix=CURATED_PREFIX, sqs=self.aws("sqs"), s3=self.aws("s3"))
+
     def run_days(self, days: int, glue_every: int = 2, *, progress_seconds: float | None = None,
                  background_glue: bool = False) -> None:
         """``days`` chart days in accelerated time: each day the server moves on and the
         producer polls; Glue + load after every ``glue_every`` polls and at the end.
 
         With ``progress_seconds``, one ``replay`` progress line at most that often instead
-        of a line per poll. With ``background_glue``, Glue + load run beside the polls, as
-        on AWS (the producer keeps polling while the Glue job and Snowpipe work): one run
-        at a time, started when ``glue_every`` polls are due and the previous run has
-        ended, so each run takes what landed meanwhile; the last run after the last poll."""
+        of a line per poll. With ``background_glue``, the stages run side by side, as on
+        AWS: the producer keeps polling while Glue runs (one run at a time, started when
+        ``glue_every`` polls are due and the previous run has ended, so each run takes what
+        landed meanwhile) and the local Snowpipe loads each file as it is notified; after
+        the last poll, a last Glue run and the load of what is left."""
         started = last_line = time.monotonic()
         self.quiet_polls = progress_seconds is not None
         since_glue = 0
         stop = threading.Event()
-        background: list[threading.Thread] = []
+        workers: list[threading.Thread] = []  # the Glue run in the background, if one is going
         failures: list[BaseException] = []
 
-        def glue_and_load() -> None:
-            try:
-                self.run_glue(kill_when=stop.is_set)
-                self.load()
-            except BaseException as error:  # handed to the polling thread
-                failures.append(error)
+        def in_background(name: str, work: Callable[[], Any]) -> threading.Thread:
+            def run() -> None:
+                try:
+                    work()
+                except BaseException as error:  # handed to the polling thread
+                    failures.append(error)
+            thread = threading.Thread(target=run, name=name, daemon=True)
+            thread.start()
+            return thread
 
+        snowpipe = self.snowpipe() if background_glue else None
+        loading = in_background("snowpipe", lambda: snowpipe.poll(stop, wait_seconds=1)) if snowpipe else None
         try:
             for day in range(days):
                 if failures:
@@ -434,30 +444,43 @@ class LocalPipeline:
                 if self.quiet_polls and (time.monotonic() - last_line >= progress_seconds or day == days - 1):
                     self.say("replay", self.progress_text(day + 1, days, time.monotonic() - started))
                     last_line = time.monotonic()
-                if since_glue < glue_every and day < days - 1:
-                    continue
-                if not background_glue or day == days - 1:
-                    for thread in background:  # the last run starts after the one in the background
-                        thread.join()
-                    if failures:
-                        raise failures[0]
-                    glue_and_load()
+                if snowpipe is None and (since_glue >= glue_every or day == days - 1):
+                    self.run_glue()
+                    self.load()
                     since_glue = 0
-                elif not any(thread.is_alive() for thread in background):
-                    background[:] = [threading.Thread(target=glue_and_load, name="glue-and-load", daemon=True)]
-                    background[0].start()
+                elif snowpipe is not None and since_glue >= glue_every and not any(w.is_alive() for w in workers):
+                    workers[:] = [in_background("glue", lambda: self.run_glue(kill_when=stop.is_set))]
                     since_glue = 0
-            if failures:
-                raise failures[0]
+            if snowpipe is not None:  # the last Glue run, then what Snowpipe has not loaded yet
+                for worker in workers:
+                    worker.join()
+                if failures:
+                    raise failures[0]
+                self.run_glue()
+                stop.set()
+                loading.join()
+                if failures:
+                    raise failures[0]
+                self._count_background_load(snowpipe.stats)
+                self.load()
         finally:
             stop.set()  # an interrupted replay kills a Glue run still going in the background
-            for thread in background:
+            for thread in [*workers, *([loading] if loading else [])]:
                 thread.join(timeout=30)  # a killed Glue run ends at once; a load gets a bounded wait
             self.quiet_polls = False
         self.say("replay", f"{days} chart days in {minutes(time.monotonic() - started)}; busy time "
                            + ", ".join(f"{stage} {minutes(self.seconds[stage])}"
                                        for stage in ("poll", "glue", "publish", "load"))
                            + (" (Glue and the load beside the polls)" if background_glue else ""))
+
+    def _count_background_load(self, stats: RunStats) -> None:
+        """What the Snowpipe running beside the polls loaded (called once it has stopped)."""
+        self.loads.append(stats)
+        self.unloaded_files = max(0, self.unloaded_files - stats.files_loaded - stats.files_already_loaded)
+        self.seconds["load"] += stats.busy_seconds
+        self.say("load", f"beside the polls: {stats.messages} notifications: {stats.files_loaded} files loaded "
+                         f"({stats.rows_loaded} rows) in {stats.merges} merges, {stats.files_already_loaded} already "
+                         f"loaded, {stats.failed_messages} failed ({stats.busy_seconds:.1f} s busy)")
 
     def progress_text(self, done: int, total: int, elapsed: float) -> str:
         """``[2023-09-12] 118/560 chart days (21%), ...; 1m41s elapsed, about 6m20s left``."""

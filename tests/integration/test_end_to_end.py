@@ -137,8 +137,8 @@ def test_glue_curated_what_landed_and_its_output_reached_s3(pipeline, clean_run)
     [run] = clean_run.glue
     counts = [run.count(name) for name in ("files_read", "records_read", "curated", "observations", "quarantined",
                                            "duplicates")]
-    # Two raw objects per day with charts (LocalStack's Firehose: one per batch): the entries, the observations.
-    assert counts == [6, 306, 300, 6, 0, 0]
+    # One raw object per day with charts (LocalStack's Firehose: one per batch): entries and observations.
+    assert counts == [3, 306, 300, 6, 0, 0]
     local = sorted(CURATED_PREFIX + p.relative_to(pipeline.settings.glue_paths().target).as_posix()
                    for p in pipeline.settings.glue_paths().target.rglob("*.parquet") if not p.name.startswith("."))
     s3 = pipeline.aws("s3")
