@@ -28,7 +28,7 @@ from localdev.pipeline.orchestrator import (DEFAULT_WORK_DIR, STATE_PREFIX, Loca
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 DEFAULT_DAYS, DEFAULT_GLUE_EVERY = 28, 14
 HISTORY_DAYS = (catalog.LAST_DATE - catalog.FIRST_DATE).days + 1  # 560 calendar days, 4 of them gaps
-HISTORY_GLUE_EVERY = 56  # --history: Glue + load start at most every 8 weeks of chart days, beside the polls
+HISTORY_GLUE_EVERY = 140  # --history: Glue starts at most every 20 weeks of chart days, beside the polls (each run costs a JVM start)
 PROGRESS_SECONDS = 15.0  # --history: a progress line this often instead of one per poll
 
 
@@ -55,7 +55,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "or all (default global,us; all with --history)")
     parser.add_argument("--start-date", type=date.fromisoformat,
                         help="local server: first chart day (default 2024-03-01: 4 weeks with 2 days missing "
-                             f"from the data and 4 unchanged days; {catalog.FIRST_DATE} with --history)")
+                             "from the data, 03-14 and 03-25, and unchanged charts on 03-05 and 03-12; "
+                             f"{catalog.FIRST_DATE} with --history)")
     parser.add_argument("--playlists", help="live Spotify: id:label,... (default: $PLAYLISTS)")
     parser.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="Glue folders, stage, logs (cleared)")
     parser.add_argument("--stack-name", help="CloudFormation stack name (default: charts-<random>)")

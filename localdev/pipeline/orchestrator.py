@@ -41,7 +41,7 @@ from producer.state import StateStore
 from snowflake.charts import connection
 from localdev.local_snowflake.engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
-from localdev.local_snowflake.snowpipe import LocalSnowpipe, RunStats
+from localdev.local_snowflake.snowpipe import MERGE_EVERY_FILES, LocalSnowpipe, RunStats
 from spotify_charts.text import movements_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -398,10 +398,10 @@ class LocalPipeline:
                          f"{stats.failed_messages} failed ({time.monotonic() - started:.1f} s)")
         return stats
 
-    def snowpipe(self) -> LocalSnowpipe:
+    def snowpipe(self, merge_every_files: int = MERGE_EVERY_FILES) -> LocalSnowpipe:
         """A local Snowpipe runner on this pipeline's queue and engine (run one at a time)."""
-        return LocalSnowpipe(self.db, self.queue_url, self.settings.work_dir / "stage",
-                             prefix=CURATED_PREFIX, sqs=self.aws("sqs"), s3=self.aws("s3"))
+        return LocalSnowpipe(self.db, self.queue_url, self.settings.work_dir / "stage", prefix=CURATED_PREFIX,
+                             merge_every_files=merge_every_files, sqs=self.aws("sqs"), s3=self.aws("s3"))
 
     def run_days(self, days: int, glue_every: int = 2, *, progress_seconds: float | None = None,
                  background_glue: bool = False) -> None:
@@ -431,7 +431,9 @@ class LocalPipeline:
             thread.start()
             return thread
 
-        snowpipe = self.snowpipe() if background_glue else None
+        # Beside the polls, merges wait for bigger backlogs: a MERGE costs about the same for
+        # 100 files as for 500, and more as the tables grow.
+        snowpipe = self.snowpipe(merge_every_files=5 * MERGE_EVERY_FILES) if background_glue else None
         loading = in_background("snowpipe", lambda: snowpipe.poll(stop, wait_seconds=1)) if snowpipe else None
         try:
             for day in range(days):

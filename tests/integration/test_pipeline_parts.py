@@ -39,13 +39,13 @@ def test_command_line_defaults_and_refusals(monkeypatch):
     for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_API_URL"):
         monkeypatch.delenv(name, raising=False)
     args = cli.parse_args([])
-    # By default 4 weeks of real daily charts: 2024-03-01..28, with 2 gap days and 4 unchanged days.
+    # By default 4 weeks of real daily charts: 2024-03-01..28, with 2 gap days and 2 unchanged days.
     assert (args.days, args.glue_every, args.keep_running, args.serve) == (28, 14, False, False)
     assert args.start_date == date(2024, 3, 1) and args.markets == "global,us"
     assert cli.parse_args(["--keep-running"]).days == 0
     history = cli.parse_args(["--history"])  # the whole real history, then serve it
     assert (history.start_date, history.days, history.glue_every, history.serve) == (
-        date(2023, 5, 18), 560, 56, True)
+        date(2023, 5, 18), 560, 140, True)
     assert history.markets.split(",") == ["global", "us", "gb", "es", "it", "fr", "mx", "ar", "jp", "kr"]
     assert cli.parse_args(["--history", "--keep-running"]).serve is False
     assert cli.parse_args(["--history", "--markets", "us"]).markets == "us"
