@@ -272,9 +272,13 @@ def test_ctrl_c_stops_every_process_the_command_started(localstack, tmp_path):
         os.killpg(command.pid, signal.SIGINT)  # Ctrl-C in a terminal: every process of the group gets it
         rest, _ = command.communicate(timeout=120)
     finally:
-        if command.poll() is None:
-            command.kill()
-            command.wait()
+        if command.poll() is None:  # a failed assertion above: let it stop what it started, then kill it
+            command.terminate()
+            try:
+                command.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                command.kill()
+                command.wait()
     output.append(rest)
     assert command.returncode == 130, "".join(output)
     assert [pid for pid in started if alive(pid)] == []
