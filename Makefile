@@ -8,12 +8,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSTEM := sh localdev/system_packages.sh
 
-.PHONY: help venv run run-producer test test-unit test-integration test-localstack localstack bench bench-freshness deploy clean \
-        system-run system-test system-test-integration system-localstack system-spark
+.PHONY: help venv run history run-producer test test-unit test-integration test-localstack localstack bench bench-freshness \
+        bench-history deploy clean system-run system-test system-test-integration system-localstack system-spark
 .NOTPARALLEL:  # the system check comes before the virtualenv
 
 help:
 	@echo "make run        the whole pipeline locally (LocalStack, deployed stack, producer Lambda, Glue, Snowpipe, fakesnow), then the chart report; ARGS='--days 6' etc."
+	@echo "make history    the whole real history (10 markets x 560 days) through the local pipeline, then serve the views until Ctrl-C"
 	@echo "make run-producer  quick look: the producer alone polls the local Spotify server into Firehose on moto"
 	@echo "make test       all tests; starts and stops its own local servers"
 	@echo "make test-unit  unit tests: no server, no JVM (under 30 s)"
@@ -23,6 +24,7 @@ help:
 	@echo "make localstack run LocalStack in the foreground (Docker if available, else host mode)"
 	@echo "make bench      benchmarks (print figures)"
 	@echo "make bench-freshness  end-to-end freshness: chart change -> live view and -> Snowflake views (~9 min)"
+	@echo "make bench-history    the whole history through the pipeline (rows, days, minutes), then every market against the CSV truth"
 	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -43,6 +45,9 @@ venv: $(STAMP)
 
 run: system-run $(STAMP)
 	$(VENV)/bin/spotify-charts run $(ARGS)
+
+history: system-run $(STAMP)
+	$(VENV)/bin/spotify-charts run --history $(ARGS)
 
 run-producer: $(STAMP)
 	$(PY) -m localdev.run_local $(ARGS)
@@ -73,6 +78,10 @@ bench: system-spark $(STAMP)
 # Not part of `make bench`: it watches 3 chart changes travel through the whole pipeline (~9 min).
 bench-freshness: system-run $(STAMP)
 	$(PY) benchmarks/bench_freshness.py
+
+# Not part of `make bench`: 10 markets x 560 days through the whole pipeline (~10 min), then the truth check.
+bench-history: system-run $(STAMP)
+	$(PY) benchmarks/bench_history.py --truth $(ARGS)
 
 deploy: $(STAMP)
 	$(PY) -m infra.deploy $(ARGS)

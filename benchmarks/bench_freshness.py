@@ -54,10 +54,12 @@ def event_times(pipeline: LocalPipeline) -> dict[str, float]:
 
 def days_to_next_change(market: str, today: date) -> int:
     """Chart days until the market's chart differs from today's (a day missing from the
-    data holds the day before, so it changes nothing)."""
+    data is skipped: the server answers as Spotify failing that day, nothing changes)."""
+    charts = catalog.load_market(market)
     current = [t.track_id for t in catalog.chart_on(market, today)]
     days = 1
-    while [t.track_id for t in catalog.chart_on(market, today + timedelta(days=days))] == current:
+    while (today + timedelta(days=days) not in charts
+           or [t.track_id for t in charts[today + timedelta(days=days)]] == current):
         days += 1
     return days
 

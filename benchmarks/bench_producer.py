@@ -4,7 +4,7 @@ with 50 ms latency per request, delivered to Firehose on a local AWS endpoint.
 Prints wall time, Spotify requests and Firehose calls for a poll where every chart
 changed and one where none did, against the targets: at most 2.5 s wall, at most
 2 Spotify requests per changed playlist, 1 per unchanged one, and
-ceil(records / 500) Firehose calls.
+ceil(records / 500) Firehose calls (chart entries and observations together).
 
     .venv/bin/python benchmarks/bench_producer.py [--latency-ms 50] [--rounds 3]
 """
@@ -63,12 +63,14 @@ def main() -> int:
                 print(f"  round {round_ + 1} {kind:<9}: wall {summary['duration_ms'] / 1000:.2f} s, "
                       f"changed {n_changed}, unchanged {n_unchanged}, failed {len(summary['failed'])}, "
                       f"Spotify API requests {api_requests} (+{served.get('token', {}).get('total', 0)} token), "
-                      f"records {summary['records_sent']}, Firehose calls {summary['firehose_calls']}")
+                      f"records {summary['records_sent']} + {summary['observations_sent']} observations, "
+                      f"Firehose calls {summary['firehose_calls']}")
                 assert not summary["failed"], summary["failed"]
-                expected_calls = math.ceil(summary["records_sent"] / 500)
+                sent = summary["records_sent"] + summary["observations_sent"]
+                expected_calls = math.ceil(sent / 500)
                 ok = (api_requests <= 2 * n_changed + n_unchanged and summary["firehose_calls"] == expected_calls)
                 print(f"    requests <= 2 x changed + unchanged = {2 * n_changed + n_unchanged}: "
-                      f"{'yes' if ok else 'NO'}; Firehose calls = ceil({summary['records_sent']}/500) = "
+                      f"{'yes' if ok else 'NO'}; Firehose calls = ceil({sent}/500) = "
                       f"{expected_calls}: {'yes' if summary['firehose_calls'] == expected_calls else 'NO'}")
             spotify.control.advance(1)
         print(f"\nchanged poll wall: median {statistics.median(changed):.2f} s, max {max(changed):.2f} s "

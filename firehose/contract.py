@@ -1,23 +1,40 @@
-"""The chart-entry record contract: the one definition every stage shares.
+"""The record contract: the one definition every stage shares.
 
-The producer builds records with :func:`make_record` and checks them with
-:func:`validate`; the Glue job derives its Spark schema from :data:`FIELDS`; the
-Snowflake landing tables are checked against it by a test. Change a field here
-and bump :data:`SCHEMA_VERSION`; readers quarantine versions they do not know.
+Two record types travel the same delivery stream, told apart by ``record_type``:
+
+* ``chart_entry``: one record per position of one version (snapshot) of a chart,
+  sent when the producer finds a new snapshot. Natural key
+  ``(playlist_id, snapshot_id, position)``.
+* ``chart_observation``: one small record per successful read of a chart, changed or
+  not: "poll P saw snapshot S of playlist X at time T". A day's chart is the snapshot
+  its observations saw, so a day on which the chart did not change still has a chart,
+  and a day with no observation (the producer down, Spotify failing) has none.
+  Natural key ``(playlist_id, poll_id)``.
+
+Dates: ``observed_at`` is when the chart was read (UTC). ``chart_date`` is the chart's
+date when the source states it (a daily CSV export of charts.spotify.com is the chart of
+its date whenever it is read); null means the UTC date of ``observed_at``.
+
+The producer builds records with :func:`make_record` / :func:`make_observation` and
+checks them with :func:`validate`; the Glue job derives its Spark schema from
+:data:`ALL_FIELDS`; the Snowflake landing tables are checked against it by a test.
+Change a field here and bump :data:`SCHEMA_VERSION`; readers quarantine versions they
+do not know. Version 1 (chart entries without ``record_type`` and ``chart_date``) is
+still read: such a record is a chart entry dated by its ``observed_at``.
 
 On the wire a record is one JSON object per line (UTF-8, ``\\n``-terminated).
 Timestamps are ISO-8601 UTC strings with millisecond precision and a ``Z``
-suffix, e.g. ``2026-11-20T22:04:01.123Z``.
+suffix, e.g. ``2026-11-20T22:04:01.123Z``; dates are ``YYYY-MM-DD``.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 
-SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
 
 # Logical types. Consumers map them to their own type systems
 # (glue_streaming derives Spark types, snowflake/ derives SQL types).
@@ -25,6 +42,7 @@ STRING = "string"
 LONG = "long"
 BOOLEAN = "boolean"
 TIMESTAMP = "timestamp"  # ISO-8601 UTC string on the wire
+DATE = "date"  # 'YYYY-MM-DD' on the wire
 STRING_ARRAY = "array<string>"
 
 # What an entry of a playlist was. Null entries carry no data and are counted
@@ -34,6 +52,10 @@ ENTRY_EPISODE = "episode"
 ENTRY_LOCAL = "local"  # a local file: no Spotify id
 ENTRY_UNAVAILABLE = "unavailable"  # a track Spotify marks as not playable
 ENTRY_TYPES = frozenset({ENTRY_TRACK, ENTRY_EPISODE, ENTRY_LOCAL, ENTRY_UNAVAILABLE})
+
+# The record types (values of the record_type field).
+CHART_ENTRY = "chart_entry"
+CHART_OBSERVATION = "chart_observation"
 
 # Firehose's limit for one record is 1,000 KiB (before base64).
 MAX_RECORD_BYTES = 1000 * 1024
@@ -47,14 +69,31 @@ class Field:
     doc: str = ""
 
 
+_SCHEMA_VERSION = Field("schema_version", LONG, doc="Version of this contract the record follows.")
+_RECORD_TYPE = Field("record_type", STRING, doc="CHART_ENTRY or CHART_OBSERVATION (absent in version 1).")
+_POLL_ID = Field("poll_id", STRING, doc="Id of the producer invocation that read the chart.")
+_OBSERVED_AT = Field("observed_at", TIMESTAMP, doc=(
+    "When the chart was read (UTC): the Date header of Spotify's response, or the producer's clock "
+    "when a response has none."))
+_CHART_DATE = Field("chart_date", DATE, True, (
+    "The chart's date when the source states it (e.g. a charts.spotify.com daily export); "
+    "null: the UTC date of observed_at."))
+_PLAYLIST_ID = Field("playlist_id", STRING, doc="Spotify playlist id of the chart.")
+_CHART_LABEL = Field("chart_label", STRING, doc="Configured label of the chart, e.g. 'global', 'us'.")
+_PLAYLIST_NAME = Field("playlist_name", STRING, doc="Playlist name as Spotify returned it.")
+_SNAPSHOT_ID = Field("snapshot_id", STRING, doc="Spotify snapshot id of the playlist version read.")
+
+# A chart entry: one position of one playlist version.
 FIELDS: tuple[Field, ...] = (
-    Field("schema_version", LONG, doc="Version of this contract the record follows."),
-    Field("poll_id", STRING, doc="Id of the producer invocation that observed the entry."),
-    Field("observed_at", TIMESTAMP, doc="When the producer read the playlist (UTC)."),
-    Field("playlist_id", STRING, doc="Spotify playlist id of the chart."),
-    Field("chart_label", STRING, doc="Configured label of the chart, e.g. 'global', 'us'."),
-    Field("playlist_name", STRING, doc="Playlist name as Spotify returned it."),
-    Field("snapshot_id", STRING, doc="Spotify snapshot id of the playlist version read."),
+    _SCHEMA_VERSION,
+    _RECORD_TYPE,
+    _POLL_ID,
+    _OBSERVED_AT,
+    _CHART_DATE,
+    _PLAYLIST_ID,
+    _CHART_LABEL,
+    _PLAYLIST_NAME,
+    _SNAPSHOT_ID,
     Field("position", LONG, doc="1-based index of the entry in the playlist."),
     Field("entry_type", STRING, doc="One of ENTRY_TYPES."),
     Field("track_id", STRING, True, "Spotify id; null for local files."),
@@ -72,11 +111,52 @@ FIELDS: tuple[Field, ...] = (
     Field("added_at", TIMESTAMP, True, "When the entry was added to the playlist."),
 )
 
+# A chart observation: one successful read of a chart, changed or not.
+OBSERVATION_FIELDS: tuple[Field, ...] = (
+    _SCHEMA_VERSION,
+    _RECORD_TYPE,
+    _POLL_ID,
+    _OBSERVED_AT,
+    _CHART_DATE,
+    _PLAYLIST_ID,
+    _CHART_LABEL,
+    _PLAYLIST_NAME,
+    _SNAPSHOT_ID,
+    Field("entry_count", LONG, doc="Chart-entry records the snapshot has (entries the producer skipped not counted)."),
+)
+
+# Version 1 knew chart entries only, without record_type and chart_date.
+V1_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f not in (_RECORD_TYPE, _CHART_DATE))
+
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
-_FIELDS_BY_NAME = {f.name: f for f in FIELDS}
+OBSERVATION_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in OBSERVATION_FIELDS)
+# Every field of any record type, once (a field has one type in every record type):
+# what a reader of the mixed stream parses.
+ALL_FIELDS: tuple[Field, ...] = FIELDS + tuple(f for f in OBSERVATION_FIELDS if f not in FIELDS)
+_FIELDS_BY_NAME = {f.name: f for f in ALL_FIELDS}
 
 # The natural key of a chart entry: one row per position of one playlist version.
 NATURAL_KEY: tuple[str, ...] = ("playlist_id", "snapshot_id", "position")
+# The natural key of an observation: one per chart and poll.
+OBSERVATION_KEY: tuple[str, ...] = ("playlist_id", "poll_id")
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+RECORD_TYPES: dict[str, RecordType] = {
+    CHART_ENTRY: RecordType(CHART_ENTRY, FIELDS, NATURAL_KEY),
+    CHART_OBSERVATION: RecordType(CHART_OBSERVATION, OBSERVATION_FIELDS, OBSERVATION_KEY),
+}
+_V1_ENTRY = RecordType(CHART_ENTRY, V1_FIELDS, NATURAL_KEY)
 
 
 class RecordContractError(ValueError):
@@ -100,6 +180,17 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def format_date(day: date) -> str:
+    return day.isoformat()
+
+
+def parse_date(text: str) -> date:
+    """Parse a contract date (exactly ``YYYY-MM-DD``)."""
+    if len(text) != 10:
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    return date.fromisoformat(text)
+
+
 def _type_problem(field: Field, value: Any) -> str | None:
     if value is None:
         return None if field.nullable else f"{field.name}: null not allowed"
@@ -117,6 +208,11 @@ def _type_problem(field: Field, value: Any) -> str | None:
                 ok = parse_timestamp(value).tzinfo is not None
             except ValueError:
                 ok = False
+    elif field.type == DATE:
+        try:
+            ok = isinstance(value, str) and parse_date(value) is not None
+        except ValueError:
+            ok = False
     elif field.type == STRING_ARRAY:
         ok = isinstance(value, list) and all(v is None or isinstance(v, str) for v in value)
     else:  # pragma: no cover - a new logical type needs a rule here
@@ -124,17 +220,31 @@ def _type_problem(field: Field, value: Any) -> str | None:
     return None if ok else f"{field.name}: expected {field.type}, got {type(value).__name__}"
 
 
+def record_type_of(record: Mapping[str, Any]) -> RecordType | None:
+    """The record's type by its version and ``record_type``; None when neither names one."""
+    if type(record.get("schema_version")) is int and record["schema_version"] == 1:
+        return _V1_ENTRY
+    value = record.get("record_type")
+    return RECORD_TYPES.get(value) if isinstance(value, str) else None
+
+
 def validate(record: Mapping[str, Any]) -> list[str]:
     """Every way ``record`` breaks the contract; an empty list means it is valid."""
+    kind = record_type_of(record)
+    if kind is None:
+        value = record.get("record_type")
+        return [f"record_type: unknown record type {value!r}" if "record_type" in record
+                else "missing fields: record_type"]
     problems = []
-    missing = [n for n in FIELD_NAMES if n not in record]
-    extra = sorted(set(record) - set(FIELD_NAMES))
+    names = kind.field_names
+    missing = [n for n in names if n not in record]
+    extra = sorted(set(record) - set(names))
     if missing:
         problems.append(f"missing fields: {', '.join(missing)}")
     if extra:
         problems.append(f"unknown fields: {', '.join(extra)}")
     for name, value in record.items():
-        field = _FIELDS_BY_NAME.get(name)
+        field = _FIELDS_BY_NAME.get(name) if name in names else None
         if field is not None:
             problem = _type_problem(field, value)
             if problem:
@@ -143,6 +253,10 @@ def validate(record: Mapping[str, Any]) -> list[str]:
         return problems
     if record["schema_version"] not in SUPPORTED_SCHEMA_VERSIONS:
         problems.append(f"schema_version: unsupported version {record['schema_version']}")
+    if kind.name == CHART_OBSERVATION:
+        if record["entry_count"] < 0:
+            problems.append(f"entry_count: must be >= 0, got {record['entry_count']}")
+        return problems
     if record["position"] < 1:
         problems.append(f"position: must be >= 1, got {record['position']}")
     if record["entry_type"] not in ENTRY_TYPES:
@@ -152,10 +266,11 @@ def validate(record: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def make_record(**values: Any) -> dict[str, Any]:
-    """Build a record in contract field order; raise if it breaks the contract."""
+def _make(kind: RecordType, values: dict[str, Any]) -> dict[str, Any]:
     values.setdefault("schema_version", SCHEMA_VERSION)
-    record = {name: values.pop(name) for name in FIELD_NAMES if name in values}
+    values.setdefault("record_type", kind.name)
+    values.setdefault("chart_date", None)
+    record = {name: values.pop(name) for name in kind.field_names if name in values}
     record.update(values)  # leftovers are unknown fields: validate names them
     problems = validate(record)
     if problems:
@@ -163,12 +278,24 @@ def make_record(**values: Any) -> dict[str, Any]:
     return record
 
 
+def make_record(**values: Any) -> dict[str, Any]:
+    """Build a chart-entry record in contract field order; raise if it breaks the contract.
+    ``schema_version``, ``record_type`` and ``chart_date`` (null) are filled in if not given."""
+    return _make(RECORD_TYPES[CHART_ENTRY], values)
+
+
+def make_observation(**values: Any) -> dict[str, Any]:
+    """Build a chart-observation record in contract field order; raise if it breaks the contract."""
+    return _make(RECORD_TYPES[CHART_OBSERVATION], values)
+
+
 def encode(record: Mapping[str, Any]) -> bytes:
     """One record as a newline-terminated JSON line, within Firehose's size limit."""
     data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
     if len(data) > MAX_RECORD_BYTES:
         raise RecordTooLargeError(
-            f"record {record.get('playlist_id')}#{record.get('position')} is {len(data)} bytes, "
+            f"record {record.get('playlist_id')}#{record.get('position', record.get('poll_id'))} is "
+            f"{len(data)} bytes, "
             f"over the {MAX_RECORD_BYTES}-byte Firehose limit"
         )
     return data

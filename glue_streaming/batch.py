@@ -89,15 +89,18 @@ def process_batch(
             first, last = summary["first_date"], summary["last_date"]
             # Entries earlier batches curated around these dates: for the dedupe and for the
             # complete-day aggregates (listed now, before this batch publishes anything).
-            previous = writer.read_chart_entries(_days(first - timedelta(days=lookback_days),
-                                                       last + timedelta(days=lookback_days)))
+            days = _days(first - timedelta(days=lookback_days), last + timedelta(days=lookback_days))
+            previous = writer.read_curated(curated.CHART_ENTRIES_DATASET, days)
             entries = T.new_entries(collapsed, previous).persist(StorageLevel.MEMORY_AND_DISK)
             writes += _entries_and_derived(writer, entries, previous)
+            observations = T.new_observations(collapsed, writer.read_curated(curated.CHART_OBSERVATIONS_DATASET, days))
+            writes.append(lambda: writer.publish(T.chart_observations_rows(observations, writer.batch),
+                                                 curated.CHART_OBSERVATIONS_DATASET))
         # Small, independent writes: side by side, each one's planning, scheduling and
         # file copying overlap the others' work.
         in_parallel(*writes)
         writer.record(metrics)
-        metrics.duplicates = metrics.records_read - metrics.quarantined - metrics.curated
+        metrics.duplicates = metrics.records_read - metrics.quarantined - metrics.curated - metrics.observations
         writer.files.delete(writer.staging)
     finally:
         if entries is not None:
@@ -176,17 +179,18 @@ class _BatchWriter:
             return self.published[dataset.name].rows if dataset.name in self.published else 0
 
         metrics.curated = rows(curated.CHART_ENTRIES_DATASET)
+        metrics.observations = rows(curated.CHART_OBSERVATIONS_DATASET)
         metrics.tracks = rows(curated.TRACKS_DATASET)
         metrics.chart_daily = rows(curated.CHART_DAILY_DATASET)
-        entries = self.published.get(curated.CHART_ENTRIES_DATASET.name)
-        metrics.chart_dates = sorted(entries.partitions) if entries else []
+        metrics.chart_dates = sorted({day for name in (curated.CHART_ENTRIES, curated.CHART_OBSERVATIONS)
+                                      if name in self.published for day in self.published[name].partitions})
         for name in curated.ALL_DATASETS:
             if name in self.published:
                 metrics.files_written += self.published[name].paths
 
-    def read_chart_entries(self, dates: list[date]) -> DataFrame | None:
-        return read_curated(self.spark, self.files, self.paths, curated.CHART_ENTRIES_DATASET, dates,
-                            exclude_batch_id=self.batch.batch_id)
+    def read_curated(self, dataset: curated.Dataset, dates: list[date]) -> DataFrame | None:
+        """Rows of ``dataset`` earlier batches published for ``dates``."""
+        return read_curated(self.spark, self.files, self.paths, dataset, dates, exclude_batch_id=self.batch.batch_id)
 
 
 def partition_folders(files: HadoopFiles, paths: JobPaths, dataset: curated.Dataset, dates: list[date]

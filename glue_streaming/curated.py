@@ -25,11 +25,18 @@ Append-only semantics (what a loader must know):
 
 * ``chart_entries``: one row per natural key, ever (the job drops keys already
   curated within its lookback window); the first observation of a key wins.
+* ``chart_observations``: one row per chart and poll (key ``playlist_id, poll_id``),
+  same rules: which snapshot each successful read saw, and when. A day's chart is the
+  snapshot of its latest observation (the Snowflake views build it), so a day on which
+  the chart did not change has a chart without any new entry.
 * ``tracks``: one row per track per micro-batch; the row with the greatest
   ``last_seen_at`` holds the latest attributes, ``min(first_seen_at)`` over all rows
   is the first sighting.
 * ``chart_daily``: each micro-batch recomputes complete-day aggregates for the dates
   it touched; for a key, the row of the latest ``batch_at`` supersedes earlier ones.
+  It aggregates the entries FIRST RECORDED on a date: a day whose chart did not change
+  records no entry and has no row here. The daily chart itself is the Snowflake views'
+  (``daily_chart``), built from observations.
 * quarantine: one row per rejected line (or unreadable file).
 """
 from __future__ import annotations
@@ -38,11 +45,12 @@ from dataclasses import dataclass
 
 from firehose import contract
 
-DATE = "date"  # the one logical type the record itself does not have
+DATE = contract.DATE
 LOGICAL_TYPES = frozenset({contract.STRING, contract.LONG, contract.BOOLEAN, contract.TIMESTAMP,
                            contract.STRING_ARRAY, DATE})
 
 CHART_ENTRIES = "chart_entries"
+CHART_OBSERVATIONS = "chart_observations"
 TRACKS = "tracks"
 CHART_DAILY = "chart_daily"
 QUARANTINE = "quarantine"
@@ -74,7 +82,7 @@ class Dataset:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
-_RECORD_FIELDS = {f.name: f for f in contract.FIELDS}
+_RECORD_FIELDS = {f.name: f for f in contract.ALL_FIELDS}
 
 
 def _from_record(name: str, *, nullable: bool | None = None) -> Column:
@@ -98,7 +106,7 @@ TRACK_ATTRIBUTES = ("track_name", "artist_ids", "artist_names", "album_id", "alb
 CHART_ENTRIES_DATASET = Dataset(
     name=CHART_ENTRIES,
     columns=(
-        Column("chart_date", DATE, doc="UTC date of observed_at."),
+        Column("chart_date", DATE, doc="The record's chart_date, else the UTC date of observed_at."),
         *_record_columns("playlist_id", "chart_label", "playlist_name", "snapshot_id", "poll_id", "observed_at",
                          "position", "entry_type", "track_id"),
         *_record_columns(*TRACK_ATTRIBUTES),
@@ -108,6 +116,20 @@ CHART_ENTRIES_DATASET = Dataset(
         BATCH_AT,
     ),
     key=contract.NATURAL_KEY,
+    partition_column="chart_date",
+)
+
+CHART_OBSERVATIONS_DATASET = Dataset(
+    name=CHART_OBSERVATIONS,
+    columns=(
+        Column("chart_date", DATE, doc="The record's chart_date, else the UTC date of observed_at."),
+        *_record_columns("playlist_id", "chart_label", "playlist_name", "snapshot_id", "poll_id", "observed_at",
+                         "entry_count"),
+        Column("source_file", contract.STRING, doc="Raw object the record was read from."),
+        BATCH_ID,
+        BATCH_AT,
+    ),
+    key=contract.OBSERVATION_KEY,
     partition_column="chart_date",
 )
 
@@ -163,5 +185,6 @@ QUARANTINE_DATASET = Dataset(
 )
 
 # The curated datasets under --target_path, by name (quarantine goes to --quarantine_path).
-DATASETS: dict[str, Dataset] = {d.name: d for d in (CHART_ENTRIES_DATASET, TRACKS_DATASET, CHART_DAILY_DATASET)}
+DATASETS: dict[str, Dataset] = {d.name: d for d in (CHART_ENTRIES_DATASET, CHART_OBSERVATIONS_DATASET,
+                                                    TRACKS_DATASET, CHART_DAILY_DATASET)}
 ALL_DATASETS: dict[str, Dataset] = {**DATASETS, QUARANTINE: QUARANTINE_DATASET}

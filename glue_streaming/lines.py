@@ -5,14 +5,19 @@ Runs inside Spark's Python workers (``DataFrame.mapInArrow``), one raw object at
 1. Gunzip when the bytes start with the gzip magic number, never by name: real
    Firehose objects have no ``.gz`` suffix, local emulators write plain objects.
 2. Split into lines; blank lines carry no record and are skipped (their numbers too).
-3. Fast path: Arrow's JSON reader parses the object's lines at once with the
-   contract's types. It is strict (an unknown key, a value of the wrong JSON type,
-   a repeated key fail the whole object), and vectorised checks then certify each
-   row as a valid record.
+3. Fast path, per record type: lines that name ``"record_type":"chart_observation"``
+   form one group, the others (chart entries) another. Arrow's JSON reader parses a
+   group's lines at once with that type's fields. It is strict (an unknown key, a value
+   of the wrong JSON type, a repeated key fail the whole group), and vectorised checks
+   then certify each row as a valid record of the current version.
 4. Every line the fast path cannot certify is decided by the contract itself
    (``json.loads`` + ``firehose.contract.validate``), one line at a time. Such lines
-   are rare (a broken line, another writer's formatting), and the verdicts and
-   reasons are the contract's own.
+   are rare (a broken line, another writer's formatting, a version-1 record), and the
+   verdicts and reasons are the contract's own.
+
+A row holds every field of every record type (:data:`firehose.contract.ALL_FIELDS`);
+those its type lacks are null. Version-1 records become chart entries of version 2
+(``record_type`` filled in, no ``chart_date``).
 
 No Python code runs per line on the fast path: that is what makes the job fast.
 """
@@ -29,7 +34,6 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from firehose import contract
-from glue_streaming import curated
 
 GZIP_MAGIC = b"\x1f\x8b"
 MALFORMED = "malformed JSON: not a JSON object"
@@ -47,13 +51,9 @@ ARROW_TYPES = {
     contract.LONG: pa.int64(),
     contract.BOOLEAN: pa.bool_(),
     contract.TIMESTAMP: pa.timestamp("us", tz="UTC"),
+    contract.DATE: pa.date32(),
     contract.STRING_ARRAY: pa.list_(pa.string()),
-    curated.DATE: pa.date32(),
 }
-# What Arrow's JSON reader parses into (timestamps as text, checked and cast afterwards).
-_JSON_SCHEMA = pa.schema([
-    pa.field(f.name, pa.string() if f.type == contract.TIMESTAMP else ARROW_TYPES[f.type]) for f in contract.FIELDS
-])
 # One row per line, what read_records hands to Spark.
 ARROW_LINE_SCHEMA = pa.schema([
     pa.field("source_file", pa.string(), nullable=False),
@@ -61,23 +61,43 @@ ARROW_LINE_SCHEMA = pa.schema([
     pa.field("copies", pa.int64(), nullable=False),  # lines this row stands for (see collapse_valid_rows)
     pa.field("problem", pa.string()),  # null for a valid record
     pa.field("raw_line", pa.string()),  # kept for problems only
-    *[pa.field(f.name, ARROW_TYPES[f.type]) for f in contract.FIELDS],
+    *[pa.field(f.name, ARROW_TYPES[f.type]) for f in contract.ALL_FIELDS],
 ])
-_NULLABLE = [f.name for f in contract.FIELDS if f.nullable]
-_REQUIRED = [f.name for f in contract.FIELDS if not f.nullable]
-_TIMESTAMPS = [f.name for f in contract.FIELDS if f.type == contract.TIMESTAMP]
+_TEXT_TYPES = (contract.TIMESTAMP, contract.DATE)  # parsed as text, checked and cast afterwards
+_TIMESTAMPS = [f.name for f in contract.ALL_FIELDS if f.type == contract.TIMESTAMP]
+_DATES = [f.name for f in contract.ALL_FIELDS if f.type == contract.DATE]
 # The contract's timestamp form and its offset variant; anything else takes the slow path.
 _TIMESTAMP_PATTERN = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
                       r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+_DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# How a line names the observation type; a line that says so otherwise takes the slow path.
+_OBSERVATION_MARK = f'"record_type":"{contract.CHART_OBSERVATION}"'
+
+
+class _FastType:
+    """What the fast path needs to know of one record type."""
+
+    def __init__(self, kind: contract.RecordType):
+        self.kind = kind
+        self.json_schema = pa.schema([  # what Arrow's JSON reader parses into
+            pa.field(f.name, pa.string() if f.type in _TEXT_TYPES else ARROW_TYPES[f.type]) for f in kind.fields])
+        self.required = [f.name for f in kind.fields if not f.nullable]
+        self.nullable = [f.name for f in kind.fields if f.nullable]
+        self.names = set(kind.field_names)
+
+
+_ENTRY = _FastType(contract.RECORD_TYPES[contract.CHART_ENTRY])
+_OBSERVATION = _FastType(contract.RECORD_TYPES[contract.CHART_OBSERVATION])
 
 
 def read_objects(batches: Iterable[pa.RecordBatch], collapse_every: int = COLLAPSE_EVERY_ROWS
                  ) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` function: binaryFile batches (path, content) -> ARROW_LINE_SCHEMA batches.
 
-    Valid rows are collapsed here already, every ``collapse_every`` rows (see
+    Valid chart entries are collapsed here already, every ``collapse_every`` rows (see
     :func:`collapse_valid_rows`): most lines repeat a key seen in an earlier poll, and
-    fewer rows for the JVM to take in is most of the job's speed. Problem rows pass as they are."""
+    fewer rows for the JVM to take in is most of the job's speed. Problem rows and
+    observations (one line per chart and poll: few, and rarely repeated) pass as they are."""
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
     for batch in batches:
@@ -85,10 +105,11 @@ def read_objects(batches: Iterable[pa.RecordBatch], collapse_every: int = COLLAP
         for index in range(batch.num_rows):
             content = contents[index].as_buffer()
             for rows in read_object(paths[index].as_py(), b"" if content is None else content.to_pybytes()):
-                valid = pc.is_null(rows.column("problem"))
-                if rows.column("problem").null_count != rows.num_rows:
-                    yield rows.filter(pc.invert(valid))
-                    rows = rows.filter(valid)
+                entries = pc.fill_null(pc.and_(pc.is_null(rows.column("problem")),
+                                               pc.equal(rows.column("record_type"), contract.CHART_ENTRY)), False)
+                if pc.sum(entries).as_py() != rows.num_rows:
+                    yield rows.filter(pc.invert(entries))
+                    rows = rows.filter(entries)
                 pending.append(rows)
                 pending_rows += rows.num_rows
                 if pending_rows >= collapse_every:
@@ -99,7 +120,7 @@ def read_objects(batches: Iterable[pa.RecordBatch], collapse_every: int = COLLAP
 
 
 def collapse_valid_rows(table: pa.Table) -> pa.Table:
-    """Valid rows -> one row per natural key: the key's first observation, with ``copies``
+    """Valid chart-entry rows -> one row per natural key: the key's first observation, with ``copies``
     the sum of the rows' copies (the number of lines that carried the key).
 
     The same rule as ``transforms.collapse_duplicates`` (which finishes the job across
@@ -138,7 +159,7 @@ def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
     except (OSError, EOFError, zlib.error) as error:
         problem = pa.array([f"unreadable file: {type(error).__name__}: {error}"])
         yield _line_rows(path, pa.array([0], pa.int64()), problem, pa.nulls(1, pa.string()),
-                         [pa.nulls(1, ARROW_TYPES[f.type]) for f in contract.FIELDS])
+                         [pa.nulls(1, ARROW_TYPES[f.type]) for f in contract.ALL_FIELDS])
         return
     if not data:
         return
@@ -157,25 +178,34 @@ def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
         return
     # Arrow's reader needs one object per line; a top-level non-object can crash it.
     shaped = pc.and_(pc.starts_with(lines, "{"), pc.ends_with(lines, "}"))
-    fast_lines, fast_numbers = lines.filter(shaped), numbers.filter(shaped)
-    slow = pc.invert(shaped)
-    certified = pa.array([], pa.bool_())
-    if len(fast_lines):
-        table = _parse_fast(fast_lines, data if len(fast_lines) == len(lines) else None)
-        if table is None:  # the object breaks the reader's strict rules somewhere: decide line by line
-            yield _slow_rows(path, lines.to_pylist(), numbers.to_pylist())
-            return
-        certified = _certify(table, fast_lines)
-        fast_rows = _fast_rows(path, fast_numbers.filter(certified), table.filter(certified))
-        if fast_rows is None:  # a timestamp of a day that does not exist (Feb 30): rare
-            yield _slow_rows(path, lines.to_pylist(), numbers.to_pylist())
-            return
-        if fast_rows.num_rows:
-            yield fast_rows
-    rejected_lines = pa.concat_arrays([lines.filter(slow), fast_lines.filter(pc.invert(certified))])
-    rejected_numbers = pa.concat_arrays([numbers.filter(slow), fast_numbers.filter(pc.invert(certified))])
-    if len(rejected_lines):
-        yield _slow_rows(path, rejected_lines.to_pylist(), rejected_numbers.to_pylist())
+    observation = pc.match_substring(lines, _OBSERVATION_MARK)
+    rejected = [pc.invert(shaped)]  # masks over lines: what the contract decides line by line
+    for fast, in_group in ((_ENTRY, pc.and_(shaped, pc.invert(observation))), (_OBSERVATION, pc.and_(shaped, observation))):
+        group_lines, group_numbers = lines.filter(in_group), numbers.filter(in_group)
+        if not len(group_lines):
+            continue
+        table = _parse_fast(fast, group_lines, data if len(group_lines) == len(lines) else None)
+        if table is None:  # the group breaks the reader's strict rules somewhere: decide line by line
+            rejected.append(in_group)
+            continue
+        certified = _certify(fast, table, group_lines)
+        rows = _fast_rows(fast, path, group_numbers.filter(certified), table.filter(certified))
+        if rows is None:  # a timestamp or date of a day that does not exist (Feb 30): rare
+            rejected.append(in_group)
+            continue
+        if rows.num_rows:
+            yield rows
+        rejected.append(_scatter(in_group, pc.invert(certified)))
+    slow = rejected[0]
+    for mask in rejected[1:]:
+        slow = pc.or_(slow, mask)
+    if pc.any(slow).as_py():
+        yield _slow_rows(path, lines.filter(slow).to_pylist(), numbers.filter(slow).to_pylist())
+
+
+def _scatter(group: pa.Array, values: pa.Array) -> pa.Array:
+    """A mask over all lines: ``values`` (one per line of ``group``) where ``group`` is true, else false."""
+    return pc.replace_with_mask(pa.repeat(pa.scalar(False), len(group)), group, values)
 
 
 def _utf8_text(data: bytes) -> pa.Array:
@@ -187,13 +217,13 @@ def _utf8_text(data: bytes) -> pa.Array:
     return text
 
 
-def _parse_fast(lines: pa.Array, data: bytes | None) -> pa.Table | None:
-    """The lines parsed with the contract's types, or None when the reader refuses them."""
-    if data is None:  # some lines were set aside: parse only the others
+def _parse_fast(fast: _FastType, lines: pa.Array, data: bytes | None) -> pa.Table | None:
+    """The lines parsed with one record type's fields, or None when the reader refuses them."""
+    if data is None:  # the object has other lines too: parse only these
         data = "\n".join(lines.to_pylist()).encode("utf-8")
     longest = pc.max(pc.binary_length(lines)).as_py()
     options = pa_json.ReadOptions(use_threads=False, block_size=max(1 << 20, 2 * longest + 2))
-    parse = pa_json.ParseOptions(explicit_schema=_JSON_SCHEMA, unexpected_field_behavior="error",
+    parse = pa_json.ParseOptions(explicit_schema=fast.json_schema, unexpected_field_behavior="error",
                                  newlines_in_values=False)
     try:
         table = pa_json.read_json(pa.BufferReader(data), read_options=options, parse_options=parse)
@@ -202,33 +232,46 @@ def _parse_fast(lines: pa.Array, data: bytes | None) -> pa.Table | None:
     return table if table.num_rows == len(lines) else None  # e.g. two objects on one line
 
 
-def _certify(table: pa.Table, lines: pa.Array) -> pa.Array:
-    """True where a parsed row is certainly a valid record (False: let the contract decide)."""
+def _certify(fast: _FastType, table: pa.Table, lines: pa.Array) -> pa.Array:
+    """True where a parsed row is certainly a valid record of the current version of its
+    type (False: let the contract decide)."""
     ok = pa.repeat(pa.scalar(True), table.num_rows)
-    for name in _REQUIRED:
+    for name in fast.required:
         ok = pc.and_(ok, pc.is_valid(table[name]))
-    for name in _NULLABLE:  # null must come from the key, not from its absence
+    for name in fast.nullable:  # null must come from the key, not from its absence
         column = table[name]
         if column.null_count:
             ok = pc.and_(ok, pc.or_(pc.is_valid(column), pc.match_substring(lines, f'"{name}":')))
-    for name in _TIMESTAMPS:
-        column = table[name]
-        ok = pc.and_(ok, pc.or_(pc.is_null(column), pc.match_substring_regex(column, _TIMESTAMP_PATTERN)))
-    ok = pc.and_(ok, pc.is_in(table["schema_version"], pa.array(sorted(contract.SUPPORTED_SCHEMA_VERSIONS))))
-    ok = pc.and_(ok, pc.greater_equal(table["position"], 1))
-    ok = pc.and_(ok, pc.is_in(table["entry_type"], pa.array(sorted(contract.ENTRY_TYPES))))
-    ok = pc.and_(ok, pc.equal(pc.list_value_length(table["artist_ids"]), pc.list_value_length(table["artist_names"])))
+    for name in fast.names:
+        pattern = _TIMESTAMP_PATTERN if name in _TIMESTAMPS else _DATE_PATTERN if name in _DATES else None
+        if pattern:
+            column = table[name]
+            ok = pc.and_(ok, pc.or_(pc.is_null(column), pc.match_substring_regex(column, pattern)))
+    # Older versions (and types) are the contract's to decide.
+    ok = pc.and_(ok, pc.equal(table["schema_version"], contract.SCHEMA_VERSION))
+    ok = pc.and_(ok, pc.equal(table["record_type"], fast.kind.name))
+    if fast is _ENTRY:
+        ok = pc.and_(ok, pc.greater_equal(table["position"], 1))
+        ok = pc.and_(ok, pc.is_in(table["entry_type"], pa.array(sorted(contract.ENTRY_TYPES))))
+        ok = pc.and_(ok, pc.equal(pc.list_value_length(table["artist_ids"]),
+                                  pc.list_value_length(table["artist_names"])))
+    else:
+        ok = pc.and_(ok, pc.greater_equal(table["entry_count"], 0))
     return pc.fill_null(ok, False).combine_chunks() if isinstance(ok, pa.ChunkedArray) else pc.fill_null(ok, False)
 
 
-def _fast_rows(path: str, numbers: pa.Array, table: pa.Table) -> pa.RecordBatch | None:
-    """Certified rows with their timestamps cast, or None when a timestamp cannot be."""
+def _fast_rows(fast: _FastType, path: str, numbers: pa.Array, table: pa.Table) -> pa.RecordBatch | None:
+    """Certified rows in the line schema (fields of the other type null), timestamps and
+    dates cast; None when one cannot be."""
     columns = []
-    for field in contract.FIELDS:
+    for field in contract.ALL_FIELDS:
+        if field.name not in fast.names:
+            columns.append(pa.nulls(len(numbers), ARROW_TYPES[field.type]))
+            continue
         column = table[field.name]
-        if field.type == contract.TIMESTAMP:
-            try:  # the pattern admits dates that do not exist; Arrow refuses them
-                column = pc.cast(column, pa.timestamp("us", tz="UTC"))
+        if field.type in _TEXT_TYPES:
+            try:  # the patterns admit dates that do not exist; Arrow refuses them
+                column = pc.cast(column, ARROW_TYPES[field.type])
             except pa.ArrowInvalid:
                 return None
         columns.append(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
@@ -262,7 +305,7 @@ def _slow_rows(path: str, lines: list[Any], numbers: list[int]) -> pa.RecordBatc
         problems.append(problem)
         raw_lines.append(line if problem else None)
         records.append(record if problem is None else {})
-    columns = [pa.array([r.get(f.name) for r in records], ARROW_TYPES[f.type]) for f in contract.FIELDS]
+    columns = [pa.array([r.get(f.name) for r in records], ARROW_TYPES[f.type]) for f in contract.ALL_FIELDS]
     return _line_rows(path, pa.array(numbers, pa.int64()), pa.array(problems, pa.string()),
                       pa.array(raw_lines, pa.string()), columns)
 
@@ -280,15 +323,19 @@ def decide_line(line: str) -> tuple[str | None, dict[str, Any]]:
         # A record of another version usually breaks other rules too; the version is the cause.
         return f"unsupported schema_version: {version}", {}
     problems = contract.validate(record)
-    problems += [f"{f.name}: expected {f.type}, out of 64-bit range" for f in contract.FIELDS
+    problems += [f"{f.name}: expected {f.type}, out of 64-bit range" for f in contract.ALL_FIELDS
                  if f.type == contract.LONG and _is_long(record.get(f.name))
                  and not _LONG_RANGE[0] <= record[f.name] <= _LONG_RANGE[1]]
     if problems:
         return INVALID + "; ".join(problems), {}
     typed = dict(record)
+    typed["record_type"] = contract.record_type_of(record).name  # version 1: a chart entry
     for name in _TIMESTAMPS:
-        if typed[name] is not None:
+        if typed.get(name) is not None:
             typed[name] = contract.parse_timestamp(typed[name]).astimezone(timezone.utc)
+    for name in _DATES:
+        if typed.get(name) is not None:
+            typed[name] = contract.parse_date(typed[name])
     return None, typed
 
 

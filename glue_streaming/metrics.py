@@ -1,7 +1,7 @@
 """Run metrics: counts per micro-batch and per run; one JSON log line, a JSON object
 next to the checkpoint, and CloudWatch metrics when a namespace is given.
 
-Conservation, per batch and per run: records_read = curated + quarantined + duplicates.
+Conservation, per batch and per run: records_read = curated + observations + quarantined + duplicates.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ CLOUDWATCH_METRICS: dict[str, str] = {
     "FilesRead": "files_read",
     "RecordsRead": "records_read",
     "RecordsCurated": "curated",
+    "ObservationsCurated": "observations",
     "RecordsQuarantined": "quarantined",
     "RecordsDuplicate": "duplicates",
     "TracksWritten": "tracks",
@@ -30,8 +31,9 @@ class BatchMetrics:
     files_read: int = 0
     records_read: int = 0  # non-blank lines, plus one per unreadable file
     curated: int = 0  # new chart entries written
+    observations: int = 0  # new chart observations written
     quarantined: int = 0
-    duplicates: int = 0  # valid records whose natural key was already seen
+    duplicates: int = 0  # valid records whose natural key (of their type) was already seen
     tracks: int = 0
     chart_daily: int = 0
     chart_dates: list[str] = field(default_factory=list)

@@ -11,8 +11,8 @@ _SPARK_TYPES = {
     contract.LONG: T.LongType(),
     contract.BOOLEAN: T.BooleanType(),
     contract.TIMESTAMP: T.TimestampType(),
+    contract.DATE: T.DateType(),
     contract.STRING_ARRAY: T.ArrayType(T.StringType(), containsNull=True),
-    curated.DATE: T.DateType(),
 }
 
 # What binaryFile yields per raw object; a streaming source needs it up front.
@@ -30,14 +30,15 @@ def spark_type(logical_type: str) -> T.DataType:
 
 def line_schema() -> T.StructType:
     """One row per raw line, as ``glue_streaming.lines`` yields it: where it came from,
-    its problem or null, the raw text of a problem line, the contract's fields typed."""
+    its problem or null, the raw text of a problem line, every field of every record type
+    typed (those of the other type null)."""
     return T.StructType([
         T.StructField("source_file", T.StringType(), False),
         T.StructField("line_number", T.LongType(), False),
         T.StructField("copies", T.LongType(), False),
         T.StructField("problem", T.StringType(), True),
         T.StructField("raw_line", T.StringType(), True),
-        *[T.StructField(f.name, spark_type(f.type), True) for f in contract.FIELDS],
+        *[T.StructField(f.name, spark_type(f.type), True) for f in contract.ALL_FIELDS],
     ])
 
 

@@ -16,11 +16,15 @@ class Entry:
 
 class HadoopFiles:
     def __init__(self, spark: SparkSession):
-        self._jvm = spark.sparkContext._jvm
+        jvm = spark.sparkContext._jvm
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+        # Looked up once: py4j asks the JVM about every package level of a class name,
+        # and a batch publishing a file per date (a backfill: hundreds) would ask per file.
+        self._path_class = jvm.org.apache.hadoop.fs.Path
+        self._file_util = jvm.org.apache.hadoop.fs.FileUtil
 
     def _resolve(self, path: str):
-        jpath = self._jvm.org.apache.hadoop.fs.Path(path)
+        jpath = self._path_class(path)
         return jpath.getFileSystem(self._conf), jpath
 
     def exists(self, path: str) -> bool:
@@ -51,12 +55,11 @@ class HadoopFiles:
         dst_fs, dst = self._resolve(destination)
         if dst_fs.exists(dst):
             return False
-        file_util = self._jvm.org.apache.hadoop.fs.FileUtil
         if dst.toUri().getScheme() in ("s3", "s3a", "s3n"):
-            file_util.copy(src_fs, src, dst_fs, dst, False, True, self._conf)
+            self._file_util.copy(src_fs, src, dst_fs, dst, False, True, self._conf)
             return True
-        partial = self._jvm.org.apache.hadoop.fs.Path(dst.getParent(), f".{dst.getName()}.partial")
-        file_util.copy(src_fs, src, dst_fs, partial, False, True, self._conf)
+        partial = self._path_class(dst.getParent(), f".{dst.getName()}.partial")
+        self._file_util.copy(src_fs, src, dst_fs, partial, False, True, self._conf)
         if not dst_fs.rename(partial, dst):
             raise OSError(f"could not rename {partial.toString()} to {destination}")
         return True

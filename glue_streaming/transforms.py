@@ -3,8 +3,9 @@
 Flow of one micro-batch::
 
     raw files ──read_records──> records (one per line: a problem, or the typed fields)
-    records ──collapse_duplicates──> collapsed (one per natural key; problem lines kept)
+    records ──collapse_duplicates──> collapsed (one per natural key of its record type; problem lines kept)
     collapsed ──quarantine_rows──> quarantine
+    collapsed ──new_observations(keys curated earlier)──> chart_observations
     collapsed ──new_entries(keys curated earlier)──> new chart entries
     new chart entries ──tracks_from_entries──> tracks
     new + already curated entries ──entries_of_days(the new entries' dates)──> those days' entries
@@ -50,7 +51,8 @@ def batch_id_for(batch_number: int, query_id: str) -> str:
 def read_records(files: DataFrame) -> DataFrame:
     """Raw objects (binaryFile rows: path, content) -> one row per non-blank line:
     source_file, line_number, problem (null for a valid record), raw_line (kept for
-    problems only), the contract's fields typed, and chart_date.
+    problems only), the fields of every record type typed (``record_type`` says which
+    apply), and chart_date: the record's own, else the UTC date of observed_at.
 
     A file that cannot be read at all yields one row: line_number 0, raw_line null.
     Decompressing, parsing and checking run in Python with Arrow (``lines``): Arrow's
@@ -58,24 +60,28 @@ def read_records(files: DataFrame) -> DataFrame:
     decided one by one by the contract."""
     return (
         files.select("path", "content").mapInArrow(lines.read_objects, LINE_SCHEMA)
-        .withColumn("chart_date", F.to_date("observed_at"))
+        .withColumn("chart_date", F.coalesce("chart_date", F.to_date("observed_at")))
     )
 
 
 def collapse_duplicates(records: DataFrame) -> DataFrame:
-    """Valid records -> one row per natural key, the key's first observation, with
-    ``copies``: how many lines carried the key (the sum of the rows' ``copies``: each
-    Python task has collapsed its own lines already). Lines with a problem stay one row each.
+    """Valid records -> one row per natural key of their record type (a chart entry's
+    playlist, snapshot and position; an observation's playlist and poll), the key's first
+    observation, with ``copies``: how many lines carried the key (the sum of the rows'
+    ``copies``: each Python task has collapsed its own entries already). Lines with a
+    problem stay one row each.
 
     One aggregate over all lines (a single pass over the raw data): Spark combines
     duplicates before the shuffle, and most lines are duplicates (every poll repeats
     an unchanged snapshot). The ordering that picks the first observation is total,
     so a retried batch picks the same row."""
     problem = F.col("problem").isNotNull()
+    observation = F.col("record_type") == contract.CHART_OBSERVATION
     group = [
         F.when(problem, F.col("source_file")).otherwise(F.col("playlist_id")).alias("_group_1"),
-        F.when(~problem, F.col("snapshot_id")).alias("_group_2"),
-        F.when(problem, F.col("line_number")).otherwise(F.col("position")).alias("_group_3"),
+        F.when(problem, None).when(observation, F.col("poll_id")).otherwise(F.col("snapshot_id")).alias("_group_2"),
+        F.when(problem, F.col("line_number")).otherwise(F.col("position")).alias("_group_3"),  # null: observation
+        F.when(~problem, F.col("record_type")).alias("_record_type"),
         problem.alias("_is_problem"),
     ]
     # Spark aggregates these rows by sorting; a hash first lets its prefix sort decide
@@ -106,13 +112,25 @@ def quarantine_rows(records: DataFrame, batch: Batch) -> DataFrame:
     )
 
 
-def new_entries(collapsed: DataFrame, previous: DataFrame | None) -> DataFrame:
-    """The valid records whose natural key is not among the ``previous`` entries (curated
-    by earlier batches; None: there are none)."""
-    entries = collapsed.where(F.col("problem").isNull()).drop("problem", "raw_line", "schema_version", "copies")
+def _new_of_type(collapsed: DataFrame, record_type: str, previous: DataFrame | None) -> DataFrame:
+    """The valid records of ``record_type`` whose natural key is not among ``previous``
+    (curated by earlier batches; None: there are none)."""
+    key = list(contract.RECORD_TYPES[record_type].key)
+    rows = (collapsed.where(F.col("problem").isNull() & (F.col("record_type") == record_type))
+            .drop("problem", "raw_line", "schema_version", "copies"))
     if previous is None:
-        return entries
-    return entries.join(previous.select(*contract.NATURAL_KEY), on=list(contract.NATURAL_KEY), how="left_anti")
+        return rows
+    return rows.join(previous.select(*key), on=key, how="left_anti")
+
+
+def new_entries(collapsed: DataFrame, previous: DataFrame | None) -> DataFrame:
+    """The valid chart entries whose natural key is not among the ``previous`` entries."""
+    return _new_of_type(collapsed, contract.CHART_ENTRY, previous)
+
+
+def new_observations(collapsed: DataFrame, previous: DataFrame | None) -> DataFrame:
+    """The valid observations whose key (playlist, poll) is not among the ``previous`` ones."""
+    return _new_of_type(collapsed, contract.CHART_OBSERVATION, previous)
 
 
 def entries_of_days(new: DataFrame, earlier: DataFrame | None, dates: list[date]) -> DataFrame:
@@ -127,6 +145,10 @@ def entries_of_days(new: DataFrame, earlier: DataFrame | None, dates: list[date]
 
 def chart_entries_rows(entries: DataFrame, batch: Batch) -> DataFrame:
     return conform(with_batch(entries, batch), curated.CHART_ENTRIES_DATASET)
+
+
+def chart_observations_rows(observations: DataFrame, batch: Batch) -> DataFrame:
+    return conform(with_batch(observations, batch), curated.CHART_OBSERVATIONS_DATASET)
 
 
 def tracks_from_entries(entries: DataFrame, batch: Batch) -> DataFrame:

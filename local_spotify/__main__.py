@@ -8,6 +8,7 @@ import sys
 from datetime import date
 
 from local_spotify import catalog
+from local_spotify.app import MISSING_DAYS, MISSING_DAYS_OUTAGE
 from local_spotify.objects import ENTRY_KEYS
 from local_spotify.server import LocalSpotifyServer
 
@@ -51,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a redirect URI the app registered, for GET /authorize (repeatable; default: any HTTPS or "
         "http://127.0.0.1:PORT URI, as Spotify allows)",
     )
+    parser.add_argument("--missing-days", choices=MISSING_DAYS, default=MISSING_DAYS_OUTAGE,
+                        help="on a day missing from the data: answer 503 as a Spotify outage (a gap in the "
+                        "replayed history), or hold the previous chart (default: %(default)s)")
     parser.add_argument("--preload", action="store_true", help="load every market's charts before serving")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
@@ -70,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         client_secret=args.client_secret,
         redirect_uris=tuple(args.redirect_uris) if args.redirect_uris else None,
         entry_key=args.entry_key,
+        missing_days=args.missing_days,
         preload=args.preload,
         verbose=args.verbose,
     )

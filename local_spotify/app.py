@@ -17,7 +17,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from email.utils import formatdate
 from typing import Any, Callable, Mapping
 
 from local_spotify import catalog
@@ -49,6 +50,14 @@ TOKEN_PATH = "/api/token"
 CONTROL_PREFIX = "/_control/"
 MAX_LIMIT = 50  # Spotify's page limit for playlist items since 2026
 DEFAULT_ITEMS_LIMIT = 20
+
+# What the server does on a day missing from the data (4 days inside the range, and
+# every day after its end): answer as Spotify failing (503), so a replay of the data
+# has a gap there, as the real chart history does; or hold the last chart before it
+# (the playlist looks unchanged).
+MISSING_DAYS_OUTAGE = "outage"
+MISSING_DAYS_HOLD = "hold"
+MISSING_DAYS = (MISSING_DAYS_OUTAGE, MISSING_DAYS_HOLD)
 
 # Statistics also count these two endpoints, which only ever answer errors.
 ENDPOINT_TRACKS = "tracks"  # the removed /playlists/{id}/tracks
@@ -101,6 +110,7 @@ class LocalSpotifyApp:
         client_secret: str | None = None,
         refresh_token: str | None = None,
         redirect_uris: tuple[str, ...] | None = None,
+        missing_days: str = MISSING_DAYS_OUTAGE,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.initial_config = {
@@ -109,6 +119,7 @@ class LocalSpotifyApp:
             "latency_ms": latency_ms,
             "development_mode": development_mode,
             "entry_key": entry_key,
+            "missing_days": missing_days,
         }
         self.playlists: dict[str, PlaylistSource] = {p.id: p for p in build_playlists(extra_playlists)}
         self.clock = SimulatedClock(start_date, speed)
@@ -121,6 +132,7 @@ class LocalSpotifyApp:
         self.latency_ms = 0
         self.development_mode = True
         self.entry_key = "item"
+        self.missing_days = MISSING_DAYS_OUTAGE
         self._configure({k: v for k, v in self.initial_config.items() if k not in ("start_date", "speed")})
 
     # -- entry point ---------------------------------------------------------
@@ -133,6 +145,11 @@ class LocalSpotifyApp:
         endpoint, response = self._serve(request)
         self.stats.count(endpoint, response.status)
         return response
+
+    def http_date(self) -> str:
+        """The ``Date`` header of every response: the simulated instant (see SimulatedClock.now),
+        so a client dating what it reads by the server's clock dates replayed charts right."""
+        return formatdate(self.clock.now().timestamp(), usegmt=True)
 
     def preload(self) -> None:
         """Load every served market now (about 0.3 s each) instead of on first request."""
@@ -201,6 +218,10 @@ class LocalSpotifyApp:
         if market is not None and not _MARKET.match(market):
             return _api_error(400, "Invalid market code")
         selection = parse_fields(request.param("fields"))
+        day = self.clock.today()
+        if self.missing_days == MISSING_DAYS_OUTAGE and not self.has_chart(playlist, day):
+            return _api_error(503, f"no chart of {playlist.market} for {day} in the replayed data: served as an "
+                                   "outage (missing_days='outage'; 'hold' keeps the previous chart)")
         content = self.content(playlist)
         options = RenderOptions(f"{request.base_url}{API_PREFIX}", self.development_mode, self.entry_key, market)
         if endpoint == ENDPOINT_PLAYLIST:
@@ -216,6 +237,11 @@ class LocalSpotifyApp:
             page_params = [(k, v) for k, v in request.query if k not in ("offset", "limit")]
             body = paging_object(content, offset, limit, options, page_params)
         return Response(200, filter_fields(body, selection))
+
+    @staticmethod
+    def has_chart(playlist: PlaylistSource, day: date) -> bool:
+        """Whether the data has the chart this playlist serves on ``day`` (shift included)."""
+        return market_history(playlist.market).has_chart(day + timedelta(days=playlist.shift_days))
 
     def content(self, playlist: PlaylistSource):
         return playlist_content(playlist, self.clock.today(), self._anomalies.get(playlist.id, NO_ANOMALIES))
@@ -287,6 +313,7 @@ class LocalSpotifyApp:
                     "shift_days": playlist.shift_days,
                     "snapshot_id": content.snapshot_id,
                     "chart_day": content.chart_day.isoformat(),
+                    "missing_day": not self.has_chart(playlist, self.clock.today()),
                     "total": len(content.entries),
                 }
             )
@@ -365,11 +392,12 @@ class LocalSpotifyApp:
             "speed": self.clock.speed,
             "development_mode": self.development_mode,
             "entry_key": self.entry_key,
+            "missing_days": self.missing_days,
             "playlists": len(self.playlists),
         }
 
     def _configure(self, data: dict) -> None:
-        unknown = set(data) - {"latency_ms", "speed", "development_mode", "entry_key"}
+        unknown = set(data) - {"latency_ms", "speed", "development_mode", "entry_key", "missing_days"}
         if unknown:
             raise ControlError(f"unknown config fields: {', '.join(sorted(unknown))}")
         latency = data.get("latency_ms", self.latency_ms)
@@ -381,12 +409,16 @@ class LocalSpotifyApp:
         entry_key = data.get("entry_key", self.entry_key)
         if entry_key not in ENTRY_KEYS:
             raise ControlError(f"entry_key must be one of {', '.join(ENTRY_KEYS)}")
+        missing_days = data.get("missing_days", self.missing_days)
+        if missing_days not in MISSING_DAYS:
+            raise ControlError(f"missing_days must be one of {', '.join(MISSING_DAYS)}")
         if "speed" in data:
             speed = data["speed"]
             if not isinstance(speed, (int, float)) or isinstance(speed, bool):
                 raise ControlError("speed must be a number >= 0")
             self.clock.set_speed(speed)
         self.latency_ms, self.development_mode, self.entry_key = latency, development_mode, entry_key
+        self.missing_days = missing_days
 
 
 def _fault_headers(fault) -> dict[str, str]:

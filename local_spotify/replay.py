@@ -13,7 +13,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time as time_of_day, timedelta, timezone
 from functools import lru_cache
 from typing import Callable
 
@@ -44,6 +44,10 @@ class MarketHistory:
     days: tuple[date, ...]
     charts: dict[date, tuple[catalog.ChartTrack, ...]]
     run_starts: dict[date, dict[str, date]]
+
+    def has_chart(self, day: date) -> bool:
+        """Whether the data holds a chart of ``day`` (4 days inside the range are missing)."""
+        return day in self.charts
 
     def data_day(self, day: date) -> date:
         """The data day whose chart is live on ``day``: ``day`` itself, or the last day
@@ -296,7 +300,13 @@ def snapshot_id(playlist_id: str, entries: tuple[Entry, ...]) -> str:
 
 class SimulatedClock:
     """The current chart date: ``start`` plus ``speed`` simulated days per real second
-    (0: it moves only when told), plus any days it was advanced."""
+    (0: it moves only when told), plus any days it was advanced.
+
+    :meth:`now` is the simulated instant the server's ``Date`` header carries. With a
+    speed, simulated time runs ``speed`` days per real second; without one, a day starts
+    at 00:00:00 UTC when the clock is set or advanced to it and its time runs at real speed
+    (held at 23:59:59.999 if the day lasts longer), so the instant is always on the day.
+    """
 
     def __init__(self, start: date = catalog.FIRST_DATE, speed: float = 0.0, now: Callable[[], float] = time.monotonic):
         if speed < 0:
@@ -319,6 +329,16 @@ class SimulatedClock:
         elapsed_days = int((self._now() - self._base_time) * self._speed)
         return self._base_date + timedelta(days=elapsed_days)
 
+    def now(self) -> datetime:
+        """The simulated instant (UTC): on ``today()``, with a time of day (see the class)."""
+        with self._lock:
+            elapsed = max(0.0, self._now() - self._base_time)
+            if self._speed > 0:
+                offset = timedelta(days=elapsed * self._speed)
+            else:
+                offset = timedelta(seconds=min(elapsed, 86_399.999))
+            return datetime.combine(self._base_date, time_of_day(), tzinfo=timezone.utc) + offset
+
     def set_date(self, day: date) -> None:
         day = check_date(day)
         with self._lock:
@@ -328,6 +348,8 @@ class SimulatedClock:
         with self._lock:
             check_date(self._today() + timedelta(days=days))
             self._base_date += timedelta(days=days)
+            if self._speed == 0:  # the new day starts at midnight (with a speed, time runs on)
+                self._base_time = self._now()
             return self._today()
 
     def set_speed(self, speed: float) -> None:

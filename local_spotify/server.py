@@ -23,6 +23,10 @@ class _Handler(BaseHTTPRequestHandler):
     # delayed ACK holds the body back ~40 ms on every keep-alive response.
     disable_nagle_algorithm = True
 
+    def date_time_string(self, timestamp=None):
+        """The Date header: the app's simulated instant, not this machine's clock."""
+        return self.server.app.http_date()
+
     def do_GET(self):
         self._dispatch("GET")
 
@@ -131,6 +135,7 @@ class LocalSpotifyServer(LocalSpotifyAddresses):
         refresh_token: str | None = None,
         redirect_uris: tuple[str, ...] | None = None,
         entry_key: str = "item",
+        missing_days: str = "outage",
         preload: bool = False,
         verbose: bool = False,
     ):
@@ -149,6 +154,7 @@ class LocalSpotifyServer(LocalSpotifyAddresses):
             client_secret=client_secret,
             refresh_token=refresh_token,
             redirect_uris=redirect_uris,
+            missing_days=missing_days,
         )
         self._http: _HTTPServer | None = None
         self._thread: threading.Thread | None = None

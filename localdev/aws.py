@@ -44,11 +44,16 @@ def list_keys(bucket: str, prefix: str = "", client=None) -> list[str]:
     return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 
 
-def read_records(bucket: str, prefix: str = "", client=None) -> list[dict]:
-    """Every JSON-lines record stored under ``prefix`` (what Firehose landed), in key order."""
+def read_records(bucket: str, prefix: str = "", client=None, record_type: str | None = None) -> list[dict]:
+    """Every JSON-lines record stored under ``prefix`` (what Firehose landed), in key order;
+    only those of ``record_type`` (``contract.CHART_ENTRY``, ...) when given."""
     s3 = client or boto3.client("s3")
-    return [record for key in list_keys(bucket, prefix, s3)
-            for record in contract.decode_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read())]
+    records = [record for key in list_keys(bucket, prefix, s3)
+               for record in contract.decode_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read())]
+    if record_type is None:
+        return records
+    # Version 1 records have no record_type: they are chart entries.
+    return [r for r in records if r.get("record_type", contract.CHART_ENTRY) == record_type]
 
 
 def local_aws_environ(endpoint_url: str) -> dict[str, str]:

@@ -87,8 +87,11 @@ class ManagedProcess:
             out = self._log_file
         else:
             out = subprocess.DEVNULL
+        # A session of its own: Ctrl-C in the terminal reaches only the parent, which stops
+        # its children by pid, in order (a server that got the signal too would be gone
+        # before the parent could read from it once more, e.g. for a final report).
         self.process = subprocess.Popen(
-            self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT
+            self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:

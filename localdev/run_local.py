@@ -17,7 +17,7 @@ from pathlib import Path
 
 import boto3
 
-from firehose import settings
+from firehose import contract, settings
 from local_spotify.catalog import FIRST_DATE, LAST_DATE, MARKETS, MARKETS_BY_LABEL
 from localdev.local_spotify_process import LocalSpotifyProcess
 from localdev.aws import apply_environ, create_delivery_stream, list_keys, local_aws_environ, moto_server, read_records
@@ -103,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  failed: {summary['failed']}", file=sys.stderr)
             if day < args.days - 1:
                 spotify.control.advance(1)
-        objects, records = len(list_keys(RAW_BUCKET)), read_records(RAW_BUCKET)
-        print(f"\nLanded in s3://{RAW_BUCKET}/: {objects} objects, {len(records)} records "
+        objects, records = len(list_keys(RAW_BUCKET)), read_records(RAW_BUCKET, record_type=contract.CHART_ENTRY)
+        observations = read_records(RAW_BUCKET, record_type=contract.CHART_OBSERVATION)
+        print(f"\nLanded in s3://{RAW_BUCKET}/: {objects} objects, {len(records)} chart entries and "
+              f"{len(observations)} observations (one per chart and successful poll) "
               f"(local Firehose writes one plain object per batch; real Firehose writes gzip every "
               f"{settings.BUFFER_INTERVAL_SECONDS} s)")
         per_chart = Counter(r["chart_label"] for r in records)

@@ -17,7 +17,7 @@ from producer.config import ProducerConfig
 from producer.credentials import SecretRefreshTokens, spotify_credentials
 from producer.observability import logger, metrics
 from producer.poll import ChartPoller, PollResult
-from producer.spotify import ChartReader, build_spotify
+from producer.spotify import ChartReader, ResponseClock, build_spotify
 from producer.state import StateStore
 
 # Seconds kept back from the Lambda's remaining time for delivery and state writes.
@@ -33,12 +33,14 @@ def build_poller(config: ProducerConfig) -> ChartPoller:
     # A user's refresh token from the secret goes back there when Spotify rotates it.
     store = SecretRefreshTokens(config.secret_arn, boto3.client("secretsmanager")) \
         if config.secret_arn and credentials.refresh_token else None
+    clock = ResponseClock()  # charts are dated by Spotify's Date header (see producer.spotify)
     client = build_spotify(client_id=credentials.client_id, client_secret=credentials.client_secret,
                            refresh_token=credentials.refresh_token, refresh_token_store=store,
-                           api_url=config.api_url, token_url=config.token_url, pool_size=config.max_concurrency)
+                           api_url=config.api_url, token_url=config.token_url, pool_size=config.max_concurrency,
+                           clock=clock)
     return ChartPoller(
         config,
-        ChartReader(client, market=config.market),
+        ChartReader(client, market=config.market, clock=clock),
         FirehoseWriter(config.delivery_stream_name, boto3.client("firehose")),
         StateStore(config.state_bucket, config.state_prefix, boto3.client("s3")),
         logger=logger,
@@ -69,7 +71,8 @@ def record_metrics(result: PollResult) -> None:
     metrics.add_metric("PlaylistsUnchanged", count, len(result.by_status("unchanged")))
     metrics.add_metric("PlaylistsFailed", count, len(result.by_status("failed")))
     metrics.add_metric("PlaylistsDeferred", count, len(result.by_status("deferred")))
-    metrics.add_metric("RecordsSent", count, result.delivery.records)
+    metrics.add_metric("RecordsSent", count, result.records_sent)
+    metrics.add_metric("ObservationsSent", count, result.observations_sent)
     metrics.add_metric("EntriesSkipped", count, sum(len(o.skipped) for o in result.outcomes))
     metrics.add_metric("SpotifyRequests", count, result.spotify_requests)
     metrics.add_metric("SpotifyRateLimited", count, result.rate_limited)

@@ -2,8 +2,10 @@
 
 1. Read each playlist concurrently (bounded): its snapshot id first, its items
    only if the snapshot changed since the last delivered poll.
-2. Deliver the records of every changed playlist to Firehose in as few
-   ``PutRecordBatch`` calls as the limits allow.
+2. Deliver to Firehose, in as few ``PutRecordBatch`` calls as the limits allow, the
+   chart entries of every changed playlist and one observation record per playlist
+   read, changed or unchanged: the snapshot in force, when it was seen. A day's chart is
+   built from the observations, so an unchanged day costs one small record, not 50.
 3. Only for playlists whose records were all accepted: advance the state and
    report the chart's movements since the previous delivered version.
 
@@ -28,8 +30,8 @@ from firehose.contract import RecordContractError, encode
 from firehose.writer import DeliveryReport, FirehoseDeliveryError, FirehoseWriter
 from producer.config import Playlist, ProducerConfig
 from producer.movements import ChartMovements, compute_movements
-from producer.records import SkippedEntry, entry_to_record, utc_from_epoch
-from producer.spotify import ChartReader, PlaylistUnavailableError, RateLimitedError, SpotifyError
+from producer.records import SkippedEntry, entry_to_record, observation_record, utc_from_epoch
+from producer.spotify import ChartReader, PlaylistUnavailableError, PlaylistVersion, RateLimitedError, SpotifyError
 from producer.state import ChartSlot, LeaseHeldError, PlaylistState, StateStore
 
 CHANGED, UNCHANGED, FAILED, DEFERRED = "changed", "unchanged", "failed", "deferred"
@@ -46,6 +48,9 @@ class PlaylistOutcome:
     previous: PlaylistState | None = None
     new_state: PlaylistState | None = None
     records: list[bytes] = field(default_factory=list)
+    observation: bytes | None = None  # for a chart read successfully (changed or unchanged)
+    observation_accepted: bool = False  # Firehose took it
+    observed_at: str | None = None  # contract timestamp of the read
     skipped: list[SkippedEntry] = field(default_factory=list)
     movements: ChartMovements | None = None
     error: str | None = None
@@ -55,7 +60,7 @@ class PlaylistOutcome:
 class PollResult:
     poll_id: str
     outcomes: list[PlaylistOutcome]
-    delivery: DeliveryReport
+    delivery: DeliveryReport  # chart entries and observations together
     spotify_requests: int
     rate_limited: int
     duration_ms: float
@@ -68,6 +73,16 @@ class PollResult:
 
     def by_status(self, status: str) -> list[PlaylistOutcome]:
         return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def observations_sent(self) -> int:
+        """Observation records Firehose accepted."""
+        return sum(o.observation_accepted for o in self.outcomes)
+
+    @property
+    def records_sent(self) -> int:
+        """Chart-entry records Firehose accepted."""
+        return self.delivery.records - self.observations_sent
 
     def movement_totals(self) -> Counter:
         totals: Counter = Counter()
@@ -86,7 +101,8 @@ class PollResult:
             "unchanged": [o.playlist.id for o in self.by_status(UNCHANGED)],
             "failed": {o.playlist.id: o.error for o in self.by_status(FAILED)},
             "deferred": [o.playlist.id for o in self.by_status(DEFERRED)],
-            "records_sent": self.delivery.records,
+            "records_sent": self.records_sent,
+            "observations_sent": self.observations_sent,
             "entries_skipped": dict(skipped),
             "firehose_calls": self.delivery.calls,
             "firehose_retried_records": self.delivery.retried_records,
@@ -180,7 +196,9 @@ class ChartPoller:
             previous = self.state.load(playlist.id)
             version = self.reader.version(playlist.id, time_left)
             if previous is not None and previous.snapshot_id == version.snapshot_id:
-                return PlaylistOutcome(playlist, UNCHANGED, version.snapshot_id, previous)
+                outcome = PlaylistOutcome(playlist, UNCHANGED, version.snapshot_id, previous)
+                self._observe(outcome, poll_id, version, len(previous.slots))
+                return outcome
             items = self.reader.items(version, time_left)
         except RateLimitedError as error:
             stop.set()
@@ -195,7 +213,7 @@ class ChartPoller:
 
     def _build(self, playlist: Playlist, poll_id: str, items, previous: PlaylistState | None) -> PlaylistOutcome:
         version = items.version
-        observed_at: datetime = utc_from_epoch(items.observed_at)
+        observed_at: datetime = utc_from_epoch(version.observed_at)
         outcome = PlaylistOutcome(playlist, CHANGED, version.snapshot_id, previous)
         slots = []
         for position, entry in enumerate(items.entries, start=1):
@@ -218,27 +236,48 @@ class ChartPoller:
         outcome.new_state = PlaylistState(
             playlist.id, version.snapshot_id, poll_id, observed_at.isoformat(), slots
         )
+        self._observe(outcome, poll_id, version, len(outcome.records))
         return outcome
 
+    @staticmethod
+    def _observe(outcome: PlaylistOutcome, poll_id: str, version: PlaylistVersion, entry_count: int) -> None:
+        observed_at = utc_from_epoch(version.observed_at)
+        outcome.observed_at = observed_at.isoformat()
+        outcome.observation = encode(observation_record(
+            poll_id=poll_id, observed_at=observed_at, playlist_id=outcome.playlist.id,
+            chart_label=outcome.playlist.label, playlist_name=version.name, snapshot_id=version.snapshot_id,
+            entry_count=entry_count))
+
     def _deliver(self, outcomes: list[PlaylistOutcome]) -> DeliveryReport:
+        """Every read playlist's records in as few calls as the limits allow: a changed one's
+        entries, then its observation; an unchanged one's observation. A playlist with a
+        record Firehose refused fails: its state stays put, so the next poll reads and sends
+        it again (at least once). An observation whose snapshot's entries are incomplete in
+        the meantime is not used by the views (they check its entry_count)."""
         records, owners = [], []
         for outcome in outcomes:
-            if outcome.status == CHANGED:
-                records.extend(outcome.records)
-                owners.extend([outcome] * len(outcome.records))
+            if outcome.status in (CHANGED, UNCHANGED) and outcome.observation is not None:
+                mine = (outcome.records if outcome.status == CHANGED else []) + [outcome.observation]
+                records.extend(mine)
+                owners.extend([outcome] * len(mine))
         if not records:
             return DeliveryReport()
+        refused_indices: set[int] = set()
         try:
-            return self.writer.put(records)
+            report = self.writer.put(records)
         except FirehoseDeliveryError as error:
-            # The state of these playlists stays put, so the next poll sends them again.
-            refused = Counter(id(owners[i]) for i in error.failed_indices)
+            refused_indices = set(error.failed_indices)
+            refused = Counter(id(owners[i]) for i in refused_indices)
             for outcome in outcomes:
                 if id(outcome) in refused:
                     outcome.status = FAILED
                     outcome.error = f"Firehose refused {refused[id(outcome)]} records: {dict(error.reasons)}"
             self._log("error", str(error), failed_playlists=sum(1 for o in outcomes if id(o) in refused))
-            return error.report
+            report = error.report
+        for index, outcome in enumerate(owners):
+            if records[index] is outcome.observation and index not in refused_indices:
+                outcome.observation_accepted = True
+        return report
 
     def _save_movements(self, result: PollResult) -> str | None:
         charts = [
@@ -246,6 +285,7 @@ class ChartPoller:
                 "playlist_id": o.playlist.id,
                 "chart_label": o.playlist.label,
                 "snapshot_id": o.snapshot_id,
+                "observed_at": o.observed_at,
                 "previous_snapshot_id": o.previous.snapshot_id,
                 **o.movements.to_dict(),
             }

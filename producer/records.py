@@ -1,5 +1,8 @@
 """Turning Spotify playlist entries into contract records.
 
+A read of a chart also gives one observation record (:func:`observation_record`),
+changed or not: the snapshot seen, when, by which poll.
+
 Every entry keeps its 1-based index in the playlist as its position, so skipped
 entries never shift the others. Tracks, episodes, local files and unavailable
 tracks are recorded with their ``entry_type``; entries with nothing in them
@@ -99,3 +102,17 @@ def entry_to_record(
 
 def utc_from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def observation_record(*, poll_id: str, observed_at: datetime, playlist_id: str, chart_label: str,
+                       playlist_name: str, snapshot_id: str, entry_count: int) -> dict[str, Any]:
+    """The record of one successful read of a chart: which snapshot, when, by which poll."""
+    return contract.make_observation(
+        poll_id=poll_id,
+        observed_at=contract.format_timestamp(observed_at),
+        playlist_id=playlist_id,
+        chart_label=chart_label,
+        playlist_name=playlist_name,
+        snapshot_id=snapshot_id,
+        entry_count=entry_count,
+    )

@@ -10,6 +10,13 @@ an hour) inside the Lambda, and report exhausted 5xx retries as a 429. Instead
 - 5xx and connection errors: a few retries with exponential backoff, then
   :class:`PlaylistFetchError`.
 - 403/404: :class:`PlaylistUnavailableError`, with the likely cause.
+
+Observation time: a chart is dated by when it was read, taken from the ``Date`` header
+of Spotify's response to the snapshot read (:class:`ResponseClock`). Spotify's servers
+send true UTC, so this is right in production; a server that replays old charts (the
+local one) sends the date it is serving, so a replay of days D1..Dn gives charts
+dated D1..Dn with no test-only code here. A response without a usable ``Date`` falls
+back to this machine's clock.
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Protocol
 
 import requests
@@ -84,13 +92,13 @@ class PlaylistVersion:
     playlist_id: str
     name: str
     snapshot_id: str
+    observed_at: float  # epoch seconds: when Spotify answered the snapshot read (see ResponseClock)
 
 
 @dataclass(frozen=True)
 class PlaylistItems:
     version: PlaylistVersion
     entries: list[Any]  # raw entries as Spotify returned them, in playlist order
-    observed_at: float  # epoch seconds when the first page was read
     requests: int
 
 
@@ -150,6 +158,45 @@ class RefreshTokenCache(CacheHandler):
                          "run `spotify-charts auth` again")
         else:
             logger.info("stored Spotify's new refresh token")
+class ResponseClock:
+    """When Spotify answered: the ``Date`` header of the last response each thread got.
+
+    Installed as a response hook on the requests session spotipy uses. Threads share the
+    session, and requests runs a hook in the thread that made the request, so each thread
+    keeps its own last value. ``Date`` has whole seconds (RFC 9110); a missing or
+    unparseable header gives ``fallback()`` (this machine's clock).
+    """
+
+    def __init__(self, fallback: Callable[[], float] = time.time):
+        self.fallback = fallback
+        self._local = threading.local()
+
+    def install(self, session: requests.Session) -> None:
+        session.hooks["response"].append(self._record)
+
+    def _record(self, response: requests.Response, *args, **kwargs) -> None:
+        self._local.date = response.headers.get("Date")
+
+    def reset(self) -> None:
+        """Forget this thread's last response (call before the request to date)."""
+        self._local.date = None
+
+    def now(self) -> float:
+        """Epoch seconds of this thread's last response since ``reset``, else the fallback."""
+        return parse_http_date(getattr(self._local, "date", None)) or self.fallback()
+
+
+def parse_http_date(value: str | None) -> float | None:
+    """Epoch seconds of an HTTP date (``Tue, 12 Mar 2024 00:00:04 GMT``); None if unusable."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or moment.tzinfo is None:  # HTTP dates are GMT; no zone means a malformed one
+        return None
+    return moment.timestamp()
 
 
 def build_spotify(
@@ -162,17 +209,21 @@ def build_spotify(
     refresh_token_store: RefreshTokenStore | None = None,
     pool_size: int = 8,
     timeout: float = 10.0,
+    clock: ResponseClock | None = None,
 ) -> spotipy.Spotify:
     """A spotipy client with in-memory token cache, configurable URLs and no status retries.
 
     With a ``refresh_token``, a user's authorization: refreshed with the client secret
     (Authorization Code flow), or with the client id alone when there is no secret (PKCE,
     as ``spotify-charts auth`` gets it). Without, the app's own (Client Credentials flow).
+    ``clock``, if given, learns the time of every response.
     """
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    if clock is not None:
+        clock.install(session)
     if refresh_token:
         cache = RefreshTokenCache(refresh_token, refresh_token_store)
         # Refresh only: the redirect URI is never used, and with no scope to compare (the
@@ -228,7 +279,9 @@ class ChartReader:
     """Reads playlist versions and items, applying the retry and rate-limit policy.
 
     ``time_left`` returns the seconds the caller may still spend (the Lambda's
-    remaining time minus a safety margin).
+    remaining time minus a safety margin). ``clock`` dates each snapshot read: give
+    the :class:`ResponseClock` installed on the client's session (without one, the
+    snapshot is dated by this machine's clock).
     """
 
     def __init__(
@@ -240,8 +293,10 @@ class ChartReader:
         base_delay: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         gate: RateGate | None = None,
+        clock: ResponseClock | None = None,
     ):
         self.client = client
+        self.clock = clock or ResponseClock()
         self.market = market
         self.max_retries = max_retries
         self.base_delay = base_delay
@@ -266,12 +321,13 @@ class ChartReader:
             raise SpotifyAuthError(f"Spotify token request failed: {error}") from None
 
     def version(self, playlist_id: str, time_left: Callable[[], float]) -> PlaylistVersion:
+        """The playlist's current snapshot id and name, dated by Spotify's answer."""
+        self.clock.reset()
         data = self._call(playlist_id, time_left, self.client.playlist, playlist_id, fields=SNAPSHOT_FIELDS)
-        return PlaylistVersion(playlist_id, data.get("name") or "", data["snapshot_id"])
+        return PlaylistVersion(playlist_id, data.get("name") or "", data["snapshot_id"], self.clock.now())
 
     def items(self, version: PlaylistVersion, time_left: Callable[[], float]) -> PlaylistItems:
         """Every entry of the playlist, following ``next`` until the last page."""
-        observed_at = time.time()
         page = self._call(
             version.playlist_id, time_left, self.client.playlist_items, version.playlist_id,
             fields=ITEM_FIELDS, limit=PAGE_LIMIT, market=self.market, additional_types=("track", "episode"),
@@ -281,7 +337,7 @@ class ChartReader:
             page = self._call(version.playlist_id, time_left, self.client.next, page)
             entries.extend(page.get("items") or [])
             requests_made += 1
-        return PlaylistItems(version, entries, observed_at, requests_made)
+        return PlaylistItems(version, entries, requests_made)
 
     def _call(self, playlist_id: str, time_left: Callable[[], float], method, *args, **kwargs):
         failures = rate_limits = 0

@@ -64,7 +64,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-DEFAULT_PERIOD_DAYS = 14
+DEFAULT_PERIOD_DAYS = 183  # the bump chart's default: the last 6 months of daily charts, or all there are
 DEFAULT_TOP = 10
 
 
@@ -182,7 +182,8 @@ class DashboardData:
                 log_error(log, "Snowflake views unreadable, showing the producer state")
         if report and (state is None or report.snapshot_id == state.snapshot_id):
             return {
-                "source": "snowflake", "playlist_id": playlist_id, "label": report.chart.chart_label,
+                "source": "snowflake", "view": "daily chart", "playlist_id": playlist_id,
+                "label": report.chart.chart_label,
                 "name": report.chart.playlist_name, "chart_date": report.chart_date,
                 "snapshot_id": report.snapshot_id, "observed_at": report.observed_at,
                 "compared_with": report.previous_chart_date,
@@ -209,7 +210,8 @@ class DashboardData:
             rows.append({"position": slot.position, "marker": change_marker(status, move and move["change"]),
                          "status": status, "change": move and move["change"], "track": slot.name,
                          "artists": slot.artists, "peak": None, "days": None})
-        return {"source": "producer state", "playlist_id": playlist_id, "label": label, "name": label,
+        return {"source": "producer state", "view": "latest snapshot", "playlist_id": playlist_id, "label": label,
+                "name": label,
                 "chart_date": state.observed_at[:10], "snapshot_id": state.snapshot_id,
                 "observed_at": state.observed_at, "compared_with": None,
                 "note": "marks show new entries and moves the producer reported (at least its threshold)",
@@ -226,7 +228,7 @@ class DashboardData:
         def read(db):
             info = views.find_chart(db, chart if chart else None)
             end = last or info.last_date
-            start = first or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+            start = first or max(info.first_date, end - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
             if start > end:
                 raise BadRequestError("from is after to")
             return info, start, end, views.chart_dates(db, info.playlist_id, start, end), \

@@ -85,10 +85,10 @@ def render_text(report: ChartReport, rows: int | None = None) -> str:
     info = report.chart
     if report.previous_chart_date:
         gap = f", {report.missing_days} day(s) without a chart in between" if report.missing_days else ""
-        compared = f"compared with {report.previous_chart_date}{gap}"
+        compared = f"compared with the daily chart of {report.previous_chart_date}{gap}"
     else:
         compared = "the first chart in the data: every track is NEW"
-    lines = [f"{info.playlist_name} ({info.chart_label}), chart of {report.chart_date}: {compared}", ""]
+    lines = [f"{info.playlist_name} ({info.chart_label}), daily chart of {report.chart_date}: {compared}", ""]
     shown = report.entries[:rows] if rows else report.entries
     lines += table(
         ("POS", "MOVE", "TRACK", "ARTISTS", "PEAK", "DAYS"),
@@ -106,11 +106,14 @@ def render_text(report: ChartReport, rows: int | None = None) -> str:
                                  f"(was #{m['previous_position']:<2})  {_song(m)}" for m in report.climbers])
     section("Biggest fallers", [f"  {fit(change_marker('DOWN', m['change']), 4)} #{m['position']:<3} "
                                 f"(was #{m['previous_position']:<2})  {_song(m)}" for m in report.fallers])
-    section(f"New entries ({len(report.new_entries)})", [
-        f"  #{e['position']:<3} {fit(e['status'], 8)}  {_song(e)}"
-        + (f" (last on the chart {e['last_chart_date']}, at #{e['last_chart_position']})"
-           if e["status"] == "RE-ENTRY" else "")
-        for e in report.new_entries])
+    if report.previous_chart_date:
+        section(f"New entries ({len(report.new_entries)})", [
+            f"  #{e['position']:<3} {fit(e['status'], 8)}  {_song(e)}"
+            + (f" (last on the chart {e['last_chart_date']}, at #{e['last_chart_position']})"
+               if e["status"] == "RE-ENTRY" else "")
+            for e in report.new_entries])
+    else:  # listing all of them again would repeat the chart
+        section("New entries", [f"  all {len(report.entries)} (the first chart in the data)"])
     section(f"Exits ({len(report.exits)})",
             [f"  was #{x['last_position']:<3} {_song(x)}" for x in report.exits])
     lines.extend(["", "Top artists"])

@@ -89,3 +89,20 @@ def change_marker(status: str | None, change: int | None) -> str:
 
 def artists_text(artists: Sequence[str] | None) -> str:
     return ", ".join(artists or [])
+
+
+# The producer's movement counts (PollResult.summary()["movements"]) in plain words.
+_MOVEMENT_WORDS = (("new_entries", "new entry", "new entries"), ("exits", "exit", "exits"),
+                   ("climbs", "climb", "climbs"), ("falls", "fall", "falls"))
+
+
+def movements_text(counts: dict[str, int] | None) -> str:
+    """``{'new_entries': 4, 'exits': 4, 'climbs': 2, 'falls': 0, 'new_number_one': 1}`` ->
+    ``4 new entries, 4 exits, 2 climbs, a new number one``; ``no movements`` when nothing moved."""
+    counts = counts or {}
+    words = [f"{counts[key]} {one if counts[key] == 1 else many}"
+             for key, one, many in _MOVEMENT_WORDS if counts.get(key)]
+    if counts.get("new_number_one"):
+        words.append("a new number one" if counts["new_number_one"] == 1
+                     else f"{counts['new_number_one']} new number ones")
+    return ", ".join(words) if words else "no movements"

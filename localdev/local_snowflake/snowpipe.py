@@ -76,6 +76,7 @@ class RunStats:
     rows_loaded: int = 0
     failed_messages: int = 0
     merges: int = 0
+    busy_seconds: float = 0.0  # spent loading and merging (not waiting for messages)
 
 
 def parse_notification(body: str) -> list[S3Object] | None:
@@ -143,6 +144,13 @@ class LocalSnowpipe:
 
     def _copy_files(self, messages: Iterable[dict]) -> tuple[list[dict], list[dict], int]:
         """COPY the files of some messages: (messages that loaded, messages that failed, data files)."""
+        started = time.monotonic()
+        try:
+            return self._copy_each(messages)
+        finally:
+            self.stats.busy_seconds += time.monotonic() - started
+
+    def _copy_each(self, messages: Iterable[dict]) -> tuple[list[dict], list[dict], int]:
         done, failed, data_files = [], [], 0
         for message in messages:
             self.stats.messages += 1
@@ -165,8 +173,10 @@ class LocalSnowpipe:
         deleted: the messages come back, their files are skipped as loaded, and the rows
         still in the landing tables merge next time."""
         if data_files:
+            started = time.monotonic()
             self.loader.merge()
             self.stats.merges += 1
+            self.stats.busy_seconds += time.monotonic() - started
         for start in range(0, len(done), 10):
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])

@@ -1,10 +1,14 @@
-"""``python -m localdev.pipeline``: run the whole pipeline locally, then show the charts.
+"""``python -m localdev.pipeline`` (``spotify-charts run``): run the whole pipeline locally,
+then show the charts.
 
-    python -m localdev.pipeline                      # 4 chart days in accelerated time, then the report
-    python -m localdev.pipeline --days 6 --glue-every 3
-    python -m localdev.pipeline --keep-running       # poll on the EventBridge schedule until Ctrl-C
+    spotify-charts run                        # 4 weeks of real daily charts (2024-03-01..28), then the report
+    spotify-charts run --days 6 --glue-every 3 --markets global,us,gb
+    spotify-charts run --keep-running         # then poll on the EventBridge schedule until Ctrl-C
+    spotify-charts run --history              # the whole real history (10 markets x 560 days), then serve it
 
-Ctrl-C (or SIGTERM) at any point stops every process it started, by pid, and exits 130.
+Ctrl-C (or SIGTERM) during the replay stops every process it started, by pid, and exits
+130. Ctrl-C while it keeps running (or serves) ends that phase: the report of what was
+loaded, then every process stops (exit 130).
 """
 from __future__ import annotations
 
@@ -26,6 +30,10 @@ from spotify_charts.dashboard import DashboardData, DashboardServer, SnowflakeVi
 from spotify_charts.settings import MonitorSettings, playlist_labels
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+DEFAULT_DAYS, DEFAULT_GLUE_EVERY = 28, 14
+HISTORY_DAYS = (catalog.LAST_DATE - catalog.FIRST_DATE).days + 1  # 560 calendar days, 4 of them gaps
+HISTORY_GLUE_EVERY = 140  # --history: Glue starts at most every 20 weeks of chart days, beside the polls (each run costs a JVM start)
+PROGRESS_SECONDS = 15.0  # --history: a progress line this often instead of one per poll
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -33,17 +41,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                      epilog="See localdev/PIPELINE.md. Exit codes: 0 done, 1 a stage failed, "
                                             "130 interrupted.")
     parser.add_argument("--days", type=int, help="chart days to run in accelerated time: each day the local "
-                        "server moves on a day and the deployed producer is invoked (default 4, or 0 with "
-                        "--keep-running)")
-    parser.add_argument("--glue-every", type=int, default=2, metavar="K",
-                        help="run Glue + load after every K polls, and at the end (default 2)")
+                        f"server moves on a day and the deployed producer is invoked (default {DEFAULT_DAYS}, "
+                        f"0 with --keep-running, {HISTORY_DAYS} with --history)")
+    parser.add_argument("--glue-every", type=int, metavar="K",
+                        help=f"run Glue + load after every K polls, and at the end (default {DEFAULT_GLUE_EVERY}; "
+                             f"{HISTORY_GLUE_EVERY} with --history)")
     parser.add_argument("--keep-running", action="store_true",
                         help="then keep polling on the producer's EventBridge schedule until Ctrl-C")
+    parser.add_argument("--serve", action="store_true",
+                        help="then keep the views (local engine) and the dashboard up, without polling, until Ctrl-C")
+    parser.add_argument("--history", action="store_true",
+                        help=f"replay the whole real history: every market from {catalog.FIRST_DATE} to "
+                             f"{catalog.LAST_DATE} ({HISTORY_DAYS} days, about 278,000 chart entries) with a "
+                             "progress line, then --serve (unless --keep-running)")
     parser.add_argument("--markets", default="global,us",
-                        help=f"local server: comma-separated charts, of {', '.join(catalog.MARKETS_BY_LABEL)} "
-                             "(default global,us)")
-    parser.add_argument("--start-date", type=date.fromisoformat, default=date(2024, 3, 12),
-                        help="local server: first chart day (default 2024-03-12; 2024-03-14 is missing in the data)")
+                        help=f"local server: comma-separated charts, of {', '.join(catalog.MARKETS_BY_LABEL)}, "
+                             "or all (default global,us; all with --history)")
+    parser.add_argument("--start-date", type=date.fromisoformat,
+                        help="local server: first chart day (default 2024-03-01: 4 weeks with 2 days missing "
+                             "from the data, 03-14 and 03-25, and unchanged charts on 03-05 and 03-12; "
+                             f"{catalog.FIRST_DATE} with --history)")
     parser.add_argument("--playlists", help="live Spotify: id:label,... (default: $PLAYLISTS)")
     parser.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR), help="Glue folders, stage, logs (cleared)")
     parser.add_argument("--stack-name", help="CloudFormation stack name (default: charts-<random>)")
@@ -57,12 +74,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dashboard-port", type=int, default=0, help="dashboard port (default: any free one)")
     parser.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
     args = parser.parse_args(argv)
+    if args.history:
+        args.markets = "all" if args.markets == "global,us" else args.markets
+        args.start_date = args.start_date or catalog.FIRST_DATE
+        args.serve = args.serve or not args.keep_running
+    if args.markets == "all":
+        args.markets = ",".join(catalog.MARKETS_BY_LABEL)
+    args.start_date = args.start_date or date(2024, 3, 1)
     if args.days is None:
-        args.days = 0 if args.keep_running else 4
+        args.days = 0 if args.keep_running and not args.history else (
+            (catalog.LAST_DATE - args.start_date).days + 1 if args.history else DEFAULT_DAYS)
+    if args.glue_every is None:
+        args.glue_every = HISTORY_GLUE_EVERY if args.history else DEFAULT_GLUE_EVERY
     if args.days < 0 or args.glue_every < 1:
         parser.error("--days must be >= 0 and --glue-every >= 1")
+    if args.keep_running and args.serve:
+        parser.error("--keep-running already keeps everything up: drop --serve")
     if args.days and live_spotify():
         parser.error("live Spotify: chart days pass in real time; use --keep-running (and --days 0)")
+    if args.history and live_spotify():
+        parser.error("--history replays the bundled real charts: unset SPOTIFY_CLIENT_ID/SECRET or set SPOTIFY_API_URL")
     return args
 
 
@@ -106,14 +137,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_dashboard:
             dashboard = start_dashboard(pipeline, args.dashboard_port)
             pipeline.say("dashboard", f"{dashboard.url} (up while this runs)")
+        pipeline.say("terminal", f"in another terminal: source {pipeline.write_environment()} then spotify-charts "
+                                 "report, live or dashboard read this run's data (while it runs)")
         if args.days:
-            pipeline.run_days(args.days, args.glue_every)
-        if args.keep_running:
-            pipeline.keep_running(threading.Event(), glue_seconds=args.glue_seconds,
-                                  day_seconds=args.day_seconds or None)
+            pipeline.run_days(args.days, args.glue_every, progress_seconds=PROGRESS_SECONDS if args.history else None,
+                              background_glue=args.history)
+        try:
+            if args.keep_running:
+                pipeline.keep_running(threading.Event(), glue_seconds=args.glue_seconds,
+                                      day_seconds=args.day_seconds or None)
+            elif args.serve:
+                pipeline.serve(threading.Event())
+        except KeyboardInterrupt:  # ends the phase that runs until Ctrl-C: the report, then stop
+            print("\ninterrupted: the report of what was loaded, then every process this run started stops",
+                  file=sys.stderr, flush=True)
+            code = EXIT_INTERRUPTED
         print("\n" + pipeline.report_text(args.rows) + "\n", flush=True)
         if dashboard is not None:
-            pipeline.say("dashboard", f"was {dashboard.url} (--keep-running keeps it up)")
+            pipeline.say("dashboard", f"was {dashboard.url} (--keep-running or --serve keeps it up)")
     except KeyboardInterrupt:
         print("\ninterrupted: stopping every process this run started ...", file=sys.stderr, flush=True)
         code = EXIT_INTERRUPTED

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -39,9 +41,10 @@ from producer.state import StateStore
 from snowflake.charts import connection
 from localdev.local_snowflake.engine import fakesnow_server, local_environ
 from snowflake.charts.migrate import default_variables, migrate
-from localdev.local_snowflake.snowpipe import LocalSnowpipe, RunStats
+from localdev.local_snowflake.snowpipe import MERGE_EVERY_FILES, LocalSnowpipe, RunStats
 from spotify_charts.report import all_charts_text
 from spotify_charts.stages import StageFailedError, invoke_function
+from spotify_charts.text import movements_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DIR = REPO_ROOT / ".local"  # gitignored
@@ -81,7 +84,7 @@ def market_playlists(markets: tuple[str, ...]) -> str:
 class PipelineSettings:
     markets: tuple[str, ...] = ("global", "us")  # local server: the charts to poll
     playlists: str | None = None  # "id:label,..." (live Spotify); default: the markets' playlists
-    start_date: date = date(2024, 3, 12)  # local server: first chart day (spans the 2024-03-14 gap)
+    start_date: date = date(2024, 3, 1)  # local server: first chart day (2024-03-14 and -25 are gaps in the data)
     work_dir: Path = DEFAULT_WORK_DIR  # Snowpipe's stage, logs (cleared on start)
     build_dir: Path = DEFAULT_BUILD_DIR
     stack_name: str = field(default_factory=lambda: f"charts-{uuid.uuid4().hex[:6]}")
@@ -106,6 +109,19 @@ class PipelineSettings:
         return self.work_dir / "logs"
 
 
+def poll_text(summary: dict[str, Any]) -> str:
+    """One poll's summary in words: what the charts did, what went to Firehose, what moved."""
+    return (f"changed {len(summary['changed'])}, unchanged {len(summary['unchanged'])}, failed "
+            f"{len(summary['failed'])}, deferred {len(summary['deferred'])}; {summary['records_sent']} records and "
+            f"{summary.get('observations_sent', 0)} observations to Firehose; movements: "
+            f"{movements_text(summary['movements'])}")
+
+
+def minutes(seconds: float) -> str:
+    """``7m12s`` (``42.0s`` under a minute)."""
+    return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
 def print_line(out: TextIO) -> Callable[[str, str], None]:
     def say(stage: str, message: str) -> None:
         print(f"{stage:<10} {message}", file=out, flush=True)
@@ -128,6 +144,8 @@ class LocalPipeline:
         self.polls: list[dict[str, Any]] = []
         self.glue_runs: list[GlueRun] = []
         self.loads: list[RunStats] = []
+        self.seconds: dict[str, float] = defaultdict(float)  # busy time per stage: poll, glue, load
+        self.quiet_polls = False  # one progress line per several polls instead of one per poll
         self._clients: dict[str, Any] = {}
         self.unloaded_files = 0  # curated files published whose notification is not consumed yet
         self._deploying = False  # a deploy started: the stack may exist
@@ -300,14 +318,13 @@ class LocalPipeline:
         except StageFailedError as error:
             raise PipelineError(f"the producer Lambda failed: {error}") from None
         self.polls.append(payload)
+        self.seconds["poll"] += time.monotonic() - started
         if payload.get("skipped"):  # another poll (e.g. the schedule's) held the poll lease
             self.say("poll", f"skipped: {payload['skipped']}")
-            return payload
-        day = self.chart_date()
-        self.say("poll", f"{'[' + str(day) + '] ' if day else ''}changed {len(payload['changed'])}, unchanged "
-                         f"{len(payload['unchanged'])}, failed {len(payload['failed'])}, deferred "
-                         f"{len(payload['deferred'])}; {payload['records_sent']} records to Firehose; movements "
-                         f"{payload['movements'] or '-'} ({time.monotonic() - started:.1f} s)")
+        elif not self.quiet_polls:
+            day = self.chart_date()
+            self.say("poll", f"{'[' + str(day) + '] ' if day else ''}{poll_text(payload)} "
+                             f"({time.monotonic() - started:.1f} s)")
         return payload
 
     def glue_paths(self) -> GluePaths:
@@ -333,9 +350,11 @@ class LocalPipeline:
             self._count_published(published_before)
             raise
         self.glue_runs.append(run)
+        self.seconds["glue"] += run.seconds
         self.say("glue", f"{run.count('files_read')} raw objects: {run.count('records_read')} records read, "
-                         f"{run.count('curated')} curated, {run.count('quarantined')} quarantined, "
-                         f"{run.count('duplicates')} duplicates in {run.count('batches')} batches "
+                         f"{run.count('curated')} chart entries and {run.count('observations')} observations "
+                         f"curated, {run.count('quarantined')} quarantined, {run.count('duplicates')} duplicates "
+                         f"in {run.count('batches')} batches "
                          f"({run.seconds:.1f} s)")
         self._count_published(published_before)
         return run
@@ -355,8 +374,7 @@ class LocalPipeline:
     def load(self, timeout: float = 60.0) -> RunStats:
         """Run the local Snowpipe until the notifications of every uploaded file were consumed."""
         started = time.monotonic()
-        runner = LocalSnowpipe(self.db, self.queue_url, self.settings.work_dir / "stage",
-                               prefix=CURATED_PREFIX, sqs=self.aws("sqs"), s3=self.aws("s3"))
+        runner = self.snowpipe()
         stats = runner.stats
         # S3 notifies SQS asynchronously: a drain that finds the queue empty may be early.
         while True:
@@ -369,24 +387,108 @@ class LocalPipeline:
                     f"{stats.files_loaded + stats.files_already_loaded} notified and loaded after {time.monotonic() - started:.0f} s ({asdict(stats)})")
         self.unloaded_files = 0
         self.loads.append(stats)
+        self.seconds["load"] += time.monotonic() - started
         self.say("load", f"{stats.messages} notifications: {stats.files_loaded} files loaded ({stats.rows_loaded} "
                          f"rows), {stats.files_already_loaded} already loaded, {stats.ignored_keys} ignored, "
                          f"{stats.failed_messages} failed ({time.monotonic() - started:.1f} s)")
         return stats
 
-    def run_days(self, days: int, glue_every: int = 2) -> None:
+    def snowpipe(self, merge_every_files: int = MERGE_EVERY_FILES) -> LocalSnowpipe:
+        """A local Snowpipe runner on this pipeline's queue and engine (run one at a time)."""
+        return LocalSnowpipe(self.db, self.queue_url, self.settings.work_dir / "stage", prefix=CURATED_PREFIX,
+                             merge_every_files=merge_every_files, sqs=self.aws("sqs"), s3=self.aws("s3"))
+
+    def run_days(self, days: int, glue_every: int = 2, *, progress_seconds: float | None = None,
+                 background_glue: bool = False) -> None:
         """``days`` chart days in accelerated time: each day the server moves on and the
-        producer polls; Glue + load after every ``glue_every`` polls and at the end."""
+        producer polls; Glue + load after every ``glue_every`` polls and at the end.
+
+        With ``progress_seconds``, one ``replay`` progress line at most that often instead
+        of a line per poll. With ``background_glue``, the stages run side by side, as on
+        AWS: the producer keeps polling while Glue runs (one run at a time, started when
+        ``glue_every`` polls are due and the previous run has ended, so each run takes what
+        landed meanwhile) and the local Snowpipe loads each file as it is notified; after
+        the last poll, a last Glue run and the load of what is left."""
+        started = last_line = time.monotonic()
+        self.quiet_polls = progress_seconds is not None
         since_glue = 0
-        for day in range(days):
-            if day:
-                self.advance_day()
-            self.poll()
-            since_glue += 1
-            if since_glue >= glue_every or day == days - 1:
+        stop = threading.Event()
+        workers: list[threading.Thread] = []  # the Glue run in the background, if one is going
+        failures: list[BaseException] = []
+
+        def in_background(name: str, work: Callable[[], Any]) -> threading.Thread:
+            def run() -> None:
+                try:
+                    work()
+                except BaseException as error:  # handed to the polling thread
+                    failures.append(error)
+            thread = threading.Thread(target=run, name=name, daemon=True)
+            thread.start()
+            return thread
+
+        # Beside the polls, merges wait for bigger backlogs: a MERGE costs about the same for
+        # 100 files as for 500, and more as the tables grow.
+        snowpipe = self.snowpipe(merge_every_files=5 * MERGE_EVERY_FILES) if background_glue else None
+        loading = in_background("snowpipe", lambda: snowpipe.poll(stop, wait_seconds=1)) if snowpipe else None
+        try:
+            for day in range(days):
+                if failures:
+                    raise failures[0]
+                if day:
+                    self.advance_day()
+                self.poll()
+                since_glue += 1
+                if self.quiet_polls and (time.monotonic() - last_line >= progress_seconds or day == days - 1):
+                    self.say("replay", self.progress_text(day + 1, days, time.monotonic() - started))
+                    last_line = time.monotonic()
+                if snowpipe is None and (since_glue >= glue_every or day == days - 1):
+                    self.run_glue()
+                    self.load()
+                    since_glue = 0
+                elif snowpipe is not None and since_glue >= glue_every and not any(w.is_alive() for w in workers):
+                    workers[:] = [in_background("glue", lambda: self.run_glue(kill_when=stop.is_set))]
+                    since_glue = 0
+            if snowpipe is not None:  # the last Glue run, then what Snowpipe has not loaded yet
+                for worker in workers:
+                    worker.join()
+                if failures:
+                    raise failures[0]
                 self.run_glue()
+                stop.set()
+                loading.join()
+                if failures:
+                    raise failures[0]
+                self._count_background_load(snowpipe.stats)
                 self.load()
-                since_glue = 0
+        finally:
+            stop.set()  # an interrupted replay kills a Glue run still going in the background
+            for thread in [*workers, *([loading] if loading else [])]:
+                thread.join(timeout=30)  # a killed Glue run ends at once; a load gets a bounded wait
+            self.quiet_polls = False
+        self.say("replay", f"{days} chart days in {minutes(time.monotonic() - started)}; busy time "
+                           + ", ".join(f"{stage} {minutes(self.seconds[stage])}"
+                                       for stage in ("poll", "glue", "load"))
+                           + (" (Glue and the load beside the polls)" if background_glue else ""))
+
+    def _count_background_load(self, stats: RunStats) -> None:
+        """What the Snowpipe running beside the polls loaded (called once it has stopped)."""
+        self.loads.append(stats)
+        self.unloaded_files = max(0, self.unloaded_files - stats.files_loaded - stats.files_already_loaded)
+        self.seconds["load"] += stats.busy_seconds
+        self.say("load", f"beside the polls: {stats.messages} notifications: {stats.files_loaded} files loaded "
+                         f"({stats.rows_loaded} rows) in {stats.merges} merges, {stats.files_already_loaded} already "
+                         f"loaded, {stats.failed_messages} failed ({stats.busy_seconds:.1f} s busy)")
+
+    def progress_text(self, done: int, total: int, elapsed: float) -> str:
+        """``[2023-09-12] 118/560 chart days (21%), ...; 1m41s elapsed, about 6m20s left``."""
+        day = self.chart_date()
+        sent = sum(p["records_sent"] for p in self.polls)
+        observed = sum(p.get("observations_sent", 0) for p in self.polls)
+        failed = sum(1 for p in self.polls if p["failed"])
+        left = elapsed / done * (total - done) if done else 0.0
+        return (f"{'[' + str(day) + '] ' if day else ''}{done}/{total} chart days ({done / total:.0%}), "
+                f"{sent:,} chart entries and {observed:,} observations sent, {failed} polls with failed charts; "
+                f"{minutes(elapsed)} elapsed" + (f", about {minutes(left)} left" if done < total else ""))
 
     def keep_running(self, stop: threading.Event, *, glue_seconds: float = 120.0,
                      day_seconds: float | None = 120.0, check_seconds: float = 5.0) -> None:
@@ -408,13 +510,40 @@ class LocalPipeline:
             last = self.last_poll()
             if last and last.get("poll_id") != seen:
                 seen = last["poll_id"]
-                self.say("poll", f"scheduled: changed {len(last['changed'])}, unchanged {len(last['unchanged'])}, "
-                                 f"failed {len(last['failed'])}, deferred {len(last['deferred'])}; "
-                                 f"{last['records_sent']} records to Firehose; movements {last['movements'] or '-'}")
+                self.say("poll", f"scheduled: {poll_text(last)}")
             if now >= next_glue:
                 self.run_glue()
                 self.load()
                 next_glue = time.monotonic() + glue_seconds
+
+    def serve(self, stop: threading.Event) -> None:
+        """Keep everything up, polling nothing, until ``stop`` is set (or Ctrl-C): the views
+        and the dashboard stay readable, from here or another terminal."""
+        self.say("serve", "the views and the dashboard stay up, nothing polls; Ctrl-C stops everything")
+        while not stop.wait(1.0):
+            pass
+
+    def environment(self) -> dict[str, str]:
+        """What another terminal needs so that ``spotify-charts report``, ``live`` and
+        ``dashboard`` read this run: the local engine, LocalStack, the stack's names."""
+        return {
+            **local_environ(self.snowflake_url),
+            **self.localstack.environ(),
+            "STATE_BUCKET": self.outputs["StateBucketName"],
+            "STATE_PREFIX": STATE_PREFIX,
+            "PLAYLISTS": self.settings.playlists,
+            "GLUE_CHECKPOINT_PATH": str(self.glue_paths().checkpoint),
+            "SNOWPIPE_QUEUE_URL": self.queue_url,
+        }
+
+    def write_environment(self) -> Path:
+        """``work_dir/environment.sh``: ``export`` lines of :meth:`environment` (LocalStack's
+        dummy credentials, no secret); returns its path."""
+        path = self.settings.work_dir / "environment.sh"
+        lines = [f"# The local pipeline of {time.strftime('%Y-%m-%d %H:%M')} (pid {os.getpid()}); valid while it runs."]
+        lines += [f"export {name}={shlex.quote(value)}" for name, value in self.environment().items()]
+        path.write_text("\n".join(lines) + "\n")
+        return path
 
     def last_poll(self) -> dict[str, Any] | None:
         """The summary of the producer's latest poll (its heartbeat in the state bucket)."""

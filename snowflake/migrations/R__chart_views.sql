@@ -1,15 +1,24 @@
--- Chart-monitoring views over the deduplicated chart_entries table.
+-- Chart-monitoring views over chart_entries (one row per position of a snapshot) and
+-- chart_observations (one row per successful read of a chart: the snapshot seen, when).
 -- Repeatable migration: re-applied whenever this file changes.
 --
 -- Definitions (snowflake/README.md explains them with examples):
--- * Dates are UTC. A snapshot (playlist version) belongs to the UTC date it was first
---   observed. The DAY's chart of a playlist is the last snapshot first observed that day.
--- * An edition is one chart the movements compare: every snapshot (grain 'snapshot'),
---   or one per day (grain 'day'). Each edition is compared with the playlist's previous
---   AVAILABLE edition. A date with no chart (a gap in the data, or a day the playlist did
---   not change and so was not recorded) is never treated as a chart with no tracks:
---   nobody "exits" on it and nobody "re-enters" after it. missing_days says how many
---   calendar dates lie between an edition and the one it is compared with.
+-- * Dates are UTC. A read is dated by its chart_date: the date its source stated (a daily
+--   CSV export), else the UTC date of observed_at (when Spotify answered the producer).
+-- * A DAY's chart of a playlist is the snapshot of the day's latest read. A day on which
+--   the playlist was read and found unchanged has a chart: the snapshot in force. A day
+--   with no successful read (the producer down, Spotify failing, a day missing from
+--   replayed data) has no chart.
+-- * The reads are the observation records, and for a snapshot no observation names
+--   (records of contract version 1), its first sighting in its entries. A read of a
+--   snapshot whose entries are not all loaded (yet) is left out: it would look like an
+--   empty or a cut chart.
+-- * An edition is one chart the movements compare: every snapshot (grain 'snapshot',
+--   dated by its first sighting), or one per day with a chart (grain 'day'). Each edition
+--   is compared with the playlist's previous AVAILABLE edition: a date with no chart is
+--   never treated as a chart with no tracks, so nobody "exits" on it and nobody
+--   "re-enters" after it. missing_days says how many calendar dates lie between an
+--   edition and the one it is compared with.
 -- * status: NEW (never on this chart before), RE-ENTRY (on it before, but not on the
 --   previous edition), UP / DOWN / SAME (on the previous edition). The first edition of
 --   a chart in the data is all NEW: there is no earlier history to compare with.
@@ -17,7 +26,7 @@
 -- * Entries without a track id (local files) are not tracked; a track listed twice in one
 --   edition counts once, at its best position.
 
--- One row per snapshot of a playlist.
+-- One row per snapshot of a playlist, from its entries: when it was first seen.
 CREATE OR REPLACE VIEW chart_snapshots AS
 SELECT playlist_id,
        snapshot_id,
@@ -29,11 +38,25 @@ SELECT playlist_id,
 FROM chart_entries
 GROUP BY playlist_id, snapshot_id;
 
+-- Every successful read of a chart, usable to date a chart: an observation once all the
+-- entries of its snapshot are loaded (entry_count of them), and for a snapshot no
+-- observation names (contract version 1), its first sighting in its entries (poll_id null).
+CREATE OR REPLACE VIEW chart_reads AS
+SELECT o.playlist_id, o.chart_label, o.snapshot_id, o.chart_date, o.observed_at, o.poll_id
+FROM chart_observations AS o
+JOIN chart_snapshots AS s ON s.playlist_id = o.playlist_id AND s.snapshot_id = o.snapshot_id
+WHERE s.entries >= o.entry_count
+UNION ALL
+SELECT s.playlist_id, s.chart_label, s.snapshot_id, s.chart_date, s.observed_at, NULL AS poll_id
+FROM chart_snapshots AS s
+WHERE NOT EXISTS (SELECT 1 FROM chart_observations AS o
+                  WHERE o.playlist_id = s.playlist_id AND o.snapshot_id = s.snapshot_id);
+
 -- The editions of every chart, numbered per playlist and grain, each with the previous one.
 CREATE OR REPLACE VIEW chart_editions AS
 WITH day_charts AS (
-    SELECT *
-    FROM chart_snapshots
+    SELECT playlist_id, chart_label, chart_date, snapshot_id, observed_at
+    FROM chart_reads
     QUALIFY ROW_NUMBER() OVER (
         PARTITION BY playlist_id, chart_date ORDER BY observed_at DESC, snapshot_id DESC) = 1
 ), editions AS (
@@ -44,9 +67,9 @@ WITH day_charts AS (
     FROM day_charts
 ), numbered AS (
     SELECT grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at,
-           ROW_NUMBER() OVER (PARTITION BY grain, playlist_id ORDER BY observed_at, snapshot_id) AS edition_no,
-           LAG(chart_date) OVER (PARTITION BY grain, playlist_id ORDER BY observed_at, snapshot_id) AS previous_chart_date,
-           LAG(snapshot_id) OVER (PARTITION BY grain, playlist_id ORDER BY observed_at, snapshot_id) AS previous_snapshot_id
+           ROW_NUMBER() OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS edition_no,
+           LAG(chart_date) OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS previous_chart_date,
+           LAG(snapshot_id) OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS previous_snapshot_id
     FROM editions
 )
 SELECT grain, playlist_id, chart_label, edition_no, chart_date, snapshot_id, observed_at,
@@ -109,7 +132,8 @@ JOIN chart_editions AS n
   ON n.grain = a.grain AND n.playlist_id = a.playlist_id AND n.edition_no = a.edition_no + 1
 WHERE a.next_edition_no IS NULL OR a.next_edition_no > a.edition_no + 1;
 
--- The daily chart (last snapshot of each UTC day) with its movements and exits.
+-- The daily chart (the snapshot of each day's latest read; unchanged days included, days
+-- without a read absent) with its movements and exits.
 CREATE OR REPLACE VIEW daily_chart AS
 SELECT chart_date, playlist_id, chart_label, position, previous_position, change, status,
        track_id, track_name, artist_ids, artist_names, previous_chart_date, missing_days,
@@ -140,7 +164,8 @@ FROM chart_exits
 WHERE grain = 'snapshot';
 
 -- Per track and chart, over the daily charts: entry, peak, days on chart, current streak.
--- Days count daily charts in the data. A streak is a run of consecutive AVAILABLE daily
+-- Days count daily charts in the data (a day the chart did not change counts; a day
+-- without a chart does not). A streak is a run of consecutive AVAILABLE daily
 -- charts: a gap does not break it, and current_streak_missing_days says how many
 -- dates without a chart it spans. current_streak is 0 when the track is not on the
 -- chart's latest daily chart.

@@ -57,7 +57,9 @@ async function loadChart() {
   try {
     const chart = await getJSON("/api/chart", { chart: view.chart });
     const compared = chart.compared_with ? `, compared with ${chart.compared_with}` : "";
-    sub.textContent = `${chart.name} · ${chart.chart_date}${compared} · from ${chart.source}` +
+    const shown = chart.view === "daily chart" ? `daily chart of ${chart.chart_date}${compared}`
+                                               : `latest snapshot, read ${chart.observed_at}`;
+    sub.textContent = `${chart.name} · ${shown} · from ${chart.source}` +
                       (chart.note ? ` (${chart.note})` : "");
     body.replaceChildren(...chart.rows.map(r => el("tr", { "data-position": r.position },
       el("td", { class: "num" }, r.position), el("td", {}, moveCell(r)),
@@ -119,8 +121,9 @@ async function loadBump() {
   const sub = document.getElementById("bump-sub");
   try {
     const data = await getJSON("/api/bump", { chart: view.chart, from: view.from, to: view.to, top: view.top });
-    sub.textContent = `${data.name}: tracks that reached the top ${data.top} between ${data.from} and ${data.to} ` +
-                      `(${data.dates.length} daily charts; data from ${data.available.first_date} to ${data.available.last_date})`;
+    sub.textContent = `${data.name}: daily charts, tracks that reached the top ${data.top} between ${data.from} ` +
+                      `and ${data.to} (${data.dates.length} daily charts; days without a chart are gaps; data ` +
+                      `from ${data.available.first_date} to ${data.available.last_date})`;
     document.getElementById("from").value = data.from;
     document.getElementById("to").value = data.to;
     plot.replaceChildren(drawBump(data));

@@ -72,8 +72,64 @@ def test_timestamps_are_utc_with_milliseconds():
 
 
 def test_every_field_has_a_known_type_and_unique_name():
-    types = {contract.STRING, contract.LONG, contract.BOOLEAN, contract.TIMESTAMP, contract.STRING_ARRAY}
-    assert all(f.type in types for f in contract.FIELDS)
-    assert len(set(contract.FIELD_NAMES)) == len(contract.FIELDS)
+    types = {contract.STRING, contract.LONG, contract.BOOLEAN, contract.TIMESTAMP, contract.STRING_ARRAY,
+             contract.DATE}
+    assert all(f.type in types for f in contract.ALL_FIELDS)
+    for kind in contract.RECORD_TYPES.values():
+        assert len(set(kind.field_names)) == len(kind.fields)
+        assert set(kind.key) <= set(kind.field_names)
     assert set(contract.NATURAL_KEY) <= set(contract.FIELD_NAMES)
-    json.dumps([f.__dict__ for f in contract.FIELDS])  # plain data, usable by any stage
+    # A name means one field, of one type, in every record type (readers parse their union).
+    assert len({f.name for f in contract.ALL_FIELDS}) == len(contract.ALL_FIELDS)
+    json.dumps([f.__dict__ for f in contract.ALL_FIELDS])  # plain data, usable by any stage
+
+
+def valid_observation(**overrides):
+    values = dict(poll_id="p1", observed_at="2024-03-13T00:00:04.000Z", playlist_id="pl", chart_label="us",
+                  playlist_name="Top 50 - USA", snapshot_id="s1", entry_count=50)
+    values.update(overrides)
+    return contract.make_observation(**values)
+
+
+def test_an_observation_is_small_and_typed_apart_from_entries():
+    record = valid_observation()
+    assert list(record) == list(contract.OBSERVATION_FIELD_NAMES)
+    assert record["record_type"] == contract.CHART_OBSERVATION and record["chart_date"] is None
+    assert record["schema_version"] == contract.SCHEMA_VERSION == 2
+    assert contract.validate(record) == []
+    assert valid_record()["record_type"] == contract.CHART_ENTRY
+    assert len(contract.encode(record)) < 300  # instead of 50 chart entries for an unchanged chart
+
+
+@pytest.mark.parametrize(
+    "overrides, problem",
+    [
+        ({"entry_count": -1}, "entry_count: must be >= 0"),
+        ({"position": 1}, "unknown fields: position"),  # an entry's field does not belong here
+        ({"snapshot_id": None}, "snapshot_id: null not allowed"),
+        ({"chart_date": "2024-3-13"}, "chart_date: expected date"),
+        ({"chart_date": "2024-02-30"}, "chart_date: expected date"),
+        ({"record_type": "chart_guess"}, "record_type: unknown record type 'chart_guess'"),
+    ],
+)
+def test_make_observation_names_every_broken_rule(overrides, problem):
+    with pytest.raises(contract.RecordContractError, match=problem):
+        valid_observation(**overrides)
+
+
+def test_a_record_may_carry_its_chart_date():
+    assert valid_record(chart_date="2024-03-13")["chart_date"] == "2024-03-13"
+    assert contract.parse_date("2024-03-13").isoformat() == "2024-03-13"
+    with pytest.raises(contract.RecordContractError, match="chart_date: expected date"):
+        valid_record(chart_date="13/03/2024")
+
+
+def test_version_1_chart_entries_are_still_valid_and_nothing_else_of_version_1():
+    v1 = {k: v for k, v in valid_record().items() if k not in ("record_type", "chart_date")}
+    v1["schema_version"] = 1
+    assert contract.validate(v1) == []
+    assert contract.record_type_of(v1).name == contract.CHART_ENTRY
+    assert "unknown fields: chart_date" in contract.validate({**v1, "chart_date": None})[0]
+    v2_without_type = {**v1, "schema_version": 2}
+    assert contract.validate(v2_without_type) == ["missing fields: record_type"]
+    assert contract.validate({**v2_without_type, "record_type": ["x"]})[0].startswith("record_type: unknown")

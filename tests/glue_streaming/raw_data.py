@@ -22,6 +22,14 @@ def record(**overrides) -> dict:
     return contract.make_record(**values)
 
 
+def observation(**overrides) -> dict:
+    """A valid observation record (a chart read: which snapshot, when); override any field."""
+    values = dict(poll_id="poll-1", observed_at="2026-11-20T10:00:00.000Z", playlist_id="PL1", chart_label="global",
+                  playlist_name="Top 50 - Global", snapshot_id="snap-1", entry_count=3)
+    values.update(overrides)
+    return contract.make_observation(**values)
+
+
 def chart(positions: int = 3, **overrides) -> list[dict]:
     """One poll of one chart: ``positions`` entries, track Tn at position n."""
     return [record(position=n, track_id=f"T{n}", track_name=f"Song {n}", **overrides)

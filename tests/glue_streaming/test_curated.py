@@ -18,14 +18,19 @@ def test_every_dataset_is_well_formed(dataset):
     assert {"batch_id"} <= set(names)
 
 
-def test_record_columns_keep_the_contract_types_and_nullability():
-    fields = {f.name: f for f in contract.FIELDS}
-    for column in curated.CHART_ENTRIES_DATASET.columns:
-        if column.name in fields:
+@pytest.mark.parametrize("record_type, dataset", [(contract.CHART_ENTRY, curated.CHART_ENTRIES_DATASET),
+                                                  (contract.CHART_OBSERVATION, curated.CHART_OBSERVATIONS_DATASET)])
+def test_record_columns_keep_the_contract_types_and_nullability(record_type, dataset):
+    kind = contract.RECORD_TYPES[record_type]
+    fields = {f.name: f for f in kind.fields}
+    for column in dataset.columns:
+        if column.name == "chart_date":  # resolved: the record's chart date, else observed_at's date
+            assert (column.type, column.nullable) == (contract.DATE, False)
+        elif column.name in fields:
             assert (column.type, column.nullable) == (fields[column.name].type, fields[column.name].nullable)
-    # Every record field but the version is kept in chart entries.
-    assert set(fields) - set(curated.CHART_ENTRIES_DATASET.column_names) == {"schema_version"}
-    assert curated.CHART_ENTRIES_DATASET.key == contract.NATURAL_KEY
+    # Every record field but the version and the type (the dataset is the type) is kept.
+    assert set(fields) - set(dataset.column_names) == {"schema_version", "record_type"}
+    assert dataset.key == kind.key
 
 
 def test_tracks_and_daily_rows_always_have_a_track_id():

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from glue_streaming import curated, job
-from tests.glue_streaming.raw_data import chart, encoded, job_arguments, json_line, record, write_object
+from tests.glue_streaming.raw_data import chart, encoded, job_arguments, json_line, observation, record, write_object
 
 
 
@@ -35,30 +35,39 @@ def rows(root: Path, dataset: str) -> list[dict]:
 
 
 def test_conservation_with_a_known_mix_of_lines(spark, job_paths):
-    """curated + quarantined + duplicates = lines read, exactly."""
+    """curated + observations + quarantined + duplicates = lines read, exactly."""
     raw = job_paths["raw"]
     first_poll = chart(3, poll_id="poll-1", snapshot_id="s1", observed_at="2026-11-20T10:00:00.000Z")
+    first_seen = observation(poll_id="poll-1", snapshot_id="s1", observed_at="2026-11-20T10:00:00.000Z")
     without_position = {k: v for k, v in record().items() if k != "position"}
     write_object(raw, "f1", [
-        *encoded(first_poll),  # 3 curated
+        *encoded(first_poll), *encoded([first_seen]),  # 3 curated, 1 observation
         b"\n",  # blank: not a record
-        b"not json\n", json_line({**record(), "schema_version": 2}), json_line(without_position),
+        b"not json\n", json_line({**record(), "schema_version": 3}), json_line(without_position),
         json_line({**record(), "position": 0}),  # 4 quarantined
     ])
     write_object(raw, "f2", [
         *encoded(chart(3, poll_id="poll-2", snapshot_id="s1", observed_at="2026-11-20T11:00:00.000Z")),  # 3 dups
         *encoded(chart(3, poll_id="poll-2", snapshot_id="s2", observed_at="2026-11-20T11:00:00.000Z")),  # 3 curated
+        *encoded([observation(poll_id="poll-2", snapshot_id="s2", observed_at="2026-11-20T11:00:00.000Z")]),  # 1
         b'{"schema_version":1,"poll_id":"\xff"}\n',  # 1 quarantined: not UTF-8
     ], gzipped=True)
-    write_object(raw, "f3", encoded(first_poll[:1]), gzipped=True)  # a redelivered line: 1 dup
+    write_object(raw, "f3", encoded([*first_poll[:1], first_seen]), gzipped=True)  # redelivered lines: 2 dups
     (raw / "f4").write_bytes(gzip.compress(b"".join(encoded(first_poll)))[:40])  # 1 quarantined: truncated
     (raw / "f5").write_bytes(b"")  # empty object: no records (Spark does not even list it as read)
 
     metrics = run_job(spark, job_paths)
 
-    totals = {k: metrics.total(k) for k in ("files_read", "records_read", "curated", "quarantined", "duplicates")}
-    assert totals == {"files_read": 4, "records_read": 16, "curated": 6, "quarantined": 6, "duplicates": 4}
-    assert totals["curated"] + totals["quarantined"] + totals["duplicates"] == totals["records_read"]
+    names = ("files_read", "records_read", "curated", "observations", "quarantined", "duplicates")
+    totals = {k: metrics.total(k) for k in names}
+    assert totals == {"files_read": 4, "records_read": 19, "curated": 6, "observations": 2, "quarantined": 6,
+                      "duplicates": 5}
+    assert totals["curated"] + totals["observations"] + totals["quarantined"] + totals["duplicates"] == totals[
+        "records_read"]
+    seen = rows(job_paths["curated"], "chart_observations")
+    assert sorted((r["poll_id"], r["snapshot_id"], r["entry_count"]) for r in seen) == [("poll-1", "s1", 3),
+                                                                                       ("poll-2", "s2", 3)]
+    assert {r["source_file"].rsplit("/", 1)[-1] for r in seen} == {"f1", "f2"}  # the first line of a key wins
     entries = rows(job_paths["curated"], "chart_entries")
     assert len(entries) == 6
     assert len({(r["playlist_id"], r["snapshot_id"], r["position"]) for r in entries}) == 6
@@ -73,12 +82,17 @@ def test_conservation_with_a_known_mix_of_lines(spark, job_paths):
 
     # Counts are also written next to the checkpoint.
     [metrics_file] = (job_paths["checkpoint"] / "run_metrics").glob("run-*.json")
-    assert json.loads(metrics_file.read_text())["records_read"] == 16
+    assert json.loads(metrics_file.read_text())["records_read"] == 19
 
 
 def test_output_layout_and_parquet_types(spark, job_paths):
     write_object(job_paths["raw"], "a", encoded(
         chart(2, observed_at="2026-11-20T23:59:59.999Z") + chart(2, snapshot_id="s9", observed_at="2026-11-21T00:00:01Z")
+        + [observation(observed_at="2026-11-20T23:59:59.999Z"),
+           observation(poll_id="poll-2", snapshot_id="s9", observed_at="2026-11-21T00:00:01Z"),
+           # A source that states its chart's date (a daily export read the day after): that date wins.
+           observation(poll_id="export", snapshot_id="csv-2026-11-19", chart_date="2026-11-19",
+                       observed_at="2026-11-21T08:00:00Z")]
     ), gzipped=True)
     write_object(job_paths["raw"], "b", [b"broken\n"])
     run_job(spark, job_paths)
@@ -101,6 +115,8 @@ def test_output_layout_and_parquet_types(spark, job_paths):
     assert schema.field("artist_ids").type == pa.list_(pa.string())
     dates = sorted(p.name for p in (target / "chart_entries").iterdir())
     assert dates == ["chart_date=2026-11-20", "chart_date=2026-11-21"]  # UTC dates of observed_at
+    observed = sorted((str(r["chart_date"]), r["poll_id"]) for r in rows(target, "chart_observations"))
+    assert observed == [("2026-11-19", "export"), ("2026-11-20", "poll-1"), ("2026-11-21", "poll-2")]
 
     [quarantine_file] = job_paths["quarantine"].rglob("*.parquet")
     assert re.fullmatch(r"run_date=\d{4}-\d\d-\d\d", quarantine_file.parent.name)

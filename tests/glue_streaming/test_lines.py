@@ -16,6 +16,11 @@ from glue_streaming.schema import line_schema
 from tests.glue_streaming.raw_data import record
 
 BASE = record()
+# A chart entry of contract version 1 (no record_type, no chart_date): still valid.
+V1 = {**{k: v for k, v in BASE.items() if k not in ("record_type", "chart_date")}, "schema_version": 1}
+OBSERVATION = contract.make_observation(poll_id="poll-1", observed_at="2026-11-20T10:00:00.000Z", playlist_id="PL1",
+                                        chart_label="global", playlist_name="Top 50 - Global", snapshot_id="snap-1",
+                                        entry_count=50)
 
 
 def variant(**changes):
@@ -47,8 +52,8 @@ def corpus() -> list[str]:
         compact(variant(position=0)), compact(variant(position=-3)),
         compact(variant(entry_type="podcast")),
         compact(variant(artist_ids=["A1", "A2"])),
-        compact(variant(schema_version=2)), compact(variant(schema_version="1")),
-        compact(variant(schema_version=2, position=..., extra=1)),
+        compact(variant(schema_version=3)), compact(variant(schema_version="1")),
+        compact(variant(schema_version=3, position=..., extra=1)),
         compact(variant(unknown_field=1)),
         compact(variant(position="1")), compact(variant(position=1.5)), compact(variant(position=True)),
         compact(variant(explicit="yes")), compact(variant(artist_ids="A1")), compact(variant(duration_ms="x")),
@@ -64,6 +69,22 @@ def corpus() -> list[str]:
     for field in contract.FIELDS:
         lines.append(compact(variant(**{field.name: ...})))  # missing
         lines.append(compact(variant(**{field.name: None})))  # null (fine only when nullable)
+    # Chart dates, record types, observations, version 1.
+    lines += [
+        compact(variant(chart_date="2026-11-19")), compact(variant(chart_date="2026-02-30")),
+        compact(variant(chart_date="2026-11-19T00:00:00Z")), compact(variant(chart_date=20261119)),
+        compact(variant(record_type=...)), compact(variant(record_type="chart_guess")),
+        compact(variant(record_type=contract.CHART_OBSERVATION)),  # an entry's fields under the other type
+        compact(V1), json.dumps(V1), compact({**V1, "chart_date": None}), compact({**V1, "position": 0}),
+        compact(OBSERVATION), json.dumps(OBSERVATION), compact(dict(reversed(list(OBSERVATION.items())))),
+        compact({**OBSERVATION, "chart_date": "2026-11-19"}), compact({**OBSERVATION, "entry_count": -1}),
+        compact({**OBSERVATION, "entry_count": "50"}), compact({**OBSERVATION, "position": 1}),
+        compact({**OBSERVATION, "position": None}), compact({**OBSERVATION, "record_type": contract.CHART_ENTRY}),
+        compact({**OBSERVATION, "schema_version": 1}),
+    ]
+    for field in contract.OBSERVATION_FIELDS:
+        lines.append(compact({k: v for k, v in OBSERVATION.items() if k != field.name}))  # missing
+        lines.append(compact({**OBSERVATION, field.name: None}))  # null (fine only when nullable)
     return lines
 
 
@@ -96,6 +117,15 @@ def test_verdicts_are_the_contracts(verdicts):
                      if line != TOO_LONG and (row["problem"] is None) != contract_verdict(line)]
     assert disagreements == []
     assert sum(r["problem"] is None for r in verdicts.values()) >= 9  # the corpus does hold valid records
+    valid = {line: row for line, row in verdicts.items() if row["problem"] is None}
+    # Rows say their type: the observations' lines are observations, the others chart entries.
+    assert {row["record_type"] for line, row in valid.items() if '"entry_count"' in line} == {
+        contract.CHART_OBSERVATION}
+    assert {row["record_type"] for line, row in valid.items() if '"entry_count"' not in line} == {contract.CHART_ENTRY}
+    # Version 1 is read as a chart entry without a chart date; an explicit chart date is kept.
+    assert (valid[compact(V1)]["record_type"], valid[compact(V1)]["chart_date"]) == (contract.CHART_ENTRY, None)
+    assert valid[compact(variant(chart_date="2026-11-19"))]["chart_date"].isoformat() == "2026-11-19"
+    assert valid[compact(OBSERVATION)]["entry_count"] == 50 and valid[compact(OBSERVATION)]["position"] is None
 
 
 def test_every_broken_line_in_a_file_of_good_ones_is_found():
@@ -118,7 +148,7 @@ def test_a_64_bit_overflow_is_refused(verdicts):
     ("not json", "malformed JSON: not a JSON object"),
     ("[]", "malformed JSON: not a JSON object"),
     ("null", "malformed JSON: not a JSON object"),
-    (compact(variant(schema_version=2, position=..., extra=1)), "unsupported schema_version: 2"),
+    (compact(variant(schema_version=3, position=..., extra=1)), "unsupported schema_version: 3"),
     (compact(variant(position=...)), "invalid record: missing fields: position"),
     (compact(variant(track_id=...)), "invalid record: missing fields: track_id"),
     (compact(variant(unknown_field=1)), "invalid record: unknown fields: unknown_field"),

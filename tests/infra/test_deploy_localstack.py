@@ -143,7 +143,10 @@ def test_the_producer_polls_through_the_stacks_stream_into_the_raw_bucket(aws, s
     raw = s3.list_objects_v2(Bucket=outputs["RawBucketName"], Prefix="raw/chart_entries/").get("Contents", [])
     records = [r for o in raw for r in contract.decode_lines(
         s3.get_object(Bucket=outputs["RawBucketName"], Key=o["Key"])["Body"].read())]
-    assert len(records) == 50 and all(not contract.validate(r) for r in records)
+    assert all(not contract.validate(r) for r in records)
+    # 50 chart entries and the observation of the read (which snapshot, when).
+    assert sorted(r["record_type"] for r in records).count(contract.CHART_ENTRY) == 50
+    assert [r["record_type"] for r in records].count(contract.CHART_OBSERVATION) == 1 and len(records) == 51
     assert {r["playlist_id"] for r in records} == {GLOBAL.playlist_id}
     state = s3.list_objects_v2(Bucket=outputs["StateBucketName"], Prefix="producer-state/").get("Contents", [])
     assert any(o["Key"].endswith(f"{GLOBAL.playlist_id}.json") for o in state)

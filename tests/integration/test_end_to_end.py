@@ -1,7 +1,7 @@
 """The whole pipeline on LocalStack, end to end, asserted row by row on a small case.
 
 The local Spotify server replays the real Global and US Top 50 from 2024-03-12 to
-2024-03-15 (2024-03-14 is missing from the data: the playlists do not change that day).
+2024-03-15 (2024-03-14 is missing from the data: the server answers as Spotify failing, a gap).
 The producer runs as the DEPLOYED Lambda (``lambda.invoke``) once per chart day; Firehose
 delivers to the raw bucket; the Glue job runs locally (local Spark) over what landed,
 reading and writing LocalStack's S3 itself on the paths the stack gives it on Glue,
@@ -40,7 +40,7 @@ from localdev.local_snowflake.snowpipe import RunStats
 pytestmark = [pytest.mark.localstack, pytest.mark.spark, pytest.mark.fakesnow, pytest.mark.spotify_server]
 
 MARKETS, DAYS = PIPELINE_MARKETS, PIPELINE_DAYS
-GAP_DAY = date(2024, 3, 14)  # missing from the data in every market: the chart holds the day before
+GAP_DAY = date(2024, 3, 14)  # missing from the data in every market: Spotify "fails" that day
 
 
 @dataclass
@@ -77,14 +77,16 @@ def playlist(label: str) -> str:
     return catalog.MARKETS_BY_LABEL[label].playlist_id
 
 
-def test_the_deployed_producer_polled_each_day_and_skipped_the_unchanged_day(pipeline, clean_run):
+def test_the_deployed_producer_polled_each_day_and_the_gap_day_failed(pipeline, clean_run):
     both = sorted(playlist(m) for m in MARKETS)
     for day, poll in zip(DAYS, clean_run.polls):
-        assert poll["failed"] == {} and poll["deferred"] == [], day
-        if day == GAP_DAY:
-            assert sorted(poll["unchanged"]) == both and poll["records_sent"] == 0
+        assert poll["deferred"] == [], day
+        if day == GAP_DAY:  # nothing read, nothing sent: a day without a chart
+            assert sorted(poll["failed"]) == both and all("HTTP 503" in e for e in poll["failed"].values())
+            assert poll["records_sent"] == poll["observations_sent"] == 0
         else:
-            assert sorted(poll["changed"]) == both and poll["records_sent"] == 100
+            assert poll["failed"] == {} and sorted(poll["changed"]) == both, day
+            assert (poll["records_sent"], poll["observations_sent"]) == (100, 2), day
     # The producer's movement counts agree with the chart data: new entries (NEW or
     # RE-ENTRY against the previous version) and exits, summed over both charts.
     for index in (1, 3):
@@ -120,17 +122,25 @@ def test_the_schedule_invokes_nothing_in_accelerated_time_and_the_producer_when_
     assert events.list_targets_by_rule(Rule=rule)["Targets"] == []
 
 
-def test_firehose_delivered_every_chart_entry_to_the_raw_bucket(pipeline, clean_run):
+def test_firehose_delivered_every_chart_entry_and_observation_to_the_raw_bucket(pipeline, clean_run):
     records = read_records(pipeline.outputs["RawBucketName"], RAW_PREFIX, pipeline.aws("s3"))
     assert [problem for r in records for problem in contract.validate(r)] == []
-    assert sorted((r["playlist_id"], r["position"], r["track_id"]) for r in records) == sorted(
+    entries = [r for r in records if r["record_type"] == contract.CHART_ENTRY]
+    assert sorted((r["playlist_id"], r["position"], r["track_id"]) for r in entries) == sorted(
         key for label in MARKETS for key in expected_keys(label, DAYS))
+    # One observation per chart and successful poll, dated by the day the server served.
+    observed = sorted((r["observed_at"][:10], r["chart_label"]) for r in records
+                      if r["record_type"] == contract.CHART_OBSERVATION)
+    assert observed == sorted((str(day), label) for day in DAYS if day != GAP_DAY for label in MARKETS)
+    assert {r["observed_at"][:10] for r in entries} == {str(d) for d in DAYS if d != GAP_DAY}
 
 
 def test_glue_curated_what_landed_on_s3_and_kept_its_checkpoint_there(pipeline, clean_run):
     [run] = clean_run.glue
-    assert [run.count(name) for name in ("files_read", "records_read", "curated", "quarantined", "duplicates")] == [
-        3, 300, 300, 0, 0]  # one raw object per changed day (LocalStack's Firehose: one per batch)
+    counts = [run.count(name) for name in ("files_read", "records_read", "curated", "observations", "quarantined",
+                                           "duplicates")]
+    # One raw object per day with charts (LocalStack's Firehose: one per batch): entries and observations.
+    assert counts == [3, 306, 300, 6, 0, 0]
     paths = pipeline.glue_paths()
     assert paths.on_s3() and paths.target == f"s3://{pipeline.outputs['CuratedBucketName']}/{CURATED_PREFIX}"
     s3, bucket = pipeline.aws("s3"), pipeline.outputs["CuratedBucketName"]
@@ -139,7 +149,7 @@ def test_glue_curated_what_landed_on_s3_and_kept_its_checkpoint_there(pipeline, 
     [batch] = run.metrics["batch_details"]
     # Only the published files are in the notified prefix: <dataset>/<partition>/<dataset>-<batch id>.parquet.
     assert published and all(key.endswith(f"-{batch['batch_id']}.parquet") for key in published)
-    assert {key.split("/")[1] for key in published} == {"chart_entries", "tracks", "chart_daily"}
+    assert {key.split("/")[1] for key in published} == {"chart_entries", "chart_observations", "tracks", "chart_daily"}
     assert sorted(key.split("/")[2] for key in published if key.split("/")[1] == "chart_entries") == [
         f"chart_date={day}" for day in batch["chart_dates"]]
     checkpoint = paths.checkpoint.removeprefix(f"s3://{bucket}/")
@@ -183,17 +193,26 @@ def test_the_report_shows_each_charts_latest_movements(pipeline, clean_run):
 
 
 def test_rerunning_every_stage_changes_nothing(pipeline, clean_run):
-    counts = table_counts(pipeline)
     before = {label: comparable(view_editions(pipeline, label)) for label in MARKETS}
+    chart_columns = "chart_date, chart_label, position, track_id, status, change, previous_position, snapshot_id"
+    daily = pipeline.query(f"SELECT {chart_columns} FROM daily_chart ORDER BY chart_date, chart_label, position")
+    # Polling the same day again: the charts are unchanged; each gets a new observation, nothing else.
     poll = pipeline.poll()
-    assert sorted(poll["unchanged"]) == sorted(playlist(m) for m in MARKETS) and poll["records_sent"] == 0
+    assert sorted(poll["unchanged"]) == sorted(playlist(m) for m in MARKETS)
+    assert (poll["records_sent"], poll["observations_sent"]) == (0, 2)
+    glue = pipeline.run_glue()
+    assert (glue.count("records_read"), glue.count("curated"), glue.count("observations")) == (2, 0, 2)
+    assert pipeline.load().files_loaded == 1  # the observations' file of the day
+    counts = table_counts(pipeline)
+    # Every stage again, with nothing new: nothing changes.
     rerun = pipeline.run_glue()
     assert rerun.count("records_read") == 0
     stats = pipeline.load()
     assert stats.files_loaded == 0
-    assert table_counts(pipeline) == counts == {"chart_entries": 300, "tracks": counts["tracks"],
-                                                "chart_daily": counts["chart_daily"]}
+    assert table_counts(pipeline) == counts == {"chart_entries": 300, "chart_observations": 8,
+                                                "tracks": counts["tracks"], "chart_daily": counts["chart_daily"]}
     assert {label: comparable(view_editions(pipeline, label)) for label in MARKETS} == before
+    assert pipeline.query(f"SELECT {chart_columns} FROM daily_chart ORDER BY chart_date, chart_label, position") == daily
 
 
 # -- the command line -------------------------------------------------------------------
@@ -216,6 +235,18 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def children_of(pid: int) -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
+            and _parent(entry) == pid]
+
+
+def _parent(entry: Path) -> int | None:
+    try:
+        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -231,7 +262,8 @@ def test_ctrl_c_stops_every_process_the_command_started(localstack, tmp_path):
     command = subprocess.Popen(
         [sys.executable, "-m", "localdev.pipeline", "--keep-running", "--localstack-endpoint", localstack.endpoint,
          "--work-dir", str(tmp_path / "work"), "--stack-name", stack_name, "--glue-seconds", "3600"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)  # its own process group, as a command in a terminal has
     output = []
     try:
         deadline = time.monotonic() + 240
@@ -243,15 +275,33 @@ def test_ctrl_c_stops_every_process_the_command_started(localstack, tmp_path):
         assert output[-1].startswith("schedule"), "".join(output)
         started = descendants(command.pid)
         assert len(started) >= 2, "".join(output)  # at least the Spotify server and the Snowflake engine
-        command.send_signal(signal.SIGINT)
+        # The servers it started are in sessions of their own: the terminal's Ctrl-C reaches only the
+        # command, which then reads from them once more (the report) before stopping them by pid.
+        servers = [pid for pid in started if pid in set(children_of(command.pid))]
+        assert servers and all(os.getsid(pid) != os.getsid(command.pid) for pid in servers)
+        os.killpg(command.pid, signal.SIGINT)  # Ctrl-C in a terminal: every process of the group gets it
         rest, _ = command.communicate(timeout=120)
     finally:
-        if command.poll() is None:
-            command.kill()
-            command.wait()
+        if command.poll() is None:  # a failed assertion above: let it stop what it started, then kill it
+            command.terminate()
+            try:
+                command.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                command.kill()
+                command.wait()
     output.append(rest)
     assert command.returncode == 130, "".join(output)
     assert [pid for pid in started if alive(pid)] == []
     assert "all local processes stopped" in rest
+    # It ended cleanly: the report of what was loaded (nothing, here), no error from a server
+    # that went away first (its children do not get the terminal's Ctrl-C).
+    assert "interrupted: the report of what was loaded" in rest and "(no charts loaded yet)" in rest
+    assert "Error" not in rest and "Traceback" not in rest, rest
+    # What a second terminal needs was printed, and is in the file it names.
+    [terminal] = [line for line in output if line.startswith("terminal")]
+    environment = Path(terminal.split("source ", 1)[1].split()[0])
+    exported = dict(line[len("export "):].split("=", 1) for line in environment.read_text().splitlines()
+                    if line.startswith("export "))
+    assert {"SNOWFLAKE_LOCAL_URL", "AWS_ENDPOINT_URL", "STATE_BUCKET", "SNOWPIPE_QUEUE_URL", "PLAYLISTS"} <= set(exported)
     stacks = localstack.client("cloudformation").list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in stacks if s["StackName"] == stack_name] in ([], ["DELETE_COMPLETE"])

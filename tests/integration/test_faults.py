@@ -26,6 +26,7 @@ import time
 
 import pytest
 
+from firehose import contract
 from local_spotify import catalog
 from localdev.aws import read_records
 from localdev.localstack import localstack as start_localstack
@@ -62,7 +63,7 @@ def pipeline(restartable_localstack, tmp_path_factory):
 
 
 def raw_keys(pipeline) -> list[tuple[str, int, str]]:
-    records = read_records(pipeline.outputs["RawBucketName"], RAW_PREFIX, pipeline.aws("s3"))
+    records = read_records(pipeline.outputs["RawBucketName"], RAW_PREFIX, pipeline.aws("s3"), contract.CHART_ENTRY)
     return sorted((r["playlist_id"], r["position"], r["track_id"]) for r in records)
 
 
@@ -106,16 +107,20 @@ def test_2_a_firehose_partial_failure_is_retried_and_nothing_is_lost(pipeline):
     assert faulty["changed"] == [GLOBAL] and faulty["records_sent"] == 50
     # US: refused on every attempt: failed, its state not advanced.
     assert list(faulty["failed"]) == [US] and "ServiceUnavailableException" in faulty["failed"][US]
-    assert faulty["firehose_retried_records"] == proxy.log.records_refused - 50  # the last refusal is not retried
-    assert proxy.log.calls == faulty["firehose_calls"] == 5
+    # The last refusal (US: 50 entries and its observation) is not retried.
+    assert faulty["firehose_retried_records"] == proxy.log.records_refused - 51
+    # 5 calls: the first (entries and observations), then 4 retries of what was refused; US's
+    # observation is refused with its entries, Global's went through.
+    assert proxy.log.calls == faulty["firehose_calls"] == 5 and faulty["observations_sent"] == 1
     again = pipeline.poll()  # no faults: the next poll sends US, and only US
     assert (again["changed"], again["unchanged"], again["records_sent"]) == ([US], [GLOBAL], 50)
     assert raw_keys(pipeline) == expected_raw(DAYS[:2])
 
 
 def test_3_localstack_restarted_between_the_producer_and_glue_resumes_from_the_state_kept(pipeline):
-    pipeline.advance_day()  # 2024-03-14: missing from the data, nothing changes
-    assert pipeline.poll()["records_sent"] == 0
+    pipeline.advance_day()  # 2024-03-14: missing from the data: the server answers as Spotify failing
+    gap = pipeline.poll()
+    assert sorted(gap["failed"]) == sorted([GLOBAL, US]) and gap["records_sent"] == gap["observations_sent"] == 0
     pipeline.advance_day()
     assert pipeline.poll()["records_sent"] == 100
     old_function = pipeline.outputs["ProducerFunctionName"]
@@ -156,7 +161,10 @@ def test_4_the_glue_job_killed_mid_run_then_rerun(pipeline):
     assert partial.files_loaded >= 1
 
     rerun = pipeline.run_glue()  # replays the uncommitted batch under the same file names
-    assert (rerun.count("records_read"), rerun.count("curated"), rerun.count("duplicates")) == (300, 300, 0)
+    observations = len(read_records(pipeline.outputs["RawBucketName"], RAW_PREFIX, pipeline.aws("s3"),
+                                    contract.CHART_OBSERVATION))
+    assert (rerun.count("records_read"), rerun.count("curated"), rerun.count("observations"),
+            rerun.count("duplicates")) == (300 + observations, 300, observations, 0)
     assert "commits/0" in s3_objects(pipeline, f"{paths.checkpoint}stream/")
     after = s3_objects(pipeline, paths.target)
     assert {key: after[key] for key in first_attempt} == first_attempt  # left as they were: nothing notified twice

@@ -187,3 +187,24 @@ def test_clock_with_speed_advances_whole_days():
     assert clock.today() == date(2024, 1, 3)
     with pytest.raises(ReplayError):
         clock.set_speed(-1)
+
+
+def test_the_simulated_instant_is_always_on_the_simulated_day():
+    fake = FakeTime()
+    clock = SimulatedClock(date(2024, 3, 12), 0, now=fake)
+    assert clock.now().isoformat() == "2024-03-12T00:00:00+00:00"  # a day starts at midnight UTC
+    fake.now += 4.5
+    assert clock.now().isoformat() == "2024-03-12T00:00:04.500000+00:00"  # its time runs at real speed
+    clock.advance(1)
+    assert clock.now().isoformat() == "2024-03-13T00:00:00+00:00"  # the next day starts at midnight again
+    fake.now += 2 * 86_400  # a day that lasts longer than a day stays on its date
+    assert clock.now().date() == clock.today() == date(2024, 3, 13)
+    fast = SimulatedClock(date(2024, 1, 1), 2.0, now=fake)  # 2 simulated days per second
+    fake.now += 0.75
+    assert fast.now().isoformat() == "2024-01-02T12:00:00+00:00" and fast.today() == date(2024, 1, 2)
+
+
+def test_the_data_says_which_days_have_no_chart():
+    history = market_history("global")
+    assert not history.has_chart(MISSING_DAY) and history.has_chart(MISSING_DAY - timedelta(days=1))
+    assert not history.has_chart(catalog.LAST_DATE + timedelta(days=1))

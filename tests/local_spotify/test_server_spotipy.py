@@ -3,13 +3,16 @@ where the exact wire format matters)."""
 import concurrent.futures
 import importlib.metadata
 import time
+import urllib.request
 from datetime import date, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
+from spotipy.exceptions import SpotifyException
 from spotipy.oauth2 import SpotifyOAuth, SpotifyOauthError
 
 from local_spotify import catalog
@@ -164,7 +167,8 @@ def test_snapshot_changes_when_the_date_advances_and_only_then(sp, control):
     assert control.advance(1) == catalog.FIRST_DATE + timedelta(days=1)
     second = sp.playlist(GLOBAL, fields="snapshot_id")["snapshot_id"]
     assert second != first
-    # Through a day missing from the data the playlist holds, snapshot included.
+    # Through a day missing from the data, configured to hold, the playlist holds, snapshot included.
+    control.configure(missing_days="hold")
     control.set_date("2024-03-13")
     before_gap = sp.playlist(GLOBAL, fields="snapshot_id")["snapshot_id"]
     control.advance(1)  # 2024-03-14 is missing
@@ -174,6 +178,34 @@ def test_snapshot_changes_when_the_date_advances_and_only_then(sp, control):
     # Back to an earlier date: the same content, so the same snapshot as before.
     control.set_date(catalog.FIRST_DATE)
     assert sp.playlist(GLOBAL, fields="snapshot_id")["snapshot_id"] == first
+
+
+def test_a_day_missing_from_the_data_is_an_outage_by_default(sp, control):
+    assert control.config()["missing_days"] == "outage"
+    control.set_date("2024-03-13")
+    assert sp.playlist(GLOBAL, fields="snapshot_id")["snapshot_id"]
+    for day in ("2024-03-14", (catalog.LAST_DATE + timedelta(days=1)).isoformat()):  # a gap, after the end
+        control.set_date(day)
+        for read in (lambda: sp.playlist(GLOBAL, fields="snapshot_id"), lambda: sp.playlist_items(GLOBAL)):
+            with pytest.raises(SpotifyException) as failed:
+                read()
+            assert failed.value.http_status == 503 and day in failed.value.msg
+        listed = next(p for p in control.playlists() if p["id"] == GLOBAL)
+        assert listed["missing_day"] is True
+    control.set_date("2024-03-15")
+    assert sp.playlist(GLOBAL, fields="snapshot_id")["snapshot_id"]  # the day after the gap serves again
+    with pytest.raises(LocalSpotifyControlError, match="missing_days must be one of"):
+        control.configure(missing_days="skip")
+
+
+def test_every_answer_is_dated_by_the_simulated_clock(server, control):
+    control.set_date("2024-03-12")
+    with urllib.request.urlopen(server.control_url + "date") as response:
+        sent = parsedate_to_datetime(response.headers["Date"])
+    assert sent.date() == date(2024, 3, 12) and sent.tzinfo is not None
+    control.advance(2)
+    with urllib.request.urlopen(server.control_url + "date") as response:
+        assert parsedate_to_datetime(response.headers["Date"]).date() == date(2024, 3, 14)
 
 
 def test_added_at_keeps_the_start_of_a_tracks_run(sp, control):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import date
 
 import pytest
 
@@ -17,8 +18,18 @@ def test_command_line_defaults_and_refusals(monkeypatch):
     for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_API_URL"):
         monkeypatch.delenv(name, raising=False)
     args = cli.parse_args([])
-    assert (args.days, args.glue_every, args.keep_running) == (4, 2, False)
+    # By default 4 weeks of real daily charts: 2024-03-01..28, with 2 gap days and 2 unchanged days.
+    assert (args.days, args.glue_every, args.keep_running, args.serve) == (28, 14, False, False)
+    assert args.start_date == date(2024, 3, 1) and args.markets == "global,us"
     assert cli.parse_args(["--keep-running"]).days == 0
+    history = cli.parse_args(["--history"])  # the whole real history, then serve it
+    assert (history.start_date, history.days, history.glue_every, history.serve) == (
+        date(2023, 5, 18), 560, 140, True)
+    assert history.markets.split(",") == ["global", "us", "gb", "es", "it", "fr", "mx", "ar", "jp", "kr"]
+    assert cli.parse_args(["--history", "--keep-running"]).serve is False
+    assert cli.parse_args(["--history", "--markets", "us"]).markets == "us"
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--serve", "--keep-running"])
     settings = cli.settings_from(cli.parse_args(["--markets", "global,gb"]))
     assert settings.playlists == "37i9dQZEVXbMDoHDwVN2tF:global,37i9dQZEVXbLnolsZ8PSNw:gb"
     assert not settings.live and len(settings.stack_name) <= 26

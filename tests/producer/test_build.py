@@ -14,7 +14,7 @@ def track(track_id, name="Song", **extra):
 def build(entries):
     config = ProducerConfig(playlists=(Playlist("pl", "global"),), delivery_stream_name="s", state_bucket="b")
     poller = ChartPoller(config, reader=None, writer=None, state=None)
-    items = PlaylistItems(PlaylistVersion("pl", "Top", "snap"), entries, observed_at=1_790_000_000.0, requests=1)
+    items = PlaylistItems(PlaylistVersion("pl", "Top", "snap", observed_at=1_790_000_000.0), entries, requests=1)
     return poller._build(config.playlists[0], "poll", items, previous=None)
 
 
@@ -31,3 +31,9 @@ def test_oversized_and_malformed_entries_are_skipped_with_reasons_and_the_rest_r
     assert outcome.skipped[1].reason.startswith("RecordContractError: duration_ms: expected long")
     assert [contract.parse_timestamp(r["observed_at"]).year for r in map(lambda b: next(contract.decode_lines(b)), outcome.records)] == [2026, 2026]
     assert [s.position for s in outcome.new_state.slots] == [1, 4]
+    # The read's observation counts the records the snapshot has: the skipped entries are not among them.
+    observation = next(contract.decode_lines(outcome.observation))
+    assert contract.validate(observation) == []
+    assert (observation["record_type"], observation["snapshot_id"], observation["entry_count"]) == (
+        contract.CHART_OBSERVATION, "snap", 2)
+    assert observation["observed_at"] == "2026-09-21T14:13:20.000Z"  # the version's observed_at

@@ -21,7 +21,13 @@ GLOBAL = WATCHED[0].playlist_id
 
 
 def landed(env) -> list[dict]:
-    return read_records(env["RAW_BUCKET"])
+    """The chart entries Firehose delivered."""
+    return read_records(env["RAW_BUCKET"], record_type=contract.CHART_ENTRY)
+
+
+def observations(env) -> list[dict]:
+    """The observation records Firehose delivered."""
+    return read_records(env["RAW_BUCKET"], record_type=contract.CHART_OBSERVATION)
 
 
 def poll(poller, poll_id="poll", seconds=60.0):
@@ -44,8 +50,20 @@ def test_first_poll_records_every_position_then_unchanged_charts_cost_one_reques
 
     second = poll(poller, "poll-2")
     assert second.summary()["unchanged"] == [m.playlist_id for m in WATCHED]
-    assert second.spotify_requests == len(WATCHED) and second.delivery.calls == 0
+    assert second.spotify_requests == len(WATCHED) and second.delivery.calls == 1  # the observations only
     assert len(landed(env)) == 150
+    # Every read chart, changed or not, is observed once per poll: one small record, not 50.
+    seen = observations(env)
+    assert all(contract.validate(r) == [] for r in seen)
+    assert sorted((r["poll_id"], r["playlist_id"]) for r in seen) == sorted(
+        (poll_id, m.playlist_id) for poll_id in ("poll-1", "poll-2") for m in WATCHED)
+    snapshots = {(r["playlist_id"], r["snapshot_id"]) for r in records}
+    assert {(r["playlist_id"], r["snapshot_id"]) for r in seen} == snapshots
+    assert {r["entry_count"] for r in seen} == {50}
+    assert second.summary()["observations_sent"] == len(WATCHED) and second.summary()["records_sent"] == 0
+    # An entry and the observation of its read carry the same time.
+    first_seen = {r["playlist_id"]: r["observed_at"] for r in seen if r["poll_id"] == "poll-1"}
+    assert {r["observed_at"] == first_seen[r["playlist_id"]] for r in records} == {True}
 
 
 def test_a_new_chart_day_is_recorded_with_its_movements(make_poller, env, spotify):
@@ -154,6 +172,29 @@ def test_refused_records_are_retried_and_a_playlist_that_keeps_failing_is_sent_a
     assert [o.playlist.id for o in retry.by_status("changed")] == [GLOBAL]
     positions = Counter(r["position"] for r in landed(env) if r["playlist_id"] == GLOBAL)
     assert set(positions) == set(range(1, 51))  # nothing lost; positions 3..50 twice (at least once)
+    # Every read was observed, the global one too: its observation went through while 2 of its
+    # entries did not. It names the snapshot the poll saw; the views use it once all of that
+    # snapshot's entries are loaded (its entry_count), here after the resend.
+    assert sorted((r["poll_id"], r["playlist_id"]) for r in observations(env)) == sorted(
+        [(poll_id, m.playlist_id) for poll_id in ("partial", "resend") for m in WATCHED])
+    assert {r["entry_count"] for r in observations(env)} == {50}
+
+
+def test_a_refused_observation_fails_its_chart_and_the_next_poll_reads_it_again(make_poller, env):
+    poller = make_poller()
+    real = poller.writer.client
+    # One call: each chart's 50 entries then its observation; refuse the global one's (index 50) every time.
+    poller.writer.client = RefusingFirehose(real, [{50}] + [{0}] * 4)
+    poller.writer.sleep = lambda s: None
+    summary = poll(poller, "first").summary()
+    assert list(summary["failed"]) == [GLOBAL] and "refused 1 records" in summary["failed"][GLOBAL]
+    assert summary["records_sent"] == 150 and summary["observations_sent"] == len(WATCHED) - 1
+    assert summary["firehose_calls"] == 5
+    assert StateStore(env["STATE_BUCKET"], env["STATE_PREFIX"]).load(GLOBAL) is None
+    poller.writer.client = real
+    again = poll(poller, "second").summary()
+    assert again["changed"] == [GLOBAL] and again["observations_sent"] == len(WATCHED)
+    assert sorted(r["poll_id"] for r in observations(env) if r["playlist_id"] == GLOBAL) == ["second"]
 
 
 def test_refresh_token_and_secrets_manager_credentials(make_poller, env, spotify):

@@ -54,6 +54,27 @@ def entry(playlist: str, snapshot: str, observed: str, position: int, track: str
     return row
 
 
+def observation_row(playlist: str, snapshot: str, observed: str, *, poll: str | None = None,
+                    chart_date: str | None = None, entry_count: int = 4, batch: str = "1-a",
+                    batch_at: datetime = BATCH_AT, source_file: str = "raw/f1") -> dict[str, Any]:
+    """A chart_observations row: ``playlist`` read at ``observed`` showed ``snapshot``;
+    ``chart_date`` if its source stated one (else the UTC date of ``observed``)."""
+    observed_at = at(observed)
+    return {
+        "chart_date": date.fromisoformat(chart_date) if chart_date else observed_at.date(),
+        "playlist_id": spotify_id("playlist", playlist),
+        "chart_label": playlist,
+        "playlist_name": f"Top - {playlist}",
+        "snapshot_id": snapshot,
+        "poll_id": poll or f"poll-{observed}",
+        "observed_at": observed_at,
+        "entry_count": entry_count,
+        "source_file": source_file,
+        "batch_id": batch,
+        "batch_at": batch_at,
+    }
+
+
 def track_row(track: str, first_seen: str, last_seen: str, *, batch: str = "1-a",
               batch_at: datetime = BATCH_AT, **overrides: Any) -> dict[str, Any]:
     row = {

@@ -19,7 +19,8 @@ def test_migrations_apply_once_and_record_history(engine_environ, tmp_path):
     variables = default_variables()
     with connection.connect() as db:
         first = migrate(db, local=True, variables=variables, migrations=discover(root))
-        assert first.applied == ["V1__database_and_schema.sql", "V2__file_format_and_tables.sql", "R__chart_views.sql"]
+        assert first.applied == ["V1__database_and_schema.sql", "V2__file_format_and_tables.sql",
+                                 "V6__chart_observations.sql", "R__chart_views.sql"]
         assert first.skipped == [m.script for m in discover(root) if m.snowflake_only]
 
         again = migrate(db, local=True, variables=variables, migrations=discover(root))
@@ -28,18 +29,18 @@ def test_migrations_apply_once_and_record_history(engine_environ, tmp_path):
         # A changed repeatable file runs again; a new versioned file runs once.
         views = root / "R__chart_views.sql"
         views.write_text(views.read_text() + "\nCREATE OR REPLACE VIEW chart_count AS SELECT COUNT(*) AS n FROM chart_entries;\n")
-        (root / "V6__playlists.sql").write_text("CREATE TABLE IF NOT EXISTS playlists (playlist_id VARCHAR);\n")
+        (root / "V99__playlists.sql").write_text("CREATE TABLE IF NOT EXISTS playlists (playlist_id VARCHAR);\n")
         third = migrate(db, local=True, variables=variables, migrations=discover(root))
-        assert third.applied == ["V6__playlists.sql", "R__chart_views.sql"]
+        assert third.applied == ["V99__playlists.sql", "R__chart_views.sql"]
         assert query(db, "SELECT n FROM chart_count") == [(0,)]
         history = query(db, f"SELECT script, version FROM {variables['database']}.CHARTS.MIGRATION_HISTORY "
                             "ORDER BY applied_at, script")
         assert [h[0] for h in history].count("R__chart_views.sql") == 2
-        assert ("V6__playlists.sql", "6") in history
+        assert ("V99__playlists.sql", "99") in history
 
         # Editing an applied versioned file is refused: write a new version instead.
-        (root / "V6__playlists.sql").write_text("CREATE TABLE IF NOT EXISTS playlists (id VARCHAR);\n")
-        with pytest.raises(MigrationChangedError, match="V6__playlists.sql"):
+        (root / "V99__playlists.sql").write_text("CREATE TABLE IF NOT EXISTS playlists (id VARCHAR);\n")
+        with pytest.raises(MigrationChangedError, match="V99__playlists.sql"):
             migrate(db, local=True, variables=variables, migrations=discover(root))
 
 

@@ -34,11 +34,13 @@ def test_files_run_in_version_order_then_repeatables():
         "snowflake_only/V3__curated_stage.sql",
         "snowflake_only/V4__pipes.sql",
         "snowflake_only/V5__streams.sql",
+        "V6__chart_observations.sql",
+        "snowflake_only/V7__observations_pipe_and_stream.sql",
         "R__chart_views.sql",
         "snowflake_only/R__ingest_watchdog.sql",
         "snowflake_only/R__merge_task.sql",
     ]
-    assert [m.snowflake_only for m in discover()] == [False, False, True, True, True, False, True, True]
+    assert [m.snowflake_only for m in discover()] == [False, False, True, True, True, False, True, False, True, True]
 
 
 def test_every_placeholder_has_a_value_in_a_real_deployment():
@@ -101,8 +103,9 @@ def test_merge_task_statements_parse_and_read_the_streams():
         targets.append(merge.this.name.lower())
         sources = {t.name.lower() for t in merge.args["using"].find_all(exp.Table)}
         assert sources & set(task.streams), f"MERGE INTO {targets[-1]} reads no stream"
-    assert targets == ["chart_entries", "tracks", "chart_daily"]
-    assert sorted(task.consumed_tables) == ["landing_chart_daily", "landing_chart_entries", "landing_tracks"]
+    assert targets == ["chart_entries", "chart_observations", "tracks", "chart_daily"]
+    assert sorted(task.consumed_tables) == ["landing_chart_daily", "landing_chart_entries",
+                                            "landing_chart_observations", "landing_tracks"]
     for sql in task.local_merges():
         merge = parse(sql)
         assert not {t.name.lower() for t in merge.find_all(exp.Table)} & set(task.streams)

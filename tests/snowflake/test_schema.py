@@ -14,7 +14,7 @@ from glue_streaming import curated
 from localdev.local_snowflake.loader import CuratedLoader
 from snowflake.charts.migrations import discover
 from snowflake.charts.pipes import load_definitions
-from tests.snowflake.builders import at, daily_row, entry, load_rows, query, track_row
+from tests.snowflake.builders import at, daily_row, entry, load_rows, observation_row, query, track_row
 
 # Logical type of curated.py -> column type of the landing and final tables.
 SNOWFLAKE_TYPES = {
@@ -27,13 +27,16 @@ SNOWFLAKE_TYPES = {
 }
 
 
-def tables_of_v2() -> dict[str, exp.Schema]:
-    migration = next(m for m in discover() if m.script == "V2__file_format_and_tables.sql")
+def tables_of_migrations() -> dict[str, exp.Schema]:
+    """The tables the versioned migrations create (V2 and later), by name."""
     tables = {}
-    for statement in migration.statements({}):
-        tree = sqlglot.parse_one(statement, read="snowflake")
-        if tree.args.get("kind") == "TABLE":
-            tables[tree.this.this.name.lower()] = tree.this
+    for migration in discover():
+        if migration.version is None or migration.snowflake_only:
+            continue
+        for statement in migration.statements({"database": "D", "schema": "S"}):
+            tree = sqlglot.parse_one(statement, read="snowflake")
+            if tree.args.get("kind") == "TABLE":
+                tables[tree.this.this.name.lower()] = tree.this
     return tables
 
 
@@ -49,7 +52,7 @@ def columns(schema: exp.Schema) -> list[tuple[str, exp.DataType, bool]]:
 @pytest.mark.parametrize("dataset", curated.DATASETS.values(), ids=lambda d: d.name)
 @pytest.mark.parametrize("prefix", ["landing_", ""])
 def test_tables_follow_the_curated_dataset(dataset, prefix):
-    table = tables_of_v2()[prefix + dataset.name]
+    table = tables_of_migrations()[prefix + dataset.name]
     expected = [(c.name, exp.DataType.build(SNOWFLAKE_TYPES[c.type], dialect="snowflake"), c.nullable)
                 for c in dataset.columns]
     assert columns(table) == expected
@@ -57,7 +60,7 @@ def test_tables_follow_the_curated_dataset(dataset, prefix):
 
 @pytest.mark.parametrize("dataset", curated.DATASETS.values(), ids=lambda d: d.name)
 def test_final_tables_declare_the_natural_key_and_the_merge_joins_on_it(dataset):
-    key = next(c for c in tables_of_v2()[dataset.name].expressions if isinstance(c, exp.PrimaryKey))
+    key = next(c for c in tables_of_migrations()[dataset.name].expressions if isinstance(c, exp.PrimaryKey))
     assert tuple(i.name.lower() for i in key.expressions) == dataset.key
     merge = next(sqlglot.parse_one(m, read="snowflake") for m in load_definitions().task.merges
                  if sqlglot.parse_one(m, read="snowflake").this.name.lower() == dataset.name)
@@ -103,6 +106,10 @@ def test_curated_files_load_through_the_pipes_value_for_value(conn, tmp_path):
                   ("Ana", "Bo & Co"), album_id="alb", album_name="Album", explicit=True, isrc="QZ1230000001",
                   popularity=87, added_at=at("2024-02-28 10:00"), duration_ms=201234),
             entry("global", "snap-1", "2024-03-01 23:59:59.123456", 2, None, ("Somebody",)),  # local file
+        ],
+        curated.CHART_OBSERVATIONS: [  # in key order (playlist, poll)
+            observation_row("global", "csv-2024-02-29", "2024-03-01 08:00", chart_date="2024-02-29", poll="export"),
+            observation_row("global", "snap-1", "2024-03-01 23:59:59.123456", entry_count=2),
         ],
         curated.TRACKS: [track_row("Song", "2024-03-01 10:00", "2024-03-01 23:59:59.123456")],
         curated.CHART_DAILY: [daily_row("2024-03-01", "global", "Song", 1, 3, 2, 4, "2024-03-01 00:10",

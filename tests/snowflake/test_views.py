@@ -9,6 +9,11 @@ Playlist P (positions 1-4; artists: A X, B X & Y, C Y, D Z, E X, F Z):
   s4  2024-01-04 12:00  B A E D
   s5  2024-01-05 12:00  A B C E
 Playlist Q: q1 2024-01-01 12:00  A
+
+The history above has entries only (as contract version 1 recorded it): each snapshot's
+first sighting is its read. Playlist R (further below) is read by observations too: days
+on which the chart did not change, a gap, a read whose entries never arrived, and a chart
+whose source stated its date.
 """
 from __future__ import annotations
 
@@ -23,7 +28,8 @@ from snowflake.charts import connection
 from localdev.local_snowflake.loader import CuratedLoader
 from localdev.local_snowflake.engine import local_environ
 from snowflake.charts.migrate import default_variables, migrate
-from tests.snowflake.builders import entry, load_rows, query
+from glue_streaming.curated import CHART_OBSERVATIONS_DATASET
+from tests.snowflake.builders import entry, load_rows, observation_row, query
 
 
 ARTISTS = {"A": ("X",), "B": ("X", "Y"), "C": ("Y",), "D": ("Z",), "E": ("X",), "F": ("Z",)}
@@ -183,3 +189,86 @@ def test_artist_counts_per_day_and_overall(charts):
         ("Y", 2, 4, 7, 1, D1, D5),   # B 4 days (at 1 on Jan 2 and 4) + C 3 days
         ("Z", 1, 2, 2, 4, D1, D4),   # D 2 days
     ]
+
+
+# -- days built from observations ---------------------------------------------------------
+#   r1 entries     2024-02-01 12:00  A B C D
+#   r1 observed    2024-02-01 12:00, 2024-02-02 06:00 (unchanged), 2024-02-04 06:00 (unchanged)
+#                  2024-02-03        no read: a gap
+#   r1 observed    2024-02-07 09:00 with chart_date 2024-01-31 (an export of Jan 31, read later)
+#   r2 entries     2024-02-05 06:00  B A E C (+ its observation)
+#   r3 observed    2024-02-06 06:00, entries never loaded: no chart that day
+#   r4 entries     2024-02-08 06:00  2 of its 4 (the others not loaded yet): no chart that day
+R0, R1, R2, R4, R5 = (date(2024, 1, 31), date(2024, 2, 1), date(2024, 2, 2), date(2024, 2, 4),
+                      date(2024, 2, 5))
+
+
+@pytest.fixture(scope="module")
+def observed(engine_url, tmp_path_factory):
+    environ = {**os.environ, **local_environ(engine_url), "SNOWFLAKE_DATABASE": f"OBS_{uuid.uuid4().hex[:8]}"}
+    with connection.connect(environ) as db:
+        migrate(db, local=True, variables=default_variables(environ))
+        loader = CuratedLoader(db, tmp_path_factory.mktemp("stage"))
+        entries = [entry("R", "r1", "2024-02-01 12:00", i + 1, t, ARTISTS[t]) for i, t in enumerate("ABCD")]
+        entries += [entry("R", "r2", "2024-02-05 06:00", i + 1, t, ARTISTS[t]) for i, t in enumerate("BAEC")]
+        entries += [entry("R", "r4", "2024-02-08 06:00", i + 1, t, ARTISTS[t]) for i, t in enumerate("EB")]
+        load_rows(loader, CHART_ENTRIES_DATASET, entries, "entries.parquet")
+        observations = [observation_row("R", "r1", observed) for observed in (
+            "2024-02-01 12:00", "2024-02-02 06:00", "2024-02-04 06:00")]
+        observations += [observation_row("R", "r1", "2024-02-07 09:00", chart_date="2024-01-31", poll="export"),
+                         observation_row("R", "r2", "2024-02-05 06:00"),
+                         observation_row("R", "r3", "2024-02-06 06:00"),
+                         observation_row("R", "r4", "2024-02-08 06:00", entry_count=4)]
+        load_rows(loader, CHART_OBSERVATIONS_DATASET, observations, "observations.parquet")
+        yield db
+
+
+def test_every_day_with_a_read_has_a_chart_and_only_those(observed):
+    rows = query(observed, """
+        SELECT chart_date, snapshot_id, previous_chart_date, missing_days FROM chart_editions
+        WHERE grain = 'day' AND chart_label = 'R' ORDER BY edition_no""")
+    assert rows == [
+        (R0, "r1", None, None),  # the export's stated date, though read a week later
+        (R1, "r1", R0, 0),
+        (R2, "r1", R1, 0),  # unchanged: the snapshot in force
+        (R4, "r1", R2, 1),  # Feb 3 had no read: a gap, flagged
+        (R5, "r2", R4, 0),
+        # Feb 6: r3's entries never arrived, so its read is left out (no empty chart);
+        # Feb 8: r4 has 2 of its 4 entries so far: left out too (no cut chart).
+    ]
+    snapshots = query(observed, "SELECT snapshot_id, chart_date FROM chart_editions "
+                                "WHERE grain = 'snapshot' AND chart_label = 'R' ORDER BY edition_no")
+    assert snapshots == [("r1", R1), ("r2", R5), ("r4", date(2024, 2, 8))]
+
+
+def test_unchanged_days_repeat_the_chart_and_nobody_moves_across_a_gap(observed):
+    rows = query(observed, """
+        SELECT chart_date, position, track_name, previous_position, change, status
+        FROM daily_chart WHERE chart_label = 'R' ORDER BY chart_date, position""")
+    expected = [(R0, p, t, None, None, "NEW") for p, t in enumerate("ABCD", start=1)]
+    for day in (R1, R2, R4):
+        expected += [(day, p, t, p, 0, "SAME") for p, t in enumerate("ABCD", start=1)]
+    expected += [(R5, 1, "B", 2, 1, "UP"), (R5, 2, "A", 1, -1, "DOWN"), (R5, 3, "E", None, None, "NEW"),
+                 (R5, 4, "C", 3, -1, "DOWN")]
+    assert rows == expected
+    exits = query(observed, "SELECT chart_date, track_name, last_position, missing_days FROM daily_chart_exits "
+                            "WHERE chart_label = 'R'")
+    assert exits == [(R5, "D", 4, 0)]
+
+
+def test_track_stats_count_unchanged_days_and_not_gaps(observed):
+    rows = query(observed, """
+        SELECT track_name, entry_date, entry_position, peak_position, peak_date, days_at_peak,
+               days_on_chart, last_chart_date, last_position, current_streak, current_streak_since,
+               current_streak_missing_days
+        FROM track_chart_stats WHERE chart_label = 'R' ORDER BY track_name""")
+    assert rows == [
+        ("A", R0, 1, 1, R0, 4, 5, R5, 2, 5, R0, 1),
+        ("B", R0, 2, 1, R5, 1, 5, R5, 1, 5, R0, 1),
+        ("C", R0, 3, 3, R0, 4, 5, R5, 4, 5, R0, 1),
+        ("D", R0, 4, 4, R0, 4, 4, R4, 4, 0, None, 0),
+        ("E", R5, 3, 3, R5, 1, 1, R5, 3, 1, R5, 0),
+    ]
+    movers = query(observed, "SELECT chart_date, direction, mover_rank, track_name FROM daily_biggest_movers "
+                             "WHERE chart_label = 'R' ORDER BY direction, track_name")
+    assert movers == [(R5, "CLIMBER", 1, "B"), (R5, "FALLER", 1, "A"), (R5, "FALLER", 1, "C")]

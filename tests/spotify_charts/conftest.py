@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 import producer.handler
+from firehose import contract
 from local_spotify.catalog import MARKETS_BY_LABEL
 from local_spotify.server import LocalSpotifyServer
 from localdev.aws import apply_environ, read_records, restore_environ
@@ -52,8 +53,9 @@ class Producer:
         """One invocation of the real handler (as the Lambda runs it)."""
         return producer.handler.lambda_handler({"source": "tests"}, LocalLambdaContext())
 
-    def records(self) -> list[dict]:
-        return read_records(self.raw_bucket)
+    def records(self, record_type: str | None = contract.CHART_ENTRY) -> list[dict]:
+        """What Firehose landed: the chart entries (by default), the observations, or all (None)."""
+        return read_records(self.raw_bucket, record_type=record_type)
 
 
 @pytest.fixture(scope="module")

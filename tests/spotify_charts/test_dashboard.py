@@ -1,11 +1,12 @@
 """The dashboard, served by the real command in a child process and rendered by headless
 Chromium, on realistic data:
 
-* a month of the real global and US charts in the local engine, dated so it ends
-  yesterday (loaded through the pipe's COPY and the merge task);
-* the producer's handler polling the local Spotify server twice (yesterday's chart,
-  then today's), with its state and movement events on moto; today's global records
-  also loaded into the engine, so the views hold the version the producer delivered;
+* a month of the real global and US charts in the local engine, up to 2024-03-16 (loaded
+  through the pipe's COPY and the merge task);
+* the producer's handler polling the local Spotify server twice (the charts of 2024-03-16,
+  then of 2024-03-17: the producer dates each read by the day the server serves), with its
+  state and movement events on moto; the global records of 2024-03-17 also loaded into
+  the engine, so the views hold the version the producer delivered;
 * a Glue run-metrics object and a Snowpipe queue with files waiting.
 
 The screenshot is saved in the test's output folder (and copied to
@@ -34,23 +35,22 @@ from tests.conftest import unique_name
 pytestmark = pytest.mark.browser  # headless Chromium renders the page
 
 HISTORY_FIRST, HISTORY_LAST = date(2024, 2, 16), date(2024, 3, 16)  # the producer then polls 03-16 and 03-17
-TODAY = datetime.now(timezone.utc).date()
-SHIFT = TODAY - timedelta(days=1) - HISTORY_LAST  # history ends yesterday
+TODAY = date(2024, 3, 17)  # the server's chart day at the second poll: the producer's records are dated so
 QUARANTINED = 2
 
 
 @pytest.fixture(scope="module")
 def pipeline(producer_env, engine_environ, tmp_path_factory):
     work = tmp_path_factory.mktemp("dashboard")
-    first = producer_env.poll()  # chart of 2024-03-16 (= yesterday's history)
+    first = producer_env.poll()  # chart of 2024-03-16 (the history's last day)
     producer_env.spotify.control.advance(1)
-    second = producer_env.poll()  # 2024-03-17: today
+    second = producer_env.poll()  # 2024-03-17
     assert not first["failed"] and not second["failed"] and second["movements"]
     today_global = [r for r in producer_env.records()
                     if r["poll_id"] == second["poll_id"] and r["chart_label"] == "global"]
     with connection.connect() as db:
         for label in ("global", "us"):
-            load_history(db, work / "stage", label, HISTORY_FIRST, HISTORY_LAST, SHIFT)
+            load_history(db, work / "stage", label, HISTORY_FIRST, HISTORY_LAST)
         load_rows(db, work / "stage", rows_from_records(today_global, "raw/today", "1-today"), "today.parquet")
 
     # What the Glue job leaves at the end of a run (glue_streaming/metrics.py: RunMetrics.to_dict).
@@ -92,6 +92,7 @@ def get(pipeline, path: str) -> dict:
 def test_the_current_chart_comes_from_the_views_once_they_hold_the_delivered_version(pipeline):
     chart = get(pipeline, "api/chart?chart=global")
     assert chart["source"] == "snowflake" and chart["chart_date"] == TODAY.isoformat()
+    assert chart["view"] == "daily chart"  # the page says which it shows
     assert chart["compared_with"] == (TODAY - timedelta(days=1)).isoformat()
     assert [r["position"] for r in chart["rows"]] == list(range(1, 51))
     replayed = load_market("global")[date(2024, 3, 17)]
@@ -112,7 +113,7 @@ def test_the_current_chart_comes_from_the_views_once_they_hold_the_delivered_ver
 
 def test_a_chart_not_loaded_yet_comes_from_the_producer_state(pipeline):
     chart = get(pipeline, "api/chart?chart=us")
-    assert chart["source"] == "producer state"
+    assert chart["source"] == "producer state" and chart["view"] == "latest snapshot"
     replayed = load_market("us")[date(2024, 3, 17)]
     assert [r["track"] for r in chart["rows"]] == [t.song for t in replayed]
     moves = get(pipeline, "api/movements?chart=us&limit=200")["movements"]
@@ -122,10 +123,10 @@ def test_a_chart_not_loaded_yet_comes_from_the_producer_state(pipeline):
 
 def test_the_bump_chart_data_follows_the_top_tracks_over_the_period(pipeline):
     bump = get(pipeline, "api/bump?chart=global&top=10")
-    first = TODAY - timedelta(days=13)
+    first = HISTORY_FIRST  # by default the last 6 months of daily charts, or all there are
     assert bump["from"] == first.isoformat() and bump["to"] == TODAY.isoformat()
-    history = {d + SHIFT: chart for d, chart in load_market("global").items()
-               if HISTORY_FIRST <= d <= HISTORY_LAST} | {TODAY: load_market("global")[date(2024, 3, 17)]}
+    history = {d: chart for d, chart in load_market("global").items()
+               if HISTORY_FIRST <= d <= HISTORY_LAST} | {TODAY: load_market("global")[TODAY]}
     period = sorted(d for d in history if first <= d <= TODAY)
     assert bump["dates"] == [d.isoformat() for d in period]  # a date without a chart stays out
     contenders = {t.track_id for d in period for t in history[d] if t.position <= 10}

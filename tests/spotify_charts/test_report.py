@@ -89,8 +89,8 @@ def test_the_text_report_is_aligned_and_marks_changes(charts, capsys):
     text = capsys.readouterr().out
     expected = expected_chart("global", DAY)["rows"]
     lines = text.splitlines()
-    assert lines[0] == ("Top 50 - Global (global), chart of 2024-03-15: compared with 2024-03-13, "
-                        "1 day(s) without a chart in between")
+    assert lines[0] == ("Top 50 - Global (global), daily chart of 2024-03-15: compared with the daily chart of "
+                        "2024-03-13, 1 day(s) without a chart in between")
     header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("POS"))
     table = lines[header + 1:header + 51]
     assert {cell_width(line) for line in table} == {cell_width(lines[header])}  # columns line up
@@ -103,6 +103,15 @@ def test_the_text_report_is_aligned_and_marks_changes(charts, capsys):
         assert line.split()[-2:] == [str(row["peak_position"]), str(row["days_on_chart"])]
     for title in ("Biggest climbers", "Biggest fallers", "New entries (", "Exits (", "Top artists"):
         assert any(line.startswith(title) for line in lines), title
+
+
+def test_the_first_chart_says_every_track_is_new_without_contradicting_itself(charts, capsys):
+    assert main(["report", "--chart", "global", "--date", FIRST.isoformat()]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("daily chart of 2024-03-01: the first chart in the data: every track is NEW")
+    assert not any(line.startswith("New entries (") for line in lines)  # no "New entries (0)"
+    new = lines.index("New entries")
+    assert lines[new + 1].strip() == "all 50 (the first chart in the data)"
 
 
 def test_wide_titles_stay_aligned(charts, capsys):

@@ -67,8 +67,10 @@ def curated_rows(target: Path) -> int:
 def test_backfill_replays_raw_data_into_a_fresh_area_with_progress(delivered, tmp_path):
     """Real Glue job (local Spark) over the producer's raw objects, read from S3 (moto) by Spark itself."""
     env, summaries = delivered
-    records = env.records()
-    keys = {tuple(r[k] for k in contract.NATURAL_KEY) for r in records}
+    records = env.records(record_type=None)  # chart entries and observations: every line Glue reads
+    keys = {tuple(r[k] for k in contract.NATURAL_KEY) for r in env.records()}
+    observations = {(r["playlist_id"], r["poll_id"]) for r in env.records(contract.CHART_OBSERVATION)}
+    assert observations  # one per chart and poll
     raw_objects = len(boto3.client("s3").list_objects_v2(Bucket=env.raw_bucket)["Contents"])
     target = tmp_path / "curated"
     result = subprocess.run([*CLI, "backfill", f"s3://{env.raw_bucket}/raw/", str(target), "--chunk-files", "2",
@@ -78,6 +80,7 @@ def test_backfill_replays_raw_data_into_a_fresh_area_with_progress(delivered, tm
     assert metrics["raw_files"] == raw_objects and metrics["files_read"] == raw_objects
     assert metrics["records_read"] == len(records)
     assert metrics["curated"] == len(keys) and metrics["quarantined"] == 0
+    assert metrics["observations"] == len(observations)
     assert metrics["batches"] == -(-raw_objects // 2)  # chunks of 2 files
     bar = [line for line in result.stderr.splitlines() if line.startswith("replay [")]
     assert f"{raw_objects}/{raw_objects} files" in bar[-1] and f"{len(records):,} rows read" in bar[-1]

@@ -198,3 +198,14 @@ def test_the_text_report_of_hostile_names_prints_as_text():
     rows = text.splitlines()[header:header + 1 + len(names)]
     assert {cell_width(line) for line in rows} == {cell_width(rows[0])}  # the columns line up
     assert "Cleared" in text and "Red Song" in text and "Song gnp.exe" in text
+
+
+def test_movements_read_as_plain_words():
+    from spotify_charts.text import movements_text
+
+    assert movements_text({"new_entries": 4, "exits": 1, "climbs": 12, "falls": 0, "new_number_one": 1}) == (
+        "4 new entries, 1 exit, 12 climbs, a new number one")
+    assert movements_text({"new_entries": 0, "exits": 0, "climbs": 0, "falls": 0, "new_number_one": 0}) == (
+        "no movements")
+    assert movements_text({}) == movements_text(None) == "no movements"
+    assert movements_text({"falls": 1, "new_number_one": 3}) == "1 fall, 3 new number ones"

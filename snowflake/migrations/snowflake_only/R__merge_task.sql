@@ -12,8 +12,9 @@ CREATE OR REPLACE TASK merge_curated_task
     -- in a row Snowflake suspends the task (so a suspended task has reported 10 times).
     SUSPEND_TASK_AFTER_NUM_FAILURES = 10
     ERROR_INTEGRATION = {{ notification_integration }}
-    COMMENT = 'Merge landed curated rows into chart_entries, tracks and chart_daily'
+    COMMENT = 'Merge landed curated rows into chart_entries, chart_observations, tracks and chart_daily'
     WHEN SYSTEM$STREAM_HAS_DATA('landing_chart_entries_stream')
+      OR SYSTEM$STREAM_HAS_DATA('landing_chart_observations_stream')
       OR SYSTEM$STREAM_HAS_DATA('landing_tracks_stream')
       OR SYSTEM$STREAM_HAS_DATA('landing_chart_daily_stream')
 AS
@@ -59,6 +60,33 @@ BEGIN
         s.artist_names, s.album_id, s.album_name, s.album_release_date,
         s.album_release_date_precision, s.duration_ms, s.explicit, s.isrc, s.popularity,
         s.added_at, s.source_file, s.batch_id, s.batch_at);
+
+    -- chart_observations: the first observation of a key (playlist, poll) wins, by the
+    -- same order as chart_entries. A rerun of a batch brings identical rows: nothing changes.
+    MERGE INTO chart_observations AS t
+    USING (
+        SELECT chart_date, playlist_id, chart_label, playlist_name, snapshot_id, poll_id,
+               observed_at, entry_count, source_file, batch_id, batch_at
+        FROM landing_chart_observations_stream
+        QUALIFY ROW_NUMBER() OVER (
+            PARTITION BY playlist_id, poll_id
+            ORDER BY observed_at, batch_at, batch_id, source_file) = 1
+    ) AS s
+    ON t.playlist_id = s.playlist_id AND t.poll_id = s.poll_id
+    WHEN MATCHED AND (
+            s.observed_at < t.observed_at
+         OR (s.observed_at = t.observed_at AND s.batch_at < t.batch_at)
+         OR (s.observed_at = t.observed_at AND s.batch_at = t.batch_at AND s.batch_id < t.batch_id))
+    THEN UPDATE SET
+        chart_date = s.chart_date, chart_label = s.chart_label, playlist_name = s.playlist_name,
+        snapshot_id = s.snapshot_id, observed_at = s.observed_at, entry_count = s.entry_count,
+        source_file = s.source_file, batch_id = s.batch_id, batch_at = s.batch_at
+    WHEN NOT MATCHED THEN INSERT (
+        chart_date, playlist_id, chart_label, playlist_name, snapshot_id, poll_id, observed_at,
+        entry_count, source_file, batch_id, batch_at)
+    VALUES (
+        s.chart_date, s.playlist_id, s.chart_label, s.playlist_name, s.snapshot_id, s.poll_id,
+        s.observed_at, s.entry_count, s.source_file, s.batch_id, s.batch_at);
 
     -- tracks: attributes from the latest sighting (latest last_seen_at, then the latest
     -- batch); first_seen_at is the earliest over every row ever landed.
