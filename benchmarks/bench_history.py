@@ -10,7 +10,7 @@ per day through LocalStack, Firehose lands the records, the Glue job curates the
 local Spark, the local Snowpipe loads them into fakesnow. Then it times what a user
 does next: the report of one day (``spotify-charts report --chart us --date 2024-06-01``)
 and the dashboard's bump chart over six months. With ``--truth`` every market's daily
-views are compared with the truth computed from the CSV files alone (tests/truth).
+views are compared with the truth computed from the CSV files alone (benchmarks/truth).
 
 Prints where the time went, per stage, as shares of the whole run (the machine may be
 shared: the shares say more than the seconds).
@@ -83,8 +83,8 @@ def main() -> int:
                                                                info.last_date, 10))
         truth_lines, truth_ok = [], True
         if args.truth:
-            from tests.truth.compare import compare
-            from tests.truth.csv_charts import market_truth
+            from benchmarks.truth.compare import compare
+            from benchmarks.truth.csv_charts import market_truth
 
             truth_started = time.monotonic()
             for label in markets:

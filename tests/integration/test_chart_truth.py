@@ -1,5 +1,5 @@
 """The daily chart history through the whole local pipeline equals the truth computed
-from the CSV files alone (tests/truth/csv_charts.py), in all 10 markets.
+from the CSV files alone (benchmarks/truth/csv_charts.py), in all 10 markets.
 
 The local Spotify server replays 2024-03-01 to 2024-03-21: 2024-03-14 is missing from the
 data (the server answers as Spotify failing: a gap) and 2024-03-05 and 2024-03-12 repeat
@@ -17,8 +17,8 @@ from datetime import date
 import pytest
 
 from localdev.pipeline import LocalPipeline, PipelineSettings
-from tests.truth.compare import compare
-from tests.truth.csv_charts import MARKET_FILES, calendar, market_truth
+from benchmarks.truth.compare import compare
+from benchmarks.truth.csv_charts import MARKET_FILES, calendar, market_truth
 
 # The whole pipeline: LocalStack, the Glue job on Spark, fakesnow, the local Spotify server.
 pytestmark = [pytest.mark.localstack, pytest.mark.spark, pytest.mark.fakesnow, pytest.mark.spotify_server]

@@ -193,7 +193,7 @@ def test_the_text_report_of_hostile_names_prints_as_text():
         top_artists=[{"artist_name": name, "tracks_on_chart": 1, "best_position": 1, "new_tracks": 1} for name in names])
     text = render_text(report)
     assert not TERMINAL_CONTROLS.search(text.replace("\n", ""))
-    assert text.splitlines()[0].startswith("Top 50 (global), chart of 2024-03-02")
+    assert text.splitlines()[0].startswith("Top 50 (global), daily chart of 2024-03-02")
     header = next(i for i, line in enumerate(text.splitlines()) if line.lstrip().startswith("POS"))
     rows = text.splitlines()[header:header + 1 + len(names)]
     assert {cell_width(line) for line in rows} == {cell_width(rows[0])}  # the columns line up

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from tests.truth.csv_charts import DATA_DIR, MARKET_FILES, Mover, Row, TrackStats, market_truth, read_days
-from tests.truth.compare import check_keys, view_key
+from benchmarks.truth.csv_charts import DATA_DIR, MARKET_FILES, Mover, Row, TrackStats, market_truth, read_days
+from benchmarks.truth.compare import check_keys, view_key
 
 HEADER = "date,position,song,artist,popularity,duration_ms,album_type,total_tracks,release_date,is_explicit,album_cover_url"
 A, B, C, D, E = (("A", "X"), ("B", "X & Y"), ("C, \"quoted\"", "Z"), ("D", "Z"), ("E", "W"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tests.truth.csv_charts import DayChart, MarketTruth, Mover, Row, Track, TrackStats
+from benchmarks.truth.csv_charts import DayChart, MarketTruth, Mover, Row, Track, TrackStats
 
 
 def view_key(track: Track) -> Track:
