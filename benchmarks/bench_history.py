@@ -105,11 +105,10 @@ def main() -> int:
     print("where the replay's time went: busy time per stage, as a share of the replay"
           + ("" if args.serial else " (Glue and the load run beside the polls: the shares add up to more than 100%)"))
     stages = {"producer polls (Lambda invokes, Spotify, Firehose, S3 state)": seconds["poll"],
-              "Glue job runs (local Spark, own JVM each)": seconds["glue"],
-              "publish (curated files to S3, notifications)": seconds["publish"],
+              "Glue job runs (local Spark, own JVM each, reading and writing S3 through S3A)": seconds["glue"],
               "load (local Snowpipe: COPY + MERGE on fakesnow)": seconds["load"]}
     if args.serial:
-        stages["the rest (moving the server's clock, progress, mirroring raw files)"] = replay - sum(stages.values())
+        stages["the rest (moving the server's clock, progress)"] = replay - sum(stages.values())
     for name, value in stages.items():
         print(f"  {value / replay:6.1%}  {minutes(value):>7}  {name}")
     print(f"  per chart day: {replay / args.days:.2f} s ({seconds['poll'] / args.days:.2f} s of it the poll)")

@@ -194,8 +194,10 @@ def test_two_invocations_at_once_send_each_record_once(aws, stack, spotify):
     new = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="raw/").get("Contents", [])
            if o["Key"] not in before]
     records = [r for key in new for r in contract.decode_lines(s3.get_object(Bucket=bucket, Key=key)["Body"].read())]
-    positions = Counter((r["snapshot_id"], r["position"]) for r in records)
+    entries = [r for r in records if r["record_type"] == contract.CHART_ENTRY]
+    positions = Counter((r["snapshot_id"], r["position"]) for r in entries)
     assert len(positions) == 50 and set(positions.values()) == {1}
+    assert [r["record_type"] for r in records].count(contract.CHART_OBSERVATION) == 1 and len(records) == 51
     assert {r["poll_id"] for r in records} == {ran[0]["poll_id"]}
     state = json.loads(s3.get_object(Bucket=outputs["StateBucketName"],
                                      Key=f"producer-state/playlists/{GLOBAL.playlist_id}.json")["Body"].read())

@@ -14,6 +14,7 @@ from collections import Counter
 import boto3
 import pytest
 
+from firehose.contract import CHART_ENTRY, CHART_OBSERVATION
 from localdev.aws import read_records
 from producer.state import LeaseHeldError, LeaseLostError, StateStore
 from tests.producer.conftest import WATCHED
@@ -51,8 +52,11 @@ def run_together(pollers, poll_ids, seconds=60.0, start_gaps=None):
 def assert_delivered_once_by(env, winner: str) -> None:
     """Every chart position landed exactly once, from the winning poll; its state is the state."""
     records = read_records(env["RAW_BUCKET"])
-    keys = Counter((r["playlist_id"], r["snapshot_id"], r["position"]) for r in records)
-    assert len(records) == ENTRIES and set(keys.values()) == {1}, "a position was sent twice or not at all"
+    entries = [r for r in records if r["record_type"] == CHART_ENTRY]
+    keys = Counter((r["playlist_id"], r["snapshot_id"], r["position"]) for r in entries)
+    assert len(entries) == ENTRIES and set(keys.values()) == {1}, "a position was sent twice or not at all"
+    observed = Counter(r["playlist_id"] for r in records if r["record_type"] == CHART_OBSERVATION)
+    assert observed == Counter(m.playlist_id for m in WATCHED), "one observation per chart read, from one poll"
     assert {r["poll_id"] for r in records} == {winner}
     state = state_of(env)
     for market in WATCHED:
@@ -74,7 +78,11 @@ def test_two_polls_started_at_once_send_once(make_poller, env):
         assert results[skipped[0]].spotify_requests == 0 and results[skipped[0]].delivery.calls == 0
         if round_number == 0:
             assert_delivered_once_by(env, ran[0])
-    assert len(read_records(env["RAW_BUCKET"])) == ENTRIES  # later rounds: charts unchanged, nothing sent
+    # Later rounds: charts unchanged, so no entries again; each round's winner records one observation per chart.
+    records = read_records(env["RAW_BUCKET"])
+    assert sum(r["record_type"] == CHART_ENTRY for r in records) == ENTRIES
+    observations = Counter(r["poll_id"] for r in records if r["record_type"] == CHART_OBSERVATION)
+    assert len(observations) == 3 and set(observations.values()) == {len(WATCHED)}
 
 
 def test_a_poll_that_starts_while_another_runs_stops_at_once(make_poller, env, spotify):
