@@ -6,8 +6,9 @@
    (``AWS_ENDPOINT_URL``, else ``LOCALSTACK_HOST``, else http://127.0.0.1:4566);
 2. docker: a Docker engine answers (``docker info``): ``docker-compose.localstack.yml``;
 3. host: LocalStack from PyPI in its own Python 3.13 virtualenv (``.local/localstack-venv``,
-   pins in ``localstack-requirements.txt``), with the ``local-process`` Lambda executor
-   (``lambda_executor/``) so Lambda functions run as local processes.
+   pins in ``localstack-requirements.txt``), with our plugins (``localstack_plugins/``): the
+   ``local-process`` Lambda executor, so Lambda functions run as local processes, and
+   Firehose S3 keys evaluated as AWS does (a gap in LocalStack's Firehose).
 
 It prints one line saying which mode runs and why. Whatever it started, ``stop()``
 stops (host mode: by pid, bounded wait, then SIGKILL).
@@ -43,13 +44,16 @@ LOCAL_DIR = REPO_ROOT / ".local"  # gitignored
 VENV_DIR = LOCAL_DIR / "localstack-venv"
 STATE_ROOT = LOCAL_DIR / "localstack"
 REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")
-EXECUTOR_DIST = Path(__file__).with_name("lambda_executor")
+PLUGINS_DIST = Path(__file__).with_name("localstack_plugins")
+PLUGIN_PACKAGES = ("local_process_lambda", "firehose_s3_keys")
+# Its earlier name: uninstalled, or LocalStack would find the executor twice.
+FORMER_PLUGINS_DIST = "localstack-local-process-lambda"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.localstack.yml"
 PROJECT_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 HEALTH_PATH = "/_localstack/health"
-EXECUTOR_PLUGIN = "local-process"  # the name in lambda_executor's entry point
+EXECUTOR_PLUGIN = "local-process"  # the name in localstack_plugins' entry point
 FUNCTION_PYTHON_VAR = "LOCAL_LAMBDA_PYTHON"  # read by the executor inside LocalStack
 START_TIMEOUT = 180.0  # first start on a busy 2-core machine; it is usually 10-20 s
 STOP_TIMEOUT = 10.0  # host mode can take long to exit on SIGTERM; then SIGKILL
@@ -342,14 +346,14 @@ def venv_python(venv_dir: Path = VENV_DIR) -> Path:
 
 
 def wanted_stamp() -> dict[str, str]:
-    """What the virtualenv must contain: hashes of the pins and of the executor's sources."""
-    executor = hashlib.sha256()
-    sources = [EXECUTOR_DIST / "pyproject.toml", *EXECUTOR_DIST.glob("local_process_lambda/*.py")]
+    """What the virtualenv must contain: hashes of the pins and of the plugins' sources."""
+    plugins = hashlib.sha256()
+    sources = [PLUGINS_DIST / "pyproject.toml", *(p for pkg in PLUGIN_PACKAGES for p in PLUGINS_DIST.glob(f"{pkg}/*.py"))]
     for path in sorted(sources):  # not build/: pip writes a copy there when it installs
-        executor.update(path.relative_to(EXECUTOR_DIST).as_posix().encode() + b"\0" + path.read_bytes())
+        plugins.update(path.relative_to(PLUGINS_DIST).as_posix().encode() + b"\0" + path.read_bytes())
     return {
         "requirements": hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest(),
-        "executor": executor.hexdigest(),
+        "plugins": plugins.hexdigest(),
     }
 
 
@@ -374,9 +378,12 @@ def ensure_venv(venv_dir: Path = VENV_DIR) -> bool:
         pip = [str(venv_python(venv_dir)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         if current.get("requirements") != wanted["requirements"]:
             run_checked([*pip, "-r", str(REQUIREMENTS)])
-        if current.get("executor") != wanted["executor"]:
+        if current.get("plugins") != wanted["plugins"]:
+            if "executor" in current:  # installed under the former name
+                run_checked([str(venv_python(venv_dir)), "-m", "pip", "uninstall", "--quiet", "--yes",
+                             FORMER_PLUGINS_DIST])
             # Built from the checkout with the venv's setuptools (pinned above): no download.
-            run_checked([*pip, "--no-deps", "--no-build-isolation", "--force-reinstall", str(EXECUTOR_DIST)])
+            run_checked([*pip, "--no-deps", "--no-build-isolation", "--force-reinstall", str(PLUGINS_DIST)])
         stamp_path.write_text(json.dumps(wanted))
         return True
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -148,6 +149,11 @@ def test_the_producer_polls_through_the_stacks_stream_into_the_raw_bucket(aws, s
     assert sorted(r["record_type"] for r in records).count(contract.CHART_ENTRY) == 50
     assert [r["record_type"] for r in records].count(contract.CHART_OBSERVATION) == 1 and len(records) == 51
     assert {r["playlist_id"] for r in records} == {GLOBAL.playlist_id}
+    # The stack's prefix evaluated as AWS does it (with localdev/localstack_plugins in host mode):
+    # Hive partitions of the delivery hour, no literal '!{...}', no extra YYYY/MM/DD/HH folders.
+    for key in (o["Key"] for o in raw):
+        assert re.fullmatch(r"raw/chart_entries/dt=\d{4}-\d{2}-\d{2}/hour=\d{2}/"
+                            rf"{outputs['DeliveryStreamName']}-[0-9-]{{19}}-[0-9a-f-]{{36}}", key), key
     state = s3.list_objects_v2(Bucket=outputs["StateBucketName"], Prefix="producer-state/").get("Contents", [])
     assert any(o["Key"].endswith(f"{GLOBAL.playlist_id}.json") for o in state)
 

@@ -1,6 +1,6 @@
 """A CloudFormation-deployed Lambda + EventBridge schedule really runs on LocalStack.
 
-In host mode this exercises the local-process executor (localdev/lambda_executor):
+In host mode this exercises the local-process executor (localdev/localstack_plugins):
 the probe function is deployed from a zip on S3 and invoked through the Lambda API
 and by its ``rate(1 minute)`` schedule. The schedule test is last: it waits for
 LocalStack's scheduler, which ticks about once a minute.

@@ -16,7 +16,7 @@ import yaml
 from localdev import localstack as ls
 from localdev.process import free_port
 
-EXECUTOR_PACKAGE = ls.EXECUTOR_DIST / "local_process_lambda"
+EXECUTOR_PACKAGE = ls.PLUGINS_DIST / "local_process_lambda"
 STACK_SERVICES = {
     "s3", "sqs", "sns", "firehose", "lambda", "events", "iam", "sts", "logs",
     "cloudwatch", "secretsmanager", "cloudformation", "glue",
@@ -83,7 +83,7 @@ def test_host_mode_runs_the_same_localstack_release_as_the_image():
 
 
 def test_executor_plugin_name_agrees_everywhere():
-    project = tomllib.loads((ls.EXECUTOR_DIST / "pyproject.toml").read_text())
+    project = tomllib.loads((ls.PLUGINS_DIST / "pyproject.toml").read_text())
     entry_points = project["project"]["entry-points"]["localstack.lambda.runtime_executor"]
     assert entry_points == {ls.EXECUTOR_PLUGIN: "local_process_lambda.plugin:LocalProcessExecutorPlugin"}
     assert f'PLUGIN_NAME = "{ls.EXECUTOR_PLUGIN}"' in (EXECUTOR_PACKAGE / "plugin.py").read_text()
@@ -112,14 +112,29 @@ def test_up_to_date_virtualenv_is_not_reinstalled(tmp_path, monkeypatch):
     assert ls.ensure_venv(venv) is False
 
 
-def test_stamp_follows_the_pins_and_the_executor_sources(tmp_path, monkeypatch):
+def test_stamp_follows_the_pins_and_the_plugins_sources(tmp_path, monkeypatch):
     before = ls.wanted_stamp()
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(ls.REQUIREMENTS.read_text() + "\nextra==1.0\n")
     monkeypatch.setattr(ls, "REQUIREMENTS", requirements)
     after = ls.wanted_stamp()
     assert after["requirements"] != before["requirements"]
-    assert after["executor"] == before["executor"]
+    assert after["plugins"] == before["plugins"]
+    plugins = tmp_path / "plugins"
+    shutil.copytree(ls.PLUGINS_DIST, plugins, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    monkeypatch.setattr(ls, "PLUGINS_DIST", plugins)
+    assert ls.wanted_stamp()["plugins"] == before["plugins"]
+    with open(plugins / "firehose_s3_keys" / "keys.py", "a") as keys:
+        keys.write("# changed\n")
+    assert ls.wanted_stamp()["plugins"] != before["plugins"]
+
+
+def test_every_plugin_package_is_installed_and_hashed():
+    project = tomllib.loads((ls.PLUGINS_DIST / "pyproject.toml").read_text())
+    assert tuple(project["tool"]["setuptools"]["packages"]) == ls.PLUGIN_PACKAGES
+    hooks = project["project"]["entry-points"]["localstack.hooks.on_infra_start"]
+    assert hooks == {"evaluate_firehose_s3_prefixes": "firehose_s3_keys.hook:evaluate_firehose_s3_prefixes"}
+    assert "def evaluate_firehose_s3_prefixes()" in (ls.PLUGINS_DIST / "firehose_s3_keys" / "hook.py").read_text()
 
 
 class TestRuntimeShim:
