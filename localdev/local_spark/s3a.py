@@ -145,6 +145,10 @@ def hadoop_settings(environ: Mapping[str, str]) -> dict[str, str]:
         # buffer needs Hadoop's checksummed local file system, which the local tuning
         # replaces with the raw one (localdev.local_spark.session).
         "fs.s3a.fast.upload.buffer": "array",
+        # Hadoop 3.4's default: keep directory markers rather than delete every parent's
+        # marker after each write. A history batch on LocalStack: 11,157 -> 10,281 requests,
+        # LocalStack's CPU 45.6 -> 37.1 s, the run 145 -> 127 s (one run each, same machine).
+        "fs.s3a.directory.marker.retention": "keep",
     }
     endpoint = endpoint_url(environ)
     if endpoint:  # a local endpoint: one host for every bucket, plain HTTP
