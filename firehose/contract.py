@@ -83,8 +83,8 @@ _CHART_LABEL = Field("chart_label", STRING, doc="Configured label of the chart, 
 _PLAYLIST_NAME = Field("playlist_name", STRING, doc="Playlist name as Spotify returned it.")
 _SNAPSHOT_ID = Field("snapshot_id", STRING, doc="Spotify snapshot id of the playlist version read.")
 
-# A chart entry: one position of one playlist version.
-FIELDS: tuple[Field, ...] = (
+# What every record type starts with: which read of which chart version, when.
+_READ_FIELDS: tuple[Field, ...] = (
     _SCHEMA_VERSION,
     _RECORD_TYPE,
     _POLL_ID,
@@ -94,6 +94,11 @@ FIELDS: tuple[Field, ...] = (
     _CHART_LABEL,
     _PLAYLIST_NAME,
     _SNAPSHOT_ID,
+)
+
+# A chart entry: one position of one playlist version.
+FIELDS: tuple[Field, ...] = (
+    *_READ_FIELDS,
     Field("position", LONG, doc="1-based index of the entry in the playlist."),
     Field("entry_type", STRING, doc="One of ENTRY_TYPES."),
     Field("track_id", STRING, True, "Spotify id; null for local files."),
@@ -113,15 +118,7 @@ FIELDS: tuple[Field, ...] = (
 
 # A chart observation: one successful read of a chart, changed or not.
 OBSERVATION_FIELDS: tuple[Field, ...] = (
-    _SCHEMA_VERSION,
-    _RECORD_TYPE,
-    _POLL_ID,
-    _OBSERVED_AT,
-    _CHART_DATE,
-    _PLAYLIST_ID,
-    _CHART_LABEL,
-    _PLAYLIST_NAME,
-    _SNAPSHOT_ID,
+    *_READ_FIELDS,
     Field("entry_count", LONG, doc="Chart-entry records the snapshot has (entries the producer skipped not counted)."),
 )
 
