@@ -406,10 +406,9 @@ class LocalPipeline:
         With ``progress_seconds``, one ``replay`` progress line at most that often instead
         of a line per poll. With ``background_glue``, the stages run side by side, as on
         AWS: the producer keeps polling while Glue runs (one run at a time, started when
-        ``glue_every`` polls are due, at least as many are still to come and the previous
-        run has ended, so each run takes what landed meanwhile) and the local Snowpipe
-        loads each file as it is notified; after the last poll, a last Glue run and the
-        load of what is left."""
+        ``glue_every`` polls are due and the previous run has ended, so each run takes what
+        landed meanwhile) and the local Snowpipe loads each file as it is notified; after
+        the last poll, a last Glue run and the load of what is left."""
         started = last_line = time.monotonic()
         self.quiet_polls = progress_seconds is not None
         since_glue = 0
@@ -446,10 +445,7 @@ class LocalPipeline:
                     self.run_glue()
                     self.load()
                     since_glue = 0
-                # With fewer than glue_every polls left, the last run after them takes these
-                # too: one JVM start and one tiny run fewer at the end of a replay.
-                elif (snowpipe is not None and since_glue >= glue_every and days - 1 - day >= glue_every
-                      and not any(w.is_alive() for w in workers)):
+                elif snowpipe is not None and since_glue >= glue_every and not any(w.is_alive() for w in workers):
                     workers[:] = [in_background("glue", lambda: self.run_glue(kill_when=stop.is_set))]
                     since_glue = 0
             if snowpipe is not None:  # the last Glue run, then what Snowpipe has not loaded yet
