@@ -45,7 +45,6 @@ VENV_DIR = LOCAL_DIR / "localstack-venv"
 STATE_ROOT = LOCAL_DIR / "localstack"
 REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")
 PLUGINS_DIST = Path(__file__).with_name("localstack_plugins")
-PLUGIN_PACKAGES = ("local_process_lambda", "firehose_s3_keys")
 # Its earlier name: uninstalled, or LocalStack would find the executor twice.
 FORMER_PLUGINS_DIST = "localstack-local-process-lambda"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.localstack.yml"
@@ -345,11 +344,17 @@ def venv_python(venv_dir: Path = VENV_DIR) -> Path:
     return venv_dir / "bin" / "python"
 
 
+def plugin_sources(dist: Path | None = None) -> list[Path]:
+    """The plugins' pyproject.toml and every package's modules (``<package>/*.py``; not
+    build/, where pip writes a copy when it installs)."""
+    dist = dist or PLUGINS_DIST
+    return sorted([dist / "pyproject.toml", *dist.glob("*/*.py")])
+
+
 def wanted_stamp() -> dict[str, str]:
     """What the virtualenv must contain: hashes of the pins and of the plugins' sources."""
     plugins = hashlib.sha256()
-    sources = [PLUGINS_DIST / "pyproject.toml", *(p for pkg in PLUGIN_PACKAGES for p in PLUGINS_DIST.glob(f"{pkg}/*.py"))]
-    for path in sorted(sources):  # not build/: pip writes a copy there when it installs
+    for path in plugin_sources():
         plugins.update(path.relative_to(PLUGINS_DIST).as_posix().encode() + b"\0" + path.read_bytes())
     return {
         "requirements": hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest(),
