@@ -154,7 +154,7 @@ def bench(args: argparse.Namespace, work: Path) -> None:
     rows = week["records_read"]
     job_rate = rows / week["seconds"]
     print(f"\n[throughput] {args.days} days, {rows:,} raw rows -> {week['curated']:,} chart entries "
-          f"({week['duplicates']:,} duplicates, {week['quarantined']} quarantined)")
+          f"and {week['observations']:,} observations ({week['quarantined']} quarantined)")
     each = ", ".join(f"{run['seconds']:.1f}" for run in runs)
     print(f"  {len(runs)} runs, seconds excluding JVM start: {each}; their median:")
     print(f"  job: {week['seconds']:.1f} s excluding JVM start -> {job_rate:,.0f} rows/s "

@@ -23,20 +23,15 @@ this module and a test checks them against the files the job writes.
 
 Append-only semantics (what a loader must know):
 
-* ``chart_entries``: one row per natural key, ever (the job drops keys already
-  curated within its lookback window); the first observation of a key wins.
-* ``chart_observations``: one row per chart and poll (key ``playlist_id, poll_id``),
-  same rules: which snapshot each successful read saw, and when. A day's chart is the
-  snapshot of its latest observation (the Snowflake views build it), so a day on which
-  the chart did not change has a chart without any new entry.
-* ``tracks``: one row per track per micro-batch; the row with the greatest
-  ``last_seen_at`` holds the latest attributes, ``min(first_seen_at)`` over all rows
-  is the first sighting.
-* ``chart_daily``: each micro-batch recomputes complete-day aggregates for the dates
-  it touched; for a key, the row of the latest ``batch_at`` supersedes earlier ones.
-  It aggregates the entries FIRST RECORDED on a date: a day whose chart did not change
-  records no entry and has no row here. The daily chart itself is the Snowflake views'
-  (``daily_chart``), built from observations.
+* ``chart_entries``: one row per valid chart-entry line the job read. The job does not
+  deduplicate: Firehose and Snowpipe are at-least-once, so the one owner of dedupe is
+  Snowflake's MERGE on the contract's natural key ``playlist_id, snapshot_id,
+  position`` (first observation wins), which sees all history.
+* ``chart_observations``: one row per valid observation line (key ``playlist_id,
+  poll_id``, deduplicated by the MERGE too): which snapshot each successful read saw,
+  and when. A day's chart is the snapshot of its latest observation (the Snowflake
+  views build it), so a day on which the chart did not change has a chart without any
+  new entry.
 * quarantine: one row per rejected line (or unreadable file).
 """
 from __future__ import annotations
@@ -51,8 +46,6 @@ LOGICAL_TYPES = frozenset({contract.STRING, contract.LONG, contract.BOOLEAN, con
 
 CHART_ENTRIES = "chart_entries"
 CHART_OBSERVATIONS = "chart_observations"
-TRACKS = "tracks"
-CHART_DAILY = "chart_daily"
 QUARANTINE = "quarantine"
 
 
@@ -133,42 +126,6 @@ CHART_OBSERVATIONS_DATASET = Dataset(
     partition_column="chart_date",
 )
 
-TRACKS_DATASET = Dataset(
-    name=TRACKS,
-    columns=(
-        # Only entries with a track id are tracks: local files (track_id null) are not.
-        _from_record("track_id", nullable=False),
-        *_record_columns(*TRACK_ATTRIBUTES),
-        Column("first_seen_at", contract.TIMESTAMP, doc="Earliest observed_at of the track in this batch."),
-        Column("last_seen_at", contract.TIMESTAMP, doc="Latest observed_at; the attributes are from that entry."),
-        Column("chart_date", DATE, doc="UTC date of last_seen_at."),
-        BATCH_ID,
-        BATCH_AT,
-    ),
-    key=("track_id",),
-    partition_column="chart_date",
-)
-
-CHART_DAILY_DATASET = Dataset(
-    name=CHART_DAILY,
-    columns=(
-        Column("chart_date", DATE, doc="UTC date of the chart entries aggregated."),
-        _from_record("playlist_id"),
-        _from_record("chart_label"),
-        _from_record("track_id", nullable=False),
-        Column("best_position", contract.LONG, doc="Smallest position of the day."),
-        Column("worst_position", contract.LONG, doc="Largest position of the day."),
-        Column("last_position", contract.LONG, doc="Position in the day's latest snapshot."),
-        Column("snapshots_seen", contract.LONG, doc="Distinct snapshots of the day the track was in."),
-        Column("first_seen_at", contract.TIMESTAMP),
-        Column("last_seen_at", contract.TIMESTAMP),
-        BATCH_ID,
-        BATCH_AT,
-    ),
-    key=("chart_date", "playlist_id", "track_id"),
-    partition_column="chart_date",
-)
-
 QUARANTINE_DATASET = Dataset(
     name=QUARANTINE,
     columns=(
@@ -185,6 +142,5 @@ QUARANTINE_DATASET = Dataset(
 )
 
 # The curated datasets under --target_path, by name (quarantine goes to --quarantine_path).
-DATASETS: dict[str, Dataset] = {d.name: d for d in (CHART_ENTRIES_DATASET, CHART_OBSERVATIONS_DATASET,
-                                                    TRACKS_DATASET, CHART_DAILY_DATASET)}
+DATASETS: dict[str, Dataset] = {d.name: d for d in (CHART_ENTRIES_DATASET, CHART_OBSERVATIONS_DATASET)}
 ALL_DATASETS: dict[str, Dataset] = {**DATASETS, QUARANTINE: QUARANTINE_DATASET}

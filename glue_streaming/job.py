@@ -40,7 +40,6 @@ REQUIRED_JOB_ARGUMENTS: tuple[str, ...] = ("source_path", "target_path", "quaran
 OPTIONAL_JOB_ARGUMENTS: dict[str, str] = {
     "metrics_namespace": "",  # CloudWatch namespace, e.g. SpotifyCharts/Glue; empty: no CloudWatch
     "max_files_per_trigger": "0",  # split a large backlog into batches of this many files; 0: one batch
-    "dedupe_lookback_days": "7",  # days either side of a batch's dates searched for already-curated keys
     "shuffle_partitions": "0",  # 0: one per core Spark has (AQE, off in streaming, would not coalesce them)
 }
 # The job's own arguments, without "--" (Glue adds JOB_NAME and its own --xxx arguments).
@@ -60,7 +59,6 @@ class JobSettings:
     job_name: str
     metrics_namespace: str
     max_files_per_trigger: int
-    dedupe_lookback_days: int
     shuffle_partitions: int
 
     @classmethod
@@ -74,7 +72,6 @@ class JobSettings:
             job_name=values.get("JOB_NAME") or values.get("job_name") or "local",
             metrics_namespace=values["metrics_namespace"],
             max_files_per_trigger=_non_negative_int(values, "max_files_per_trigger"),
-            dedupe_lookback_days=_non_negative_int(values, "dedupe_lookback_days"),
             shuffle_partitions=_non_negative_int(values, "shuffle_partitions"),
         )
 
@@ -146,7 +143,7 @@ def run(spark: SparkSession, settings: JobSettings) -> M.RunMetrics:
         if not query_id:  # Spark sets it for every batch; without it file names would not be stable
             raise RuntimeError(f"Spark did not set {QUERY_ID_PROPERTY} for batch {batch_number}")
         batch_id = batch_id_for(batch_number, query_id)
-        batch_metrics = process_batch(spark, batch_frame, batch_id, paths, settings.dedupe_lookback_days)
+        batch_metrics = process_batch(spark, batch_frame, batch_id, paths)
         log.info("batch %s", json.dumps({k: v for k, v in batch_metrics.__dict__.items() if k != "files_written"}))
         run_metrics.batches.append(batch_metrics)
 

@@ -40,9 +40,6 @@ MALFORMED = "malformed JSON: not a JSON object"
 NOT_UTF8 = "not UTF-8"
 INVALID = "invalid record: "
 _BLANK = " \t\r"
-COLLAPSE_EVERY_ROWS = 250_000  # bounds a Python worker's memory: about 0.5 KB per row
-# Orders the lines of one natural key; the least is the key's first observation (unique per line).
-FIRST_OBSERVATION: tuple[str, ...] = ("observed_at", "poll_id", "source_file", "line_number")
 _LONG_RANGE = (-(2**63), 2**63 - 1)
 
 # Logical types -> Arrow types (the Arrow twin of schema.spark_type; curated files use it too).
@@ -58,7 +55,6 @@ ARROW_TYPES = {
 ARROW_LINE_SCHEMA = pa.schema([
     pa.field("source_file", pa.string(), nullable=False),
     pa.field("line_number", pa.int64(), nullable=False),  # 1-based; 0 for a file that cannot be read at all
-    pa.field("copies", pa.int64(), nullable=False),  # lines this row stands for (see collapse_valid_rows)
     pa.field("problem", pa.string()),  # null for a valid record
     pa.field("raw_line", pa.string()),  # kept for problems only
     *[pa.field(f.name, ARROW_TYPES[f.type]) for f in contract.ALL_FIELDS],
@@ -90,66 +86,13 @@ _ENTRY = _FastType(contract.RECORD_TYPES[contract.CHART_ENTRY])
 _OBSERVATION = _FastType(contract.RECORD_TYPES[contract.CHART_OBSERVATION])
 
 
-def read_objects(batches: Iterable[pa.RecordBatch], collapse_every: int = COLLAPSE_EVERY_ROWS
-                 ) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` function: binaryFile batches (path, content) -> ARROW_LINE_SCHEMA batches.
-
-    Valid chart entries are collapsed here already, every ``collapse_every`` rows (see
-    :func:`collapse_valid_rows`): most lines repeat a key seen in an earlier poll, and
-    fewer rows for the JVM to take in is most of the job's speed. Problem rows and
-    observations (one line per chart and poll: few, and rarely repeated) pass as they are."""
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
+def read_objects(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` function: binaryFile batches (path, content) -> ARROW_LINE_SCHEMA batches."""
     for batch in batches:
         paths, contents = batch.column("path"), batch.column("content")
         for index in range(batch.num_rows):
             content = contents[index].as_buffer()
-            for rows in read_object(paths[index].as_py(), b"" if content is None else content.to_pybytes()):
-                entries = pc.fill_null(pc.and_(pc.is_null(rows.column("problem")),
-                                               pc.equal(rows.column("record_type"), contract.CHART_ENTRY)), False)
-                if pc.sum(entries).as_py() != rows.num_rows:
-                    yield rows.filter(pc.invert(entries))
-                    rows = rows.filter(entries)
-                pending.append(rows)
-                pending_rows += rows.num_rows
-                if pending_rows >= collapse_every:
-                    yield from collapse_valid_rows(pa.Table.from_batches(pending, ARROW_LINE_SCHEMA)).to_batches()
-                    pending, pending_rows = [], 0
-    if pending_rows:
-        yield from collapse_valid_rows(pa.Table.from_batches(pending, ARROW_LINE_SCHEMA)).to_batches()
-
-
-def collapse_valid_rows(table: pa.Table) -> pa.Table:
-    """Valid chart-entry rows -> one row per natural key: the key's first observation, with ``copies``
-    the sum of the rows' copies (the number of lines that carried the key).
-
-    The same rule as ``transforms.collapse_duplicates`` (which finishes the job across
-    tasks, summing ``copies``): the first observation is the least
-    (observed_at, poll_id, source_file, line_number), a unique and total order."""
-    if not table.num_rows:
-        return table
-    keys = list(contract.NATURAL_KEY)
-    order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in (*keys, *FIRST_OBSERVATION)])
-    # Only the key columns are put in order: taking whole rows is the costly part, and
-    # only each key's first row is kept in the end.
-    ordered = table.select([*keys, "copies"]).take(order)
-    rows = ordered.num_rows
-    new_key = pa.repeat(pa.scalar(False), rows - 1)
-    for name in keys:
-        column = ordered[name]
-        new_key = pc.or_(new_key, pc.not_equal(column.slice(1), column.slice(0, rows - 1)))
-    starts = pc.indices_nonzero(pa.concat_arrays([pa.array([True]), _flat(new_key)])).cast(pa.int64())
-    ends = pa.concat_arrays([starts.slice(1), pa.array([rows], pa.int64())])
-    # Copies per key: differences of the running total at the keys' last rows.
-    running = pc.cumulative_sum(_flat(ordered["copies"]))
-    totals = running.take(pc.subtract(ends, 1))
-    copies = pc.subtract(totals, pa.concat_arrays([pa.array([0], pa.int64()), totals.slice(0, len(totals) - 1)]))
-    column = ARROW_LINE_SCHEMA.get_field_index("copies")
-    return table.take(order.take(starts)).set_column(column, ARROW_LINE_SCHEMA.field(column), copies)
-
-
-def _flat(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+            yield from read_object(paths[index].as_py(), b"" if content is None else content.to_pybytes())
 
 
 def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
@@ -348,7 +291,6 @@ def _line_rows(path: str, numbers: pa.Array, problems: pa.Array, raw_lines: pa.A
     """One batch of ARROW_LINE_SCHEMA: rows of one object, each standing for one line."""
     rows = len(numbers)
     return pa.RecordBatch.from_arrays(
-        [pa.repeat(pa.scalar(path, pa.string()), rows), numbers, pa.repeat(pa.scalar(1, pa.int64()), rows),
-         problems, raw_lines, *columns],
+        [pa.repeat(pa.scalar(path, pa.string()), rows), numbers, problems, raw_lines, *columns],
         schema=ARROW_LINE_SCHEMA,
     )

@@ -1,7 +1,8 @@
 """Run metrics: counts per micro-batch and per run; one JSON log line, a JSON object
 next to the checkpoint, and CloudWatch metrics when a namespace is given.
 
-Conservation, per batch and per run: records_read = curated + observations + quarantined + duplicates.
+Conservation, per batch and per run: records_read = curated + observations + quarantined (the job does not
+deduplicate: Snowflake's MERGE does).
 """
 from __future__ import annotations
 
@@ -18,9 +19,6 @@ CLOUDWATCH_METRICS: dict[str, str] = {
     "RecordsCurated": "curated",
     "ObservationsCurated": "observations",
     "RecordsQuarantined": "quarantined",
-    "RecordsDuplicate": "duplicates",
-    "TracksWritten": "tracks",
-    "ChartDailyWritten": "chart_daily",
     "Batches": "batches",
 }
 
@@ -30,12 +28,9 @@ class BatchMetrics:
     batch_id: str
     files_read: int = 0
     records_read: int = 0  # non-blank lines, plus one per unreadable file
-    curated: int = 0  # new chart entries written
-    observations: int = 0  # new chart observations written
+    curated: int = 0  # chart entries written
+    observations: int = 0  # chart observations written
     quarantined: int = 0
-    duplicates: int = 0  # valid records whose natural key (of their type) was already seen
-    tracks: int = 0
-    chart_daily: int = 0
     chart_dates: list[str] = field(default_factory=list)
     files_written: list[str] = field(default_factory=list)
     seconds: float = 0.0

@@ -35,7 +35,6 @@ def line_schema() -> T.StructType:
     return T.StructType([
         T.StructField("source_file", T.StringType(), False),
         T.StructField("line_number", T.LongType(), False),
-        T.StructField("copies", T.LongType(), False),
         T.StructField("problem", T.StringType(), True),
         T.StructField("raw_line", T.StringType(), True),
         *[T.StructField(f.name, spark_type(f.type), True) for f in contract.ALL_FIELDS],

@@ -57,8 +57,7 @@ def run_local_glue(args: argparse.Namespace) -> int:
     else:
         print(f"Glue run {metrics.get('started_at')} .. {metrics.get('finished_at')}: {metrics.get('batches')} batches, "
               f"{metrics.get('files_read')} files, {metrics.get('records_read')} records read, "
-              f"{metrics.get('curated')} curated, {metrics.get('quarantined')} quarantined, "
-              f"{metrics.get('duplicates')} duplicates ({metrics.get('seconds')} s)")
+              f"{metrics.get('curated')} curated, {metrics.get('quarantined')} quarantined ({metrics.get('seconds')} s)")
     return 0
 
 
@@ -138,7 +137,7 @@ def run_backfill(args: argparse.Namespace) -> int:
     else:
         print(f"backfilled {metrics['raw_files']} raw files into {metrics['target']}: {metrics['records_read']} "
               f"records read, {metrics['curated']} curated, {metrics['quarantined']} quarantined "
-              f"(in {metrics['quarantine']}), {metrics['duplicates']} duplicates, {metrics['batches']} batches")
+              f"(in {metrics['quarantine']}), {metrics['batches']} batches")
     return 0
 
 

@@ -140,12 +140,13 @@ def last_glue_run(runs: list[dict[str, Any]] | None, checkpoint: str | None) -> 
         return _unknown(name, f"no run metrics under {checkpoint}/run_metrics/ yet (the job has not finished a run)")
     last = runs[-1]
     keys = ("started_at", "finished_at", "seconds", "batches", "files_read", "records_read", "curated",
-            "quarantined", "duplicates", "rows_per_second")
+            "observations", "quarantined", "rows_per_second")
     details = {k: last.get(k) for k in keys}
     details["runs"] = len(runs)
     return Check(name, OK, f"finished {when(last.get('finished_at'))}: {last.get('files_read', 0)} files, "
-                           f"{last.get('records_read', 0)} records read, {last.get('curated', 0)} curated, "
-                           f"{last.get('duplicates', 0)} duplicates", details)
+                           f"{last.get('records_read', 0)} records read, {last.get('curated', 0)} chart entries and "
+                           f"{last.get('observations', 0)} observations curated, {last.get('quarantined', 0)} "
+                           "quarantined", details)
 
 
 def quarantine(runs: list[dict[str, Any]] | None) -> Check:

@@ -353,8 +353,7 @@ class LocalPipeline:
         self.seconds["glue"] += run.seconds
         self.say("glue", f"{run.count('files_read')} raw objects: {run.count('records_read')} records read, "
                          f"{run.count('curated')} chart entries and {run.count('observations')} observations "
-                         f"curated, {run.count('quarantined')} quarantined, {run.count('duplicates')} duplicates "
-                         f"in {run.count('batches')} batches "
+                         f"curated, {run.count('quarantined')} quarantined in {run.count('batches')} batches "
                          f"({run.seconds:.1f} s)")
         self._count_published(published_before)
         return run

@@ -41,6 +41,7 @@ _STREAM = re.compile(
     r"\s+ON\s+TABLE\s+(?P<table>[\w$.]+)",
     re.IGNORECASE,
 )
+_DROP = re.compile(r"^DROP\s+(?P<kind>PIPE|STREAM)\s+(?:IF\s+EXISTS\s+)?(?P<name>[\w$.]+)\s*$", re.IGNORECASE)
 _TASK = re.compile(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?TASK\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>[\w$.]+)"
     r".*?\bAS\s+EXECUTE\s+IMMEDIATE\s+\$\$\s*BEGIN\b(?P<body>.*)\bEND\s*;?\s*\$\$\s*$",
@@ -184,15 +185,33 @@ class IngestDefinitions:
         return None
 
 
+def _dropped(statement: str) -> tuple[str, str] | None:
+    """(kind, name) for ``DROP PIPE|STREAM [IF EXISTS] name``; None for other statements."""
+    match = _DROP.match(statement)
+    return (match["kind"].upper(), match["name"].lower()) if match else None
+
+
 @lru_cache(maxsize=1)
 def load_definitions() -> IngestDefinitions:
-    """Pipes and the merge task, read from the snowflake_only migration files."""
-    statements = _statements(discover())
-    pipes = [parse_pipe(s) for s in statements if _created_kind(s) == "PIPE"]
-    streams = dict(parse_stream(s) for s in statements if _created_kind(s) == "STREAM")
-    tasks = [s for s in statements if _created_kind(s) == "TASK"]
+    """Pipes and the merge task as the snowflake_only migration files leave them, in
+    history order: a later CREATE OR REPLACE replaces, a DROP removes."""
+    pipes: dict[str, Pipe] = {}
+    streams: dict[str, str] = {}
+    tasks = []
+    for statement in _statements(discover()):
+        kind = _created_kind(statement)
+        if kind == "PIPE":
+            pipe = parse_pipe(statement)
+            pipes[pipe.name.lower()] = pipe
+        elif kind == "STREAM":
+            name, table = parse_stream(statement)
+            streams[name.lower()] = table
+        elif kind == "TASK":
+            tasks.append(statement)
+        elif dropped := _dropped(statement):
+            (pipes if dropped[0] == "PIPE" else streams).pop(dropped[1], None)
     if len(tasks) != 1:
         raise PipeDefinitionError(f"expected one merge task in snowflake_only/, found {len(tasks)}")
     if not pipes:
         raise PipeDefinitionError("no pipes in snowflake_only/")
-    return IngestDefinitions(pipes=tuple(pipes), task=parse_task(tasks[0], streams))
+    return IngestDefinitions(pipes=tuple(pipes.values()), task=parse_task(tasks[0], streams))

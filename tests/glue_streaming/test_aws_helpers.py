@@ -11,8 +11,8 @@ from tests.conftest import unique_name
 def test_run_counts_reach_cloudwatch(aws_endpoint):
     namespace = f"SpotifyCharts/Glue-{unique_name('test')}"
     run = RunMetrics(started_at="2026-11-20T00:00:00Z")
-    run.batches.append(BatchMetrics("000000-ab", files_read=2, records_read=10, curated=6, quarantined=1,
-                                    duplicates=3))
+    run.batches.append(BatchMetrics("000000-ab", files_read=2, records_read=10, curated=6, observations=3,
+                                    quarantined=1))
     put_cloudwatch(run, namespace, "charts-glue")
 
     cloudwatch = boto3.client("cloudwatch")

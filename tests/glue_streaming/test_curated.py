@@ -33,11 +33,6 @@ def test_record_columns_keep_the_contract_types_and_nullability(record_type, dat
     assert dataset.key == kind.key
 
 
-def test_tracks_and_daily_rows_always_have_a_track_id():
-    assert not curated.TRACKS_DATASET.column("track_id").nullable
-    assert not curated.CHART_DAILY_DATASET.column("track_id").nullable
-
-
 def test_curated_schemas_import_without_pyspark():
     code = "import sys, glue_streaming.curated; assert 'pyspark' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))

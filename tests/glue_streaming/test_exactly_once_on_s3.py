@@ -89,18 +89,18 @@ def test_killed_mid_batch_on_s3_then_rerun_equals_a_clean_run(aws_endpoint, tmp_
         run_glue_job(faulty, tmp_path / "faulty.log", env=env, kill_when=chart_entries_published)
     assert killed.value.run.killed and killed.value.run.exit_code == -9
     first_attempt = objects(s3, bucket, "faulty/curated/")
-    assert first_attempt and all(key.startswith(("chart_entries/", "tracks/")) for key in first_attempt)
+    assert first_attempt and all(key.startswith(("chart_entries/", "chart_observations/")) for key in first_attempt)
     checkpoint = objects(s3, bucket, "faulty/_checkpoints/stream/")
     assert "offsets/0" in checkpoint and "commits/0" not in checkpoint  # the batch was planned, never committed
 
     rerun = run_glue_job(faulty, tmp_path / "faulty.log", env=env)
     assert [b["batch_id"][:6] for b in rerun.metrics["batch_details"]] == ["000000"]  # the same batch, replayed
-    assert (rerun.count("records_read"), rerun.count("curated"), rerun.count("duplicates")) == (401, 400, 0)
+    assert (rerun.count("records_read"), rerun.count("curated"), rerun.count("quarantined")) == (401, 400, 1)
     assert "commits/0" in objects(s3, bucket, "faulty/_checkpoints/stream/")
     after = objects(s3, bucket, "faulty/curated/")
     assert {key: after[key] for key in first_attempt} == first_attempt  # same names, same bytes: loaders see no change
 
-    for dataset in (curated.CHART_ENTRIES, curated.TRACKS, curated.CHART_DAILY):
+    for dataset in curated.DATASETS:
         assert dataset_rows(s3, bucket, f"faulty/curated/{dataset}/") == dataset_rows(
             s3, bucket, f"clean/curated/{dataset}/"), dataset
     assert dataset_rows(s3, bucket, "faulty/quarantine/") == dataset_rows(s3, bucket, "clean/quarantine/")

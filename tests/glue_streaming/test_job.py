@@ -35,7 +35,8 @@ def rows(root: Path, dataset: str) -> list[dict]:
 
 
 def test_conservation_with_a_known_mix_of_lines(spark, job_paths):
-    """curated + observations + quarantined + duplicates = lines read, exactly."""
+    """curated + observations + quarantined = lines read, exactly: the job drops nothing
+    (duplicates included: Snowflake's MERGE is the one that dedupes)."""
     raw = job_paths["raw"]
     first_poll = chart(3, poll_id="poll-1", snapshot_id="s1", observed_at="2026-11-20T10:00:00.000Z")
     first_seen = observation(poll_id="poll-1", snapshot_id="s1", observed_at="2026-11-20T10:00:00.000Z")
@@ -47,31 +48,28 @@ def test_conservation_with_a_known_mix_of_lines(spark, job_paths):
         json_line({**record(), "position": 0}),  # 4 quarantined
     ])
     write_object(raw, "f2", [
-        *encoded(chart(3, poll_id="poll-2", snapshot_id="s1", observed_at="2026-11-20T11:00:00.000Z")),  # 3 dups
+        *encoded(chart(3, poll_id="poll-2", snapshot_id="s1", observed_at="2026-11-20T11:00:00.000Z")),  # 3 again
         *encoded(chart(3, poll_id="poll-2", snapshot_id="s2", observed_at="2026-11-20T11:00:00.000Z")),  # 3 curated
         *encoded([observation(poll_id="poll-2", snapshot_id="s2", observed_at="2026-11-20T11:00:00.000Z")]),  # 1
         b'{"schema_version":1,"poll_id":"\xff"}\n',  # 1 quarantined: not UTF-8
     ], gzipped=True)
-    write_object(raw, "f3", encoded([*first_poll[:1], first_seen]), gzipped=True)  # redelivered lines: 2 dups
+    write_object(raw, "f3", encoded([*first_poll[:1], first_seen]), gzipped=True)  # 2 redelivered lines
     (raw / "f4").write_bytes(gzip.compress(b"".join(encoded(first_poll)))[:40])  # 1 quarantined: truncated
     (raw / "f5").write_bytes(b"")  # empty object: no records (Spark does not even list it as read)
 
     metrics = run_job(spark, job_paths)
 
-    names = ("files_read", "records_read", "curated", "observations", "quarantined", "duplicates")
+    names = ("files_read", "records_read", "curated", "observations", "quarantined")
     totals = {k: metrics.total(k) for k in names}
-    assert totals == {"files_read": 4, "records_read": 19, "curated": 6, "observations": 2, "quarantined": 6,
-                      "duplicates": 5}
-    assert totals["curated"] + totals["observations"] + totals["quarantined"] + totals["duplicates"] == totals[
-        "records_read"]
+    assert totals == {"files_read": 4, "records_read": 19, "curated": 10, "observations": 3, "quarantined": 6}
+    assert totals["curated"] + totals["observations"] + totals["quarantined"] == totals["records_read"]
     seen = rows(job_paths["curated"], "chart_observations")
-    assert sorted((r["poll_id"], r["snapshot_id"], r["entry_count"]) for r in seen) == [("poll-1", "s1", 3),
-                                                                                       ("poll-2", "s2", 3)]
-    assert {r["source_file"].rsplit("/", 1)[-1] for r in seen} == {"f1", "f2"}  # the first line of a key wins
+    assert sorted((r["poll_id"], r["snapshot_id"], r["source_file"].rsplit("/", 1)[-1]) for r in seen) == [
+        ("poll-1", "s1", "f1"), ("poll-1", "s1", "f3"), ("poll-2", "s2", "f2")]
     entries = rows(job_paths["curated"], "chart_entries")
-    assert len(entries) == 6
+    assert len(entries) == 10
     assert len({(r["playlist_id"], r["snapshot_id"], r["position"]) for r in entries}) == 6
-    assert {r["poll_id"] for r in entries if r["snapshot_id"] == "s1"} == {"poll-1"}  # first observation kept
+    assert {r["poll_id"] for r in entries if r["snapshot_id"] == "s1"} == {"poll-1", "poll-2"}
     quarantined = [r for f in job_paths["quarantine"].rglob("*.parquet") for r in read_file(f).to_pylist()]
     assert len(quarantined) == 6
     reasons = sorted(r["reason"].split(":")[0] for r in quarantined)
@@ -147,22 +145,16 @@ def test_each_run_reads_only_new_files_and_a_run_without_new_files_writes_nothin
 
     assert [r.total("batches") for r in (run1, run2, run3, run4)] == [1, 1, 1, 0]
     assert [r.total("files_read") for r in (run1, run2, run3)] == [1, 1, 1]
-    assert [r.total("curated") for r in (run1, run2, run3)] == [3, 2, 0]
-    assert [r.total("duplicates") for r in (run1, run2, run3)] == [0, 3, 3]
+    assert [r.total("curated") for r in (run1, run2, run3)] == [3, 5, 3]  # run 3: the redelivery, for the MERGE
     assert {**parquet_files(target), **parquet_files(job_paths["quarantine"])} == before  # run 4 wrote nothing
 
     entries = rows(target, "chart_entries")
-    assert len(entries) == 5
+    assert len(entries) == 11
     by_batch = {}
     for r in entries:
         by_batch.setdefault(r["batch_id"], set()).add(r["source_file"].rsplit("/", 1)[-1])
-    assert sorted(by_batch.values(), key=sorted) == [{"obj-1"}, {"obj-2"}]  # each run read only its new file
-
-    # chart_daily: each run that touched the day wrote the complete day as known then.
-    daily = [r for r in rows(target, "chart_daily") if r["track_id"] == "T1"]
-    assert sorted((r["snapshots_seen"], r["batch_id"][:6]) for r in daily) == [(1, "000000"), (2, "000001")]
-    latest = max(daily, key=lambda r: r["batch_at"])
-    assert (latest["best_position"], latest["last_position"], latest["snapshots_seen"]) == (1, 1, 2)
+    # each run read only its new file
+    assert sorted(by_batch.values(), key=sorted) == [{"obj-1"}, {"obj-1-redelivered"}, {"obj-2"}]
 
 
 def test_a_source_folder_that_does_not_exist_yet_is_an_empty_run(spark, tmp_path):
@@ -178,6 +170,6 @@ def test_a_backlog_split_into_batches_is_curated_once(spark, job_paths):
                   observed_at=f"2026-11-20T{hour}:00:00.000Z")), gzipped=True)
     metrics = run_job(spark, job_paths, max_files_per_trigger="1")
     assert [b.files_read for b in metrics.batches] == [1, 1, 1]
-    assert (metrics.total("curated"), metrics.total("duplicates")) == (4, 2)
-    daily = [r for r in rows(job_paths["curated"], "chart_daily") if r["track_id"] == "T1"]
-    assert max(daily, key=lambda r: r["batch_at"])["snapshots_seen"] == 2
+    assert metrics.total("curated") == 6
+    assert sorted({r["batch_id"][:6] for r in rows(job_paths["curated"], "chart_entries")}) == [
+        "000000", "000001", "000002"]

@@ -22,14 +22,14 @@ def test_local_arguments_get_defaults_and_paths_lose_trailing_slashes():
     assert settings.paths.source == "s3://raw/r" and settings.paths.target == "s3://cur/c"
     assert settings.paths.stream_checkpoint == "s3://ops/ck/stream"
     assert settings.metrics_namespace == "" and settings.max_files_per_trigger == 0
-    assert settings.dedupe_lookback_days == 7
+    assert settings.shuffle_partitions == 0
 
 
 def test_missing_or_bad_arguments_are_clear_errors():
     with pytest.raises(job.JobArgumentError, match="--checkpoint_path"):
         job.JobSettings.from_arguments({"source_path": "a", "target_path": "b", "quarantine_path": "c"})
-    args = job.parse_local_arguments(REQUIRED + ["--dedupe_lookback_days", "seven"])
-    with pytest.raises(job.JobArgumentError, match="dedupe_lookback_days must be an integer"):
+    args = job.parse_local_arguments(REQUIRED + ["--max_files_per_trigger", "seven"])
+    with pytest.raises(job.JobArgumentError, match="max_files_per_trigger must be an integer"):
         job.JobSettings.from_arguments(args)
     with pytest.raises(SystemExit):
         job.parse_local_arguments(["--source_path", "x"])
@@ -67,8 +67,8 @@ def test_a_run_is_on_glue_when_glue_named_the_job():
 
 def run_metrics():
     run = RunMetrics(started_at="2026-11-20T00:00:00.000000Z", seconds=2.0)
-    run.batches.append(BatchMetrics("000000-abc", files_read=2, records_read=10, curated=6, quarantined=1,
-                                    duplicates=3, tracks=4, chart_daily=5, files_written=["x"]))
+    run.batches.append(BatchMetrics("000000-abc", files_read=2, records_read=10, curated=6, observations=3,
+                                    quarantined=1, files_written=["x"]))
     run.batches.append(BatchMetrics("000001-abc", files_read=1, records_read=4, curated=2, quarantined=2))
     return run
 
@@ -77,7 +77,8 @@ def test_run_metrics_total_the_batches_in_one_json_line():
     line = run_metrics().log_line()
     assert "\n" not in line
     summary = json.loads(line)
-    assert (summary["records_read"], summary["curated"], summary["quarantined"], summary["duplicates"]) == (14, 8, 3, 3)
+    assert (summary["records_read"], summary["curated"], summary["observations"], summary["quarantined"]) == (
+        14, 8, 3, 3)
     assert summary["batches"] == 2 and summary["rows_per_second"] == 7
     assert "files_written" not in summary["batch_details"][0]
 

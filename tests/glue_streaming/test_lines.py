@@ -166,7 +166,7 @@ def test_reasons_name_the_problem(verdicts, line, reason):
 def test_valid_rows_carry_typed_values_and_no_raw_text(verdicts):
     fast, spaced = verdicts[compact(BASE)], verdicts[json.dumps(BASE)]  # fast path, then the contract's
     for row in (fast, spaced):
-        assert row["problem"] is None and row["raw_line"] is None and row["copies"] == 1
+        assert row["problem"] is None and row["raw_line"] is None
         assert row["observed_at"] == datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
         assert row["artist_ids"] == ["A1"] and row["position"] == 1 and row["popularity"] is None
     assert {k: v for k, v in fast.items() if k != "line_number"} == {k: v for k, v in spaced.items()
@@ -203,25 +203,13 @@ def test_empty_objects_have_no_rows():
     assert rows_of(b"") == [] and rows_of(b"\n\n  \n") == [] and rows_of(gzip.compress(b"")) == []
 
 
-def test_collapse_keeps_the_first_observation_and_counts_copies():
-    late = variant(poll_id="poll-2", observed_at="2026-11-20T11:00:00.000Z", popularity=90)
-    early = variant(poll_id="poll-1", observed_at="2026-11-20T10:00:00.000Z", popularity=80)
-    other = variant(position=2, poll_id="poll-3")
-    data = "\n".join(compact(r) for r in (late, early, other, early)).encode()
-    table = pa.Table.from_batches(list(L.read_object("s3://raw/a", data)), L.ARROW_LINE_SCHEMA)
-    rows = {r["position"]: r for r in L.collapse_valid_rows(table).to_pylist()}
-    assert set(rows) == {1, 2}
-    assert (rows[1]["poll_id"], rows[1]["line_number"], rows[1]["popularity"], rows[1]["copies"]) == \
-        ("poll-1", 2, 80, 3)
-    assert rows[2]["copies"] == 1
-
-
-def test_read_objects_passes_problems_and_collapses_valid_rows_across_objects():
+def test_read_objects_yields_every_line_of_every_object():
     line = (compact(BASE) + "\n").encode()
-    batch = pa.RecordBatch.from_pydict({"path": ["a", "b", "c"], "content": [line, gzip.compress(line), b"oops\n"]})
-    rows = [r for b in L.read_objects([batch], collapse_every=10) for r in b.to_pylist()]
-    assert sorted((r["problem"] is None, r["copies"]) for r in rows) == [(False, 1), (True, 2)]
-    assert sum(r["copies"] for r in rows) == 3  # every line is accounted for
+    batch = pa.RecordBatch.from_pydict({"path": ["a", "b", "c"], "content": [line, gzip.compress(line * 2), b"oops\n"]})
+    rows = [r for b in L.read_objects([batch]) for r in b.to_pylist()]
+    # Repeated lines stay rows: the job does not deduplicate, Snowflake's MERGE does.
+    assert sorted((r["source_file"], r["line_number"], r["problem"] is None) for r in rows) == [
+        ("a", 1, True), ("b", 1, True), ("b", 2, True), ("c", 1, False)]
 
 
 def test_the_arrow_and_spark_schemas_agree():

@@ -7,20 +7,15 @@ import pytest
 from glue_streaming import curated
 from glue_streaming import transforms as T
 from glue_streaming.schema import RAW_FILE_SCHEMA, dataset_schema
-from tests.glue_streaming.raw_data import chart, encoded, json_line, record, write_object
+from tests.glue_streaming.raw_data import chart, encoded, json_line, observation, record, write_object
 
 
 BATCH = T.Batch("000007-abcdef12", int(datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc).timestamp() * 1e6))
-NO_KEYS = "playlist_id string, snapshot_id string, position long"
 
 
 def records_of(spark, folder):
     files = spark.read.format("binaryFile").schema(RAW_FILE_SCHEMA).option("recursiveFileLookup", "true")
     return T.read_records(files.load(str(folder)))
-
-
-def entries_of(spark, folder):
-    return T.new_entries(T.collapse_duplicates(records_of(spark, folder)), spark.createDataFrame([], NO_KEYS))
 
 
 def test_read_records_handles_plain_gzip_blank_and_broken_input(spark, tmp_path):
@@ -50,66 +45,32 @@ def test_read_records_handles_plain_gzip_blank_and_broken_input(spark, tmp_path)
     assert truncated.problem.startswith("unreadable file: ")
 
 
-def test_collapse_keeps_the_first_observation_and_counts_copies(spark, tmp_path):
-    late = record(poll_id="poll-2", observed_at="2026-11-20T11:00:00.000Z", popularity=90)
+def test_chart_entries_pass_every_valid_line_through(spark, tmp_path):
+    # The job does not deduplicate (Snowflake's MERGE does): a redelivered line is a row.
     early = record(poll_id="poll-1", observed_at="2026-11-20T10:00:00.000Z", popularity=80)
-    write_object(tmp_path, "a", encoded([late, early, early]))  # early twice: an at-least-once redelivery
-    write_object(tmp_path, "b", [*encoded([early]), b"broken\n", b"broken\n"])
-    collapsed = T.collapse_duplicates(records_of(spark, tmp_path)).collect()
-
-    [entry] = [r for r in collapsed if r.problem is None]
-    assert (entry.poll_id, entry.popularity, entry.copies) == ("poll-1", 80, 4)
-    assert entry.source_file.endswith("/a") and entry.line_number == 2  # ties broken by file, then line
-    problems = [r for r in collapsed if r.problem is not None]
-    assert sorted(r.line_number for r in problems) == [2, 3] and {r.copies for r in problems} == {1}
-
-
-def test_new_entries_skips_keys_curated_before(spark, tmp_path):
-    write_object(tmp_path, "a", encoded(chart(3)))
-    collapsed = T.collapse_duplicates(records_of(spark, tmp_path))
-    previous = spark.createDataFrame([("PL1", "snap-1", 2), ("PL1", "other", 3)], NO_KEYS)
-    assert sorted(r.position for r in T.new_entries(collapsed, previous).collect()) == [1, 3]
+    local = record(position=2, track_id=None, entry_type="local")
+    write_object(tmp_path, "a", [*encoded([early, early, local]), b"broken\n"])
+    write_object(tmp_path, "b", encoded([observation(), early]))
+    entries = T.chart_entries_rows(records_of(spark, tmp_path), BATCH)
+    assert [(f.name, f.dataType) for f in entries.schema] == [
+        (f.name, f.dataType) for f in dataset_schema(curated.CHART_ENTRIES_DATASET)]
+    rows = sorted(entries.collect(), key=lambda r: (r.source_file, r.position))
+    assert [(r.source_file.rsplit("/", 1)[-1], r.position, r.track_id) for r in rows] == [
+        ("a", 1, "T1"), ("a", 1, "T1"), ("a", 2, None), ("b", 1, "T1")]
+    assert {(r.poll_id, r.popularity, r.chart_date) for r in rows if r.track_id} == {("poll-1", 80, date(2026, 11, 20))}
+    assert {(r.batch_id, r.batch_at) for r in rows} == {(BATCH.batch_id, datetime(2026, 11, 21, 3, 0))}
 
 
-def test_tracks_hold_the_latest_attributes(spark, tmp_path):
-    write_object(tmp_path, "a", encoded([
-        record(snapshot_id="s1", observed_at="2026-11-20T10:00:00.000Z", popularity=50, track_name="Old name"),
-        record(snapshot_id="s2", observed_at="2026-11-21T09:00:00.000Z", popularity=60, track_name="New name",
-               position=4),
-        record(snapshot_id="s2", position=5, track_id=None, entry_type="local", observed_at="2026-11-21T09:00:00.000Z"),
-    ]))
-    tracks = T.tracks_from_entries(entries_of(spark, tmp_path), BATCH)
-    assert [(f.name, f.dataType) for f in tracks.schema] == [
-        (f.name, f.dataType) for f in dataset_schema(curated.TRACKS_DATASET)]
-    assert tracks.columns == list(curated.TRACKS_DATASET.column_names)
-    [track] = tracks.collect()  # the local file is not a track
-    assert (track.track_id, track.track_name, track.popularity) == ("T1", "New name", 60)
-    assert track.first_seen_at == datetime(2026, 11, 20, 10, 0) and track.last_seen_at == datetime(2026, 11, 21, 9, 0)
-    assert track.chart_date == date(2026, 11, 21)
-    assert track.batch_id == BATCH.batch_id and track.batch_at == datetime(2026, 11, 21, 3, 0)
-
-
-def test_chart_daily_aggregates_the_snapshots_of_a_day(spark, tmp_path):
-    day = [
-        record(snapshot_id="s1", observed_at="2026-11-20T01:00:00.000Z", position=5),
-        record(snapshot_id="s2", observed_at="2026-11-20T09:00:00.000Z", position=2),
-        record(snapshot_id="s3", observed_at="2026-11-20T20:00:00.000Z", position=3),
-        record(snapshot_id="s3", observed_at="2026-11-20T20:00:00.000Z", position=7),  # in the chart twice
-        record(snapshot_id="s4", observed_at="2026-11-21T01:00:00.000Z", position=1),  # the next day
-    ]
-    write_object(tmp_path, "a", encoded(day))
-    daily = T.chart_daily_from_entries(entries_of(spark, tmp_path), BATCH)
-    assert daily.columns == list(curated.CHART_DAILY_DATASET.column_names)
-    rows = {r.chart_date: r for r in daily.collect()}
-    first = rows[date(2026, 11, 20)]
-    assert (first.best_position, first.worst_position, first.last_position, first.snapshots_seen) == (2, 7, 3, 3)
-    assert first.first_seen_at == datetime(2026, 11, 20, 1, 0) and first.last_seen_at == datetime(2026, 11, 20, 20, 0)
-    assert rows[date(2026, 11, 21)].snapshots_seen == 1
+def test_chart_observations_take_only_observations(spark, tmp_path):
+    write_object(tmp_path, "a", encoded([record(), observation(), observation(poll_id="poll-9", entry_count=0)]))
+    rows = T.chart_observations_rows(records_of(spark, tmp_path), BATCH)
+    assert rows.columns == list(curated.CHART_OBSERVATIONS_DATASET.column_names)
+    assert sorted((r.poll_id, r.entry_count) for r in rows.collect()) == [("poll-1", 3), ("poll-9", 0)]
 
 
 def test_quarantine_rows_keep_line_reason_and_file(spark, tmp_path):
     write_object(tmp_path, "a", [b"{oops\n", json_line({**record(), "position": 0})])
-    rows = T.quarantine_rows(T.collapse_duplicates(records_of(spark, tmp_path)), BATCH)
+    rows = T.quarantine_rows(records_of(spark, tmp_path), BATCH)
     assert rows.columns == list(curated.QUARANTINE_DATASET.column_names)
     by_line = {r.line_number: r for r in rows.collect()}
     assert by_line[1].raw_line == "{oops" and by_line[1].reason.startswith("malformed JSON")

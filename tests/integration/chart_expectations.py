@@ -113,7 +113,7 @@ def comparable(editions: list[Edition]) -> list[tuple[tuple[Row, ...], tuple[Exi
 def table_counts(pipeline) -> dict[str, int]:
     """Rows of the final tables (a duplicate anywhere would show here)."""
     return {table: pipeline.query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
-            for table in ("chart_entries", "chart_observations", "tracks", "chart_daily")}
+            for table in ("chart_entries", "chart_observations")}
 
 
 def natural_keys_in_table(pipeline) -> list[tuple[str, int, str]]:

@@ -137,10 +137,9 @@ def test_firehose_delivered_every_chart_entry_and_observation_to_the_raw_bucket(
 
 def test_glue_curated_what_landed_on_s3_and_kept_its_checkpoint_there(pipeline, clean_run):
     [run] = clean_run.glue
-    counts = [run.count(name) for name in ("files_read", "records_read", "curated", "observations", "quarantined",
-                                           "duplicates")]
+    counts = [run.count(name) for name in ("files_read", "records_read", "curated", "observations", "quarantined")]
     # One raw object per day with charts (LocalStack's Firehose: one per batch): entries and observations.
-    assert counts == [3, 306, 300, 6, 0, 0]
+    assert counts == [3, 306, 300, 6, 0]
     paths = pipeline.glue_paths()
     assert paths.on_s3() and paths.target == f"s3://{pipeline.outputs['CuratedBucketName']}/{CURATED_PREFIX}"
     s3, bucket = pipeline.aws("s3"), pipeline.outputs["CuratedBucketName"]
@@ -149,7 +148,7 @@ def test_glue_curated_what_landed_on_s3_and_kept_its_checkpoint_there(pipeline, 
     [batch] = run.metrics["batch_details"]
     # Only the published files are in the notified prefix: <dataset>/<partition>/<dataset>-<batch id>.parquet.
     assert published and all(key.endswith(f"-{batch['batch_id']}.parquet") for key in published)
-    assert {key.split("/")[1] for key in published} == {"chart_entries", "chart_observations", "tracks", "chart_daily"}
+    assert {key.split("/")[1] for key in published} == {"chart_entries", "chart_observations"}
     assert sorted(key.split("/")[2] for key in published if key.split("/")[1] == "chart_entries") == [
         f"chart_date={day}" for day in batch["chart_dates"]]
     checkpoint = paths.checkpoint.removeprefix(f"s3://{bucket}/")
@@ -209,8 +208,7 @@ def test_rerunning_every_stage_changes_nothing(pipeline, clean_run):
     assert rerun.count("records_read") == 0
     stats = pipeline.load()
     assert stats.files_loaded == 0
-    assert table_counts(pipeline) == counts == {"chart_entries": 300, "chart_observations": 8,
-                                                "tracks": counts["tracks"], "chart_daily": counts["chart_daily"]}
+    assert table_counts(pipeline) == counts == {"chart_entries": 300, "chart_observations": 8}
     assert {label: comparable(view_editions(pipeline, label)) for label in MARKETS} == before
     assert pipeline.query(f"SELECT {chart_columns} FROM daily_chart ORDER BY chart_date, chart_label, position") == daily
 

@@ -41,7 +41,7 @@ def test_backfill_counts_the_files_spark_reads_and_follows_the_job_s_batch_lines
         on_log_line(line)  # the job's log lines, as they come
         on_log_line(line.replace('"files_read": 2', '"files_read": 1'))
         return GlueRun(exit_code=0, metrics={"files_read": 3, "records_read": 200, "curated": 180,
-                                             "quarantined": 2, "duplicates": 18})
+                                             "observations": 18, "quarantined": 2})
 
     out = io.StringIO()
     metrics = backfill.backfill(str(raw), tmp_path / "area", chunk_files=2, out=out, run_job=job)

@@ -75,49 +75,6 @@ def observation_row(playlist: str, snapshot: str, observed: str, *, poll: str | 
     }
 
 
-def track_row(track: str, first_seen: str, last_seen: str, *, batch: str = "1-a",
-              batch_at: datetime = BATCH_AT, **overrides: Any) -> dict[str, Any]:
-    row = {
-        "track_id": spotify_id("track", track),
-        "track_name": track,
-        "artist_ids": [spotify_id("artist", "Artist")],
-        "artist_names": ["Artist"],
-        "album_id": None,
-        "album_name": None,
-        "album_release_date": None,
-        "album_release_date_precision": None,
-        "duration_ms": 200000,
-        "explicit": True,
-        "isrc": "QZ0000000001",
-        "popularity": 50,
-        "first_seen_at": at(first_seen),
-        "last_seen_at": at(last_seen),
-        "chart_date": at(last_seen).date(),
-        "batch_id": batch,
-        "batch_at": batch_at,
-    }
-    row.update(overrides)
-    return row
-
-
-def daily_row(day: str, playlist: str, track: str, best: int, worst: int, last: int, snapshots: int,
-              first_seen: str, last_seen: str, *, batch: str, batch_at: datetime) -> dict[str, Any]:
-    return {
-        "chart_date": date.fromisoformat(day),
-        "playlist_id": spotify_id("playlist", playlist),
-        "chart_label": playlist,
-        "track_id": spotify_id("track", track),
-        "best_position": best,
-        "worst_position": worst,
-        "last_position": last,
-        "snapshots_seen": snapshots,
-        "first_seen_at": at(first_seen),
-        "last_seen_at": at(last_seen),
-        "batch_id": batch,
-        "batch_at": batch_at,
-    }
-
-
 def query(db, sql: str, *params: Any) -> list[tuple]:
     cursor = db.cursor()
     cursor.execute(sql, params or None)

@@ -19,7 +19,7 @@ from snowflake.charts import connection
 from localdev.local_snowflake.curated_files import to_table, write_file
 from localdev.local_snowflake.snowpipe import LocalSnowpipe
 from tests.conftest import unique_name
-from tests.snowflake.builders import at, daily_row, entry, query, track_row
+from tests.snowflake.builders import at, entry, observation_row, query
 
 
 PREFIX = "curated/"
@@ -65,8 +65,8 @@ def test_cli_drains_the_queue_into_the_views(conn, curated_bucket, tmp_path):
     bucket, queue_url = curated_bucket
     upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET,
            day_rows("2024-01-01 12:00", "s1", "AB") + day_rows("2024-01-02 12:00", "s2", "BC"), "part-0.parquet")
-    upload(tmp_path, bucket, curated.TRACKS_DATASET, [track_row("B", "2024-01-01 12:00", "2024-01-02 12:00")],
-           "part-0.parquet")
+    upload(tmp_path, bucket, curated.CHART_OBSERVATIONS_DATASET,
+           [observation_row("global", "s2", "2024-01-02 12:00", entry_count=2)], "part-0.parquet")
     boto3.client("s3").put_object(Bucket=bucket, Key=PREFIX + "chart_entries/_SUCCESS", Body=b"")  # not notified
     boto3.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps({"Records": [{
         "eventName": "ObjectCreated:Put",
@@ -89,8 +89,8 @@ def test_cli_drains_the_queue_into_the_views(conn, curated_bucket, tmp_path):
         (date(2024, 1, 1), 1, "A", "NEW"), (date(2024, 1, 1), 2, "B", "NEW"),
         (date(2024, 1, 2), 1, "B", "UP"), (date(2024, 1, 2), 2, "C", "NEW"),
     ]
-    assert query(conn, "SELECT track_name FROM tracks") == [("B",)]
-    assert (tmp_path / "stage" / bucket / "curated/tracks/chart_date=2024-01-02/part-0.parquet").is_file()
+    assert query(conn, "SELECT snapshot_id FROM chart_observations") == [("s2",)]
+    assert (tmp_path / "stage" / bucket / "curated/chart_observations/chart_date=2024-01-02/part-0.parquet").is_file()
 
 
 def test_duplicate_notifications_and_reruns_never_double_count(conn, curated_bucket, tmp_path):
@@ -119,37 +119,26 @@ def test_duplicate_notifications_and_reruns_never_double_count(conn, curated_buc
     assert query(conn, "SELECT COUNT(*) FROM daily_chart") == [(3,)]
     assert queue_depth(queue_url) == (0, 0)
 
-    # tracks from two batches, the later one first: latest attributes, earliest first sighting.
-    upload(tmp_path, bucket, curated.TRACKS_DATASET,
-           [track_row("A", "2024-01-05 12:00", "2024-01-06 12:00", batch="9-z", popularity=90)], "b9.parquet")
-    upload(tmp_path, bucket, curated.TRACKS_DATASET,
-           [track_row("A", "2024-01-01 12:00", "2024-01-02 12:00", batch="3-c", popularity=40)], "b3.parquet")
-    runner.drain()
-    assert query(conn, "SELECT popularity, first_seen_at, last_seen_at, batch_id FROM tracks") == [
-        (90, at("2024-01-01 12:00").replace(tzinfo=None), at("2024-01-06 12:00").replace(tzinfo=None), "9-z")]
 
-
-def test_daily_aggregates_of_morning_and_evening_batches_merge_in_either_order(conn, curated_bucket, tmp_path):
+def test_the_merge_keeps_the_first_observation_whatever_the_arrival_order(conn, curated_bucket, tmp_path):
+    """The MERGE is the pipeline's one dedupe: a key seen by two polls (state lost, a
+    re-send weeks later) keeps its first observation, whichever file loads first."""
     bucket, queue_url = curated_bucket
     runner = LocalSnowpipe(conn, queue_url, tmp_path / "stage")
-    morning = daily_row("2024-01-01", "global", "A", 3, 5, 5, 2, "2024-01-01 01:00", "2024-01-01 09:00",
-                        batch="1-a", batch_at=at("2024-01-01 10:00"))
-    # The evening batch recomputed the whole day (2 morning + 2 evening snapshots).
-    evening = daily_row("2024-01-01", "global", "A", 2, 5, 2, 4, "2024-01-01 01:00", "2024-01-01 21:00",
-                        batch="2-b", batch_at=at("2024-01-01 22:00"))
-    expected = [(2, 5, 2, 4, at("2024-01-01 01:00").replace(tzinfo=None),
-                 at("2024-01-01 21:00").replace(tzinfo=None), "2-b")]
-    sql = ("SELECT best_position, worst_position, last_position, snapshots_seen, first_seen_at, last_seen_at, "
-           "batch_id FROM chart_daily")
-    upload(tmp_path, bucket, curated.CHART_DAILY_DATASET, [evening], "evening.parquet")
+    later = day_rows("2024-02-01 12:00", "s1", "AB", batch="9-z", batch_at=at("2024-02-01 13:00"),
+                     chart_date=date(2024, 1, 1))
+    earlier = day_rows("2024-01-01 12:00", "s1", "AB", batch="3-c", batch_at=at("2024-01-01 13:00"))
+    sql = "SELECT position, poll_id, batch_id, chart_date FROM chart_entries ORDER BY position"
+    expected = [(1, "poll-2024-01-01 12:00", "3-c", date(2024, 1, 1)), (2, "poll-2024-01-01 12:00", "3-c", date(2024, 1, 1))]
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, later, "later.parquet")
     runner.drain()
-    upload(tmp_path, bucket, curated.CHART_DAILY_DATASET, [morning], "morning.parquet")
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, earlier, "earlier.parquet")
     runner.drain()
-    assert query(conn, sql) == expected  # late morning row changes nothing
-    upload(tmp_path, bucket, curated.CHART_DAILY_DATASET, [morning, evening][::-1], "both.parquet")
-    upload(tmp_path, bucket, curated.CHART_DAILY_DATASET, [evening], "evening-again.parquet")
+    assert query(conn, sql) == expected  # the earlier observation replaced the later one
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, earlier + later, "both.parquet")
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, later, "later-again.parquet")
     runner.drain()
-    assert query(conn, sql) == expected  # both in one merge, and again: the same row
+    assert query(conn, sql) == expected  # both in one merge, and again: the same rows
 
 
 def test_a_file_that_cannot_load_stays_on_the_queue(conn, curated_bucket, tmp_path):

@@ -60,12 +60,12 @@ def pipeline(producer_env, engine_environ, tmp_path_factory):
     (runs / "run-20240101T000000000000Z.json").write_text(json.dumps({
         "event": "glue_streaming_run", "started_at": "2024-01-01T00:00:00.000000Z",
         "finished_at": "2024-01-01T00:01:00.000000Z", "seconds": 60.0, "files_read": 4, "records_read": 400,
-        "curated": 400, "quarantined": 0, "duplicates": 0, "batches": 1}))
+        "curated": 390, "observations": 10, "quarantined": 0, "batches": 1}))
     (runs / f"run-{finished:%Y%m%dT%H%M%S%f}Z.json").write_text(json.dumps({
         "event": "glue_streaming_run", "started_at": (finished - timedelta(seconds=42)).isoformat(),
         "finished_at": finished.isoformat(), "seconds": 42.0, "rows_per_second": 5, "files_read": 2,
-        "records_read": 202, "curated": 100, "quarantined": QUARANTINED, "duplicates": 100, "batches": 1,
-        "tracks": 50, "chart_daily": 100, "batch_details": []}))
+        "records_read": 202, "curated": 200 - QUARANTINED, "observations": 2, "quarantined": QUARANTINED,
+        "batches": 1, "batch_details": []}))
 
     # Two curated files notified and not loaded yet.
     sqs = boto3.client("sqs")

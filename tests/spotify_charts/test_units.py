@@ -76,7 +76,7 @@ def test_glue_health_reads_the_run_metrics_objects(tmp_path):
     for stamp, quarantined in (("20240101T000000", 3), ("20240102T000000", 0)):
         (folder / f"run-{stamp}Z.json").write_text(json.dumps({
             "finished_at": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T00:00:00.000000Z", "files_read": 2,
-            "records_read": 10, "curated": 7, "quarantined": quarantined, "duplicates": 3 - quarantined}))
+            "records_read": 10, "curated": 7, "observations": 3 - quarantined, "quarantined": quarantined}))
     runs = health.read_run_metrics(f"file://{tmp_path}")
     last = health.last_glue_run(runs, str(tmp_path))
     assert last.status == "ok" and last.details["runs"] == 2

@@ -1,9 +1,13 @@
 -- Real Snowflake only: the task that merges landed rows into the final tables.
 --
+-- These MERGEs are the pipeline's one deduplication: Firehose and Snowpipe deliver at
+-- least once, and the Glue job passes every valid record through, so a record sent,
+-- landed or loaded twice meets its twin here, on the contract's natural key, against
+-- all history (firehose/contract.py: NATURAL_KEY, OBSERVATION_KEY).
 -- Each MERGE reads one landing stream (rows landed since the last successful run) and
 -- is idempotent and order-independent: a row merged twice, or rows of two batches
--- merged in either order, give the same final table. Locally,
--- `python -m snowflake.charts.snowpipe` runs these same MERGE statements after each
+-- merged in either order, give the same final table. Locally, the local Snowpipe
+-- (localdev/local_snowflake/snowpipe.py) runs these same MERGE statements after each
 -- load, with every stream replaced by its landing table (see snowflake/charts/pipes.py).
 CREATE OR REPLACE TASK merge_curated_task
     WAREHOUSE = {{ warehouse }}
@@ -12,11 +16,9 @@ CREATE OR REPLACE TASK merge_curated_task
     -- in a row Snowflake suspends the task (so a suspended task has reported 10 times).
     SUSPEND_TASK_AFTER_NUM_FAILURES = 10
     ERROR_INTEGRATION = {{ notification_integration }}
-    COMMENT = 'Merge landed curated rows into chart_entries, chart_observations, tracks and chart_daily'
+    COMMENT = 'Merge landed curated rows into chart_entries and chart_observations'
     WHEN SYSTEM$STREAM_HAS_DATA('landing_chart_entries_stream')
       OR SYSTEM$STREAM_HAS_DATA('landing_chart_observations_stream')
-      OR SYSTEM$STREAM_HAS_DATA('landing_tracks_stream')
-      OR SYSTEM$STREAM_HAS_DATA('landing_chart_daily_stream')
 AS
 EXECUTE IMMEDIATE $$
 BEGIN
@@ -87,85 +89,6 @@ BEGIN
     VALUES (
         s.chart_date, s.playlist_id, s.chart_label, s.playlist_name, s.snapshot_id, s.poll_id,
         s.observed_at, s.entry_count, s.source_file, s.batch_id, s.batch_at);
-
-    -- tracks: attributes from the latest sighting (latest last_seen_at, then the latest
-    -- batch); first_seen_at is the earliest over every row ever landed.
-    MERGE INTO tracks AS t
-    USING (
-        SELECT track_id, track_name, artist_ids, artist_names, album_id, album_name,
-               album_release_date, album_release_date_precision, duration_ms, explicit,
-               isrc, popularity,
-               MIN(first_seen_at) OVER (PARTITION BY track_id) AS earliest_first_seen_at,
-               last_seen_at, chart_date, batch_id, batch_at
-        FROM landing_tracks_stream
-        QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY track_id ORDER BY last_seen_at DESC, batch_at DESC, batch_id DESC) = 1
-    ) AS s
-    ON t.track_id = s.track_id
-    WHEN MATCHED AND (
-            s.last_seen_at > t.last_seen_at
-         OR (s.last_seen_at = t.last_seen_at AND s.batch_at > t.batch_at)
-         OR (s.last_seen_at = t.last_seen_at AND s.batch_at = t.batch_at AND s.batch_id > t.batch_id))
-    THEN UPDATE SET
-        track_name = s.track_name, artist_ids = s.artist_ids, artist_names = s.artist_names,
-        album_id = s.album_id, album_name = s.album_name,
-        album_release_date = s.album_release_date,
-        album_release_date_precision = s.album_release_date_precision,
-        duration_ms = s.duration_ms, explicit = s.explicit, isrc = s.isrc,
-        popularity = s.popularity,
-        first_seen_at = LEAST(t.first_seen_at, s.earliest_first_seen_at),
-        last_seen_at = s.last_seen_at, chart_date = s.chart_date,
-        batch_id = s.batch_id, batch_at = s.batch_at
-    WHEN MATCHED AND s.earliest_first_seen_at < t.first_seen_at
-    THEN UPDATE SET first_seen_at = s.earliest_first_seen_at
-    WHEN NOT MATCHED THEN INSERT (
-        track_id, track_name, artist_ids, artist_names, album_id, album_name,
-        album_release_date, album_release_date_precision, duration_ms, explicit, isrc,
-        popularity, first_seen_at, last_seen_at, chart_date, batch_id, batch_at)
-    VALUES (
-        s.track_id, s.track_name, s.artist_ids, s.artist_names, s.album_id, s.album_name,
-        s.album_release_date, s.album_release_date_precision, s.duration_ms, s.explicit,
-        s.isrc, s.popularity, s.earliest_first_seen_at, s.last_seen_at, s.chart_date,
-        s.batch_id, s.batch_at);
-
-    -- chart_daily: the Glue job writes complete-day aggregates for every date a batch
-    -- touches, so a later batch's row covers an earlier one. Combining field by field
-    -- gives that result in any arrival order: least best, greatest worst, the last
-    -- position of the later last_seen_at, and the greatest snapshot count (never a sum:
-    -- two complete-day rows of one day count the same snapshots).
-    MERGE INTO chart_daily AS t
-    USING (
-        SELECT chart_date, playlist_id, track_id,
-               MAX(chart_label) AS chart_label,
-               MIN(best_position) AS best_position,
-               MAX(worst_position) AS worst_position,
-               MAX_BY(last_position, last_seen_at) AS last_position,
-               MAX(snapshots_seen) AS snapshots_seen,
-               MIN(first_seen_at) AS first_seen_at,
-               MAX(last_seen_at) AS last_seen_at,
-               MAX_BY(batch_id, batch_at) AS batch_id,
-               MAX(batch_at) AS batch_at
-        FROM landing_chart_daily_stream
-        GROUP BY chart_date, playlist_id, track_id
-    ) AS s
-    ON t.chart_date = s.chart_date AND t.playlist_id = s.playlist_id AND t.track_id = s.track_id
-    WHEN MATCHED THEN UPDATE SET
-        best_position = LEAST(t.best_position, s.best_position),
-        worst_position = GREATEST(t.worst_position, s.worst_position),
-        last_position = IFF(s.last_seen_at > t.last_seen_at, s.last_position, t.last_position),
-        snapshots_seen = GREATEST(t.snapshots_seen, s.snapshots_seen),
-        first_seen_at = LEAST(t.first_seen_at, s.first_seen_at),
-        last_seen_at = GREATEST(t.last_seen_at, s.last_seen_at),
-        batch_id = IFF(s.batch_at > t.batch_at OR (s.batch_at = t.batch_at AND s.batch_id > t.batch_id),
-                       s.batch_id, t.batch_id),
-        batch_at = GREATEST(t.batch_at, s.batch_at)
-    WHEN NOT MATCHED THEN INSERT (
-        chart_date, playlist_id, chart_label, track_id, best_position, worst_position,
-        last_position, snapshots_seen, first_seen_at, last_seen_at, batch_id, batch_at)
-    VALUES (
-        s.chart_date, s.playlist_id, s.chart_label, s.track_id, s.best_position,
-        s.worst_position, s.last_position, s.snapshots_seen, s.first_seen_at,
-        s.last_seen_at, s.batch_id, s.batch_at);
 END;
 $$;
 

@@ -2,7 +2,7 @@
 --
 -- S3 notifies the pipes' SQS queue (SHOW PIPES -> notification_channel; every
 -- auto-ingest pipe of an account and region shares it) and each pipe loads the new
--- files under its own path. Locally, `python -m snowflake.charts.snowpipe` reads these
+-- files under its own path. Locally, the local Snowpipe (localdev/local_snowflake/snowpipe.py) reads these
 -- very COPY statements and runs them on the file named by the notification, with the
 -- stage pointed at a local copy of the object (see snowflake/charts/pipes.py).
 --
