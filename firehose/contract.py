@@ -11,16 +11,25 @@ Two record types travel the same delivery stream, told apart by ``record_type``:
   and a day with no observation (the producer down, Spotify failing) has none.
   Natural key ``(playlist_id, poll_id)``.
 
+Two origins feed the stream, told apart by ``origin``: ``playlist`` (the producer read a
+chart playlist through the Web API) and ``chart_export`` (the import Lambda read a CSV
+file a user downloaded from charts.spotify.com: Top 200 with streams, or Viral 50). An
+export's entries also carry what the file states: ``streams``, Spotify's
+``previous_rank``, ``peak_rank``, ``days_on_chart`` or ``weeks_on_chart``, the record
+``label``; null for a playlist's entries.
+
 Dates: ``observed_at`` is when the chart was read (UTC). ``chart_date`` is the chart's
-date when the source states it (a daily CSV export of charts.spotify.com is the chart of
-its date whenever it is read); null means the UTC date of ``observed_at``.
+date when the source states it (an export is the chart of its file's date whenever it
+is read); null means the UTC date of ``observed_at``.
 
 The producer builds records with :func:`make_record` / :func:`make_observation` and
 checks them with :func:`validate`; the Glue job derives its Spark schema from
 :data:`ALL_FIELDS`; the Snowflake landing tables are checked against it by a test.
-Change a field here and bump :data:`SCHEMA_VERSION`; readers quarantine versions they
-do not know. Version 1 (chart entries without ``record_type`` and ``chart_date``) is
-still read: such a record is a chart entry dated by its ``observed_at``.
+Change a field here and bump :data:`SCHEMA_VERSION`, giving the field ``since`` the new
+version; readers quarantine versions they do not know. Older versions are still read,
+each with the fields it had: version 1 (chart entries without ``record_type`` and
+``chart_date``) is a chart entry dated by its ``observed_at``; versions 1 and 2 (no
+``origin``, no export fields) came from playlists.
 
 On the wire a record is one JSON object per line (UTF-8, ``\\n``-terminated).
 Timestamps are ISO-8601 UTC strings with millisecond precision and a ``Z``
@@ -33,8 +42,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 
-SCHEMA_VERSION = 2
-SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2})
+SCHEMA_VERSION = 3
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1, 2, 3})
 
 # Logical types. Consumers map them to their own type systems
 # (glue_streaming derives Spark types, snowflake/ derives SQL types).
@@ -57,6 +66,11 @@ ENTRY_TYPES = frozenset({ENTRY_TRACK, ENTRY_EPISODE, ENTRY_LOCAL, ENTRY_UNAVAILA
 CHART_ENTRY = "chart_entry"
 CHART_OBSERVATION = "chart_observation"
 
+# Where a record's chart came from (values of the origin field).
+ORIGIN_PLAYLIST = "playlist"  # the producer read a chart playlist (Web API)
+ORIGIN_CHART_EXPORT = "chart_export"  # a charts.spotify.com CSV file, imported
+ORIGINS = frozenset({ORIGIN_PLAYLIST, ORIGIN_CHART_EXPORT})
+
 # Firehose's limit for one record is 1,000 KiB (before base64).
 MAX_RECORD_BYTES = 1000 * 1024
 
@@ -67,21 +81,26 @@ class Field:
     type: str
     nullable: bool = False
     doc: str = ""
+    since: int = 1  # the first SCHEMA_VERSION that has the field
 
 
 _SCHEMA_VERSION = Field("schema_version", LONG, doc="Version of this contract the record follows.")
-_RECORD_TYPE = Field("record_type", STRING, doc="CHART_ENTRY or CHART_OBSERVATION (absent in version 1).")
+_RECORD_TYPE = Field("record_type", STRING, doc="CHART_ENTRY or CHART_OBSERVATION.", since=2)
 _POLL_ID = Field("poll_id", STRING, doc="Id of the producer invocation that read the chart.")
 _OBSERVED_AT = Field("observed_at", TIMESTAMP, doc=(
     "When the chart was read (UTC): the Date header of Spotify's response, or the producer's clock "
     "when a response has none."))
 _CHART_DATE = Field("chart_date", DATE, True, (
-    "The chart's date when the source states it (e.g. a charts.spotify.com daily export); "
-    "null: the UTC date of observed_at."))
-_PLAYLIST_ID = Field("playlist_id", STRING, doc="Spotify playlist id of the chart.")
-_CHART_LABEL = Field("chart_label", STRING, doc="Configured label of the chart, e.g. 'global', 'us'.")
-_PLAYLIST_NAME = Field("playlist_name", STRING, doc="Playlist name as Spotify returned it.")
-_SNAPSHOT_ID = Field("snapshot_id", STRING, doc="Spotify snapshot id of the playlist version read.")
+    "The chart's date when the source states it (e.g. a charts.spotify.com export); "
+    "null: the UTC date of observed_at."), since=2)
+_ORIGIN = Field("origin", STRING, doc="One of ORIGINS: a playlist read, or an imported chart export.", since=3)
+_PLAYLIST_ID = Field("playlist_id", STRING, doc=(
+    "The chart's id: a playlist's Spotify id, or an export's alias (its file name without the date, "
+    "e.g. 'regional-ar-daily')."))
+_CHART_LABEL = Field("chart_label", STRING, doc="Label of the chart, e.g. 'global', 'us'; an export's: its alias.")
+_PLAYLIST_NAME = Field("playlist_name", STRING, doc="Playlist name as Spotify returned it; an export's: its title.")
+_SNAPSHOT_ID = Field("snapshot_id", STRING, doc=(
+    "Spotify snapshot id of the playlist version read; an export's: derived from the file's content."))
 
 # What every record type starts with: which read of which chart version, when.
 _READ_FIELDS: tuple[Field, ...] = (
@@ -90,6 +109,7 @@ _READ_FIELDS: tuple[Field, ...] = (
     _POLL_ID,
     _OBSERVED_AT,
     _CHART_DATE,
+    _ORIGIN,
     _PLAYLIST_ID,
     _CHART_LABEL,
     _PLAYLIST_NAME,
@@ -114,16 +134,24 @@ FIELDS: tuple[Field, ...] = (
     Field("isrc", STRING, True, "International Standard Recording Code, when known."),
     Field("popularity", LONG, True, "0-100; not returned to development-mode apps since 2026."),
     Field("added_at", TIMESTAMP, True, "When the entry was added to the playlist."),
+    # What a chart export states of each entry (null for a playlist's entries).
+    Field("streams", LONG, True, "Streams counted for the chart's day or week (regional charts).", since=3),
+    Field("previous_rank", LONG, True, "Spotify's stated rank on its previous chart; null: new or re-entry.", since=3),
+    Field("peak_rank", LONG, True, "Spotify's stated best rank over the chart's whole life.", since=3),
+    Field("days_on_chart", LONG, True, "Spotify's stated days on a daily chart, over its whole life.", since=3),
+    Field("weeks_on_chart", LONG, True, "Spotify's stated weeks on a weekly chart, over its whole life.", since=3),
+    Field("label", STRING, True, "The record label an export names (its 'source' column).", since=3),
 )
+
+# The entry fields only chart exports fill: make_record sets them null unless given.
+EXPORT_FIELDS: tuple[str, ...] = ("streams", "previous_rank", "peak_rank", "days_on_chart", "weeks_on_chart",
+                                  "label")
 
 # A chart observation: one successful read of a chart, changed or not.
 OBSERVATION_FIELDS: tuple[Field, ...] = (
     *_READ_FIELDS,
     Field("entry_count", LONG, doc="Chart-entry records the snapshot has (entries the producer skipped not counted)."),
 )
-
-# Version 1 knew chart entries only, without record_type and chart_date.
-V1_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f not in (_RECORD_TYPE, _CHART_DATE))
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 OBSERVATION_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in OBSERVATION_FIELDS)
@@ -143,17 +171,21 @@ class RecordType:
     name: str
     fields: tuple[Field, ...]
     key: tuple[str, ...]
+    version: int = SCHEMA_VERSION
 
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    def of_version(self, version: int) -> "RecordType":
+        """This type as an older version had it: the fields it had then."""
+        return RecordType(self.name, tuple(f for f in self.fields if f.since <= version), self.key, version)
 
 
 RECORD_TYPES: dict[str, RecordType] = {
     CHART_ENTRY: RecordType(CHART_ENTRY, FIELDS, NATURAL_KEY),
     CHART_OBSERVATION: RecordType(CHART_OBSERVATION, OBSERVATION_FIELDS, OBSERVATION_KEY),
 }
-_V1_ENTRY = RecordType(CHART_ENTRY, V1_FIELDS, NATURAL_KEY)
 
 
 class RecordContractError(ValueError):
@@ -218,11 +250,15 @@ def _type_problem(field: Field, value: Any) -> str | None:
 
 
 def record_type_of(record: Mapping[str, Any]) -> RecordType | None:
-    """The record's type by its version and ``record_type``; None when neither names one."""
-    if type(record.get("schema_version")) is int and record["schema_version"] == 1:
-        return _V1_ENTRY
+    """The record's type, with the fields of its version, by its version and
+    ``record_type``; None when neither names one."""
+    version = record.get("schema_version")
+    version = version if type(version) is int and version in SUPPORTED_SCHEMA_VERSIONS else SCHEMA_VERSION
+    if version == 1:  # version 1 knew chart entries only
+        return RECORD_TYPES[CHART_ENTRY].of_version(1)
     value = record.get("record_type")
-    return RECORD_TYPES.get(value) if isinstance(value, str) else None
+    kind = RECORD_TYPES.get(value) if isinstance(value, str) else None
+    return kind.of_version(version) if kind else None
 
 
 def validate(record: Mapping[str, Any]) -> list[str]:
@@ -248,6 +284,8 @@ def validate(record: Mapping[str, Any]) -> list[str]:
                 problems.append(problem)
     if problems:
         return problems
+    if "origin" in record and record["origin"] not in ORIGINS:
+        problems.append(f"origin: unknown origin {record['origin']!r}")
     if record["schema_version"] not in SUPPORTED_SCHEMA_VERSIONS:
         problems.append(f"schema_version: unsupported version {record['schema_version']}")
     if kind.name == CHART_OBSERVATION:
@@ -256,6 +294,10 @@ def validate(record: Mapping[str, Any]) -> list[str]:
         return problems
     if record["position"] < 1:
         problems.append(f"position: must be >= 1, got {record['position']}")
+    problems += [f"{name}: must be >= 1, got {record[name]}" for name in _RANKS_AND_COUNTS
+                 if record.get(name) is not None and record[name] < 1]
+    if record.get("streams") is not None and record["streams"] < 0:
+        problems.append(f"streams: must be >= 0, got {record['streams']}")
     if record["entry_type"] not in ENTRY_TYPES:
         problems.append(f"entry_type: unknown type {record['entry_type']!r}")
     if len(record["artist_ids"]) != len(record["artist_names"]):
@@ -267,6 +309,10 @@ def _make(kind: RecordType, values: dict[str, Any]) -> dict[str, Any]:
     values.setdefault("schema_version", SCHEMA_VERSION)
     values.setdefault("record_type", kind.name)
     values.setdefault("chart_date", None)
+    values.setdefault("origin", ORIGIN_PLAYLIST)
+    if kind.name == CHART_ENTRY:
+        for name in EXPORT_FIELDS:
+            values.setdefault(name, None)
     record = {name: values.pop(name) for name in kind.field_names if name in values}
     record.update(values)  # leftovers are unknown fields: validate names them
     problems = validate(record)
@@ -277,7 +323,8 @@ def _make(kind: RecordType, values: dict[str, Any]) -> dict[str, Any]:
 
 def make_record(**values: Any) -> dict[str, Any]:
     """Build a chart-entry record in contract field order; raise if it breaks the contract.
-    ``schema_version``, ``record_type`` and ``chart_date`` (null) are filled in if not given."""
+    ``schema_version``, ``record_type``, ``chart_date`` (null), ``origin`` (a playlist) and
+    the export fields (null) are filled in if not given."""
     return _make(RECORD_TYPES[CHART_ENTRY], values)
 
 
@@ -296,6 +343,9 @@ def encode(record: Mapping[str, Any]) -> bytes:
             f"over the {MAX_RECORD_BYTES}-byte Firehose limit"
         )
     return data
+
+
+_RANKS_AND_COUNTS = ("previous_rank", "peak_rank", "days_on_chart", "weeks_on_chart")
 
 
 def decode_lines(data: bytes | str) -> Iterable[dict[str, Any]]:

@@ -96,10 +96,13 @@ BATCH_AT = Column("batch_at", contract.TIMESTAMP,
 TRACK_ATTRIBUTES = ("track_name", "artist_ids", "artist_names", "album_id", "album_name", "album_release_date",
                     "album_release_date_precision", "duration_ms", "explicit", "isrc", "popularity")
 
+_CHART_DATE = Column("chart_date", DATE, doc="The record's chart_date, else the UTC date of observed_at.")
+_ORIGIN = _from_record("origin")  # records of versions 1 and 2 (no origin) came from playlists
+
 CHART_ENTRIES_DATASET = Dataset(
     name=CHART_ENTRIES,
     columns=(
-        Column("chart_date", DATE, doc="The record's chart_date, else the UTC date of observed_at."),
+        _CHART_DATE,
         *_record_columns("playlist_id", "chart_label", "playlist_name", "snapshot_id", "poll_id", "observed_at",
                          "position", "entry_type", "track_id"),
         *_record_columns(*TRACK_ATTRIBUTES),
@@ -107,6 +110,9 @@ CHART_ENTRIES_DATASET = Dataset(
         Column("source_file", contract.STRING, doc="Raw object the record was read from."),
         BATCH_ID,
         BATCH_AT,
+        # Contract version 3 (Snowflake's V10 added them to the tables, after the others).
+        _ORIGIN,
+        *_record_columns(*contract.EXPORT_FIELDS),
     ),
     key=contract.NATURAL_KEY,
     partition_column="chart_date",
@@ -115,12 +121,13 @@ CHART_ENTRIES_DATASET = Dataset(
 CHART_OBSERVATIONS_DATASET = Dataset(
     name=CHART_OBSERVATIONS,
     columns=(
-        Column("chart_date", DATE, doc="The record's chart_date, else the UTC date of observed_at."),
+        _CHART_DATE,
         *_record_columns("playlist_id", "chart_label", "playlist_name", "snapshot_id", "poll_id", "observed_at",
                          "entry_count"),
         Column("source_file", contract.STRING, doc="Raw object the record was read from."),
         BATCH_ID,
         BATCH_AT,
+        _ORIGIN,  # contract version 3
     ),
     key=contract.OBSERVATION_KEY,
     partition_column="chart_date",

@@ -45,7 +45,8 @@ def read_records(files: DataFrame) -> DataFrame:
     """Raw objects (binaryFile rows: path, content) -> one row per non-blank line:
     source_file, line_number, problem (null for a valid record), raw_line (kept for
     problems only), the fields of every record type typed (``record_type`` says which
-    apply), and chart_date: the record's own, else the UTC date of observed_at.
+    apply), chart_date: the record's own, else the UTC date of observed_at, and origin:
+    the record's own, else a playlist (versions 1 and 2 had no other).
 
     A file that cannot be read at all yields one row: line_number 0, raw_line null.
     Decompressing, parsing and checking run in Python with Arrow (``lines``): Arrow's
@@ -54,6 +55,7 @@ def read_records(files: DataFrame) -> DataFrame:
     return (
         files.select("path", "content").mapInArrow(lines.read_objects, LINE_SCHEMA)
         .withColumn("chart_date", F.coalesce("chart_date", F.to_date("observed_at")))
+        .withColumn("origin", F.coalesce("origin", F.lit(contract.ORIGIN_PLAYLIST)))  # versions 1 and 2
     )
 
 

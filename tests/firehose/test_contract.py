@@ -95,7 +95,8 @@ def test_an_observation_is_small_and_typed_apart_from_entries():
     record = valid_observation()
     assert list(record) == list(contract.OBSERVATION_FIELD_NAMES)
     assert record["record_type"] == contract.CHART_OBSERVATION and record["chart_date"] is None
-    assert record["schema_version"] == contract.SCHEMA_VERSION == 2
+    assert record["schema_version"] == contract.SCHEMA_VERSION == 3
+    assert record["origin"] == contract.ORIGIN_PLAYLIST
     assert contract.validate(record) == []
     assert valid_record()["record_type"] == contract.CHART_ENTRY
     assert len(contract.encode(record)) < 300  # instead of 50 chart entries for an unchanged chart
@@ -124,8 +125,13 @@ def test_a_record_may_carry_its_chart_date():
         valid_record(chart_date="13/03/2024")
 
 
+def fields_since(version: int) -> set[str]:
+    return {f.name for f in contract.ALL_FIELDS if f.since > version}
+
+
 def test_version_1_chart_entries_are_still_valid_and_nothing_else_of_version_1():
-    v1 = {k: v for k, v in valid_record().items() if k not in ("record_type", "chart_date")}
+    v1 = {k: v for k, v in valid_record().items() if k not in fields_since(1)}
+    assert {"record_type", "chart_date", "origin", "streams"} <= fields_since(1)
     v1["schema_version"] = 1
     assert contract.validate(v1) == []
     assert contract.record_type_of(v1).name == contract.CHART_ENTRY
@@ -133,3 +139,35 @@ def test_version_1_chart_entries_are_still_valid_and_nothing_else_of_version_1()
     v2_without_type = {**v1, "schema_version": 2}
     assert contract.validate(v2_without_type) == ["missing fields: record_type"]
     assert contract.validate({**v2_without_type, "record_type": ["x"]})[0].startswith("record_type: unknown")
+
+
+def test_version_2_records_are_read_with_the_fields_they_had():
+    v2_entry = {k: v for k, v in valid_record().items() if k not in fields_since(2)}
+    v2_observation = {k: v for k, v in valid_observation().items() if k not in fields_since(2)}
+    for record in (v2_entry, v2_observation):
+        record["schema_version"] = 2
+        assert contract.validate(record) == []
+        assert contract.record_type_of(record).version == 2
+    assert contract.validate({**v2_entry, "streams": 5}) == ["unknown fields: streams"]
+    v3_without_origin = {k: v for k, v in valid_record().items() if k != "origin"}
+    assert contract.validate(v3_without_origin) == ["missing fields: origin"]
+
+
+def test_a_chart_export_entry_carries_what_the_file_states():
+    record = valid_record(origin=contract.ORIGIN_CHART_EXPORT, playlist_id="regional-ar-daily",
+                          chart_label="regional-ar-daily", chart_date="2024-05-31", streams=1_234_567,
+                          previous_rank=None, peak_rank=1, days_on_chart=12, label="Columbia")
+    assert (record["streams"], record["weeks_on_chart"], record["label"]) == (1_234_567, None, "Columbia")
+    assert valid_record()["streams"] is None  # a playlist's entries state none of it
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    ({"origin": "scraped"}, "origin: unknown origin 'scraped'"),
+    ({"streams": -1}, "streams: must be >= 0"),
+    ({"peak_rank": 0}, "peak_rank: must be >= 1"),
+    ({"previous_rank": -1}, "previous_rank: must be >= 1"),  # the file's -1 ("none") travels as null
+    ({"weeks_on_chart": "3"}, "weeks_on_chart: expected long"),
+])
+def test_export_fields_are_checked(overrides, problem):
+    with pytest.raises(contract.RecordContractError, match=problem):
+        valid_record(**overrides)

@@ -17,7 +17,9 @@ from tests.glue_streaming.raw_data import record
 
 BASE = record()
 # A chart entry of contract version 1 (no record_type, no chart_date): still valid.
-V1 = {**{k: v for k, v in BASE.items() if k not in ("record_type", "chart_date")}, "schema_version": 1}
+V1 = {**{f.name: BASE[f.name] for f in contract.FIELDS if f.since <= 1}, "schema_version": 1}
+# Version 2 (no origin, no export fields): still valid, a playlist's.
+V2 = {**{f.name: BASE[f.name] for f in contract.FIELDS if f.since <= 2}, "schema_version": 2}
 OBSERVATION = contract.make_observation(poll_id="poll-1", observed_at="2026-11-20T10:00:00.000Z", playlist_id="PL1",
                                         chart_label="global", playlist_name="Top 50 - Global", snapshot_id="snap-1",
                                         entry_count=50)
@@ -52,8 +54,8 @@ def corpus() -> list[str]:
         compact(variant(position=0)), compact(variant(position=-3)),
         compact(variant(entry_type="podcast")),
         compact(variant(artist_ids=["A1", "A2"])),
-        compact(variant(schema_version=3)), compact(variant(schema_version="1")),
-        compact(variant(schema_version=3, position=..., extra=1)),
+        compact(variant(schema_version=4)), compact(variant(schema_version="1")),
+        compact(variant(schema_version=4, position=..., extra=1)), compact(V2), compact({**V2, "streams": 3}),
         compact(variant(unknown_field=1)),
         compact(variant(position="1")), compact(variant(position=1.5)), compact(variant(position=True)),
         compact(variant(explicit="yes")), compact(variant(artist_ids="A1")), compact(variant(duration_ms="x")),
@@ -125,6 +127,8 @@ def test_verdicts_are_the_contracts(verdicts):
     # Version 1 is read as a chart entry without a chart date; an explicit chart date is kept.
     assert (valid[compact(V1)]["record_type"], valid[compact(V1)]["chart_date"]) == (contract.CHART_ENTRY, None)
     assert valid[compact(variant(chart_date="2026-11-19"))]["chart_date"].isoformat() == "2026-11-19"
+    # Version 2 has no origin: null here, a playlist's once read_records fills it in.
+    assert (valid[compact(V2)]["record_type"], valid[compact(V2)]["origin"]) == (contract.CHART_ENTRY, None)
     assert valid[compact(OBSERVATION)]["entry_count"] == 50 and valid[compact(OBSERVATION)]["position"] is None
 
 
@@ -148,7 +152,8 @@ def test_a_64_bit_overflow_is_refused(verdicts):
     ("not json", "malformed JSON: not a JSON object"),
     ("[]", "malformed JSON: not a JSON object"),
     ("null", "malformed JSON: not a JSON object"),
-    (compact(variant(schema_version=3, position=..., extra=1)), "unsupported schema_version: 3"),
+    (compact(variant(schema_version=4, position=..., extra=1)), "unsupported schema_version: 4"),
+    (compact({**V2, "streams": 3}), "invalid record: unknown fields: streams"),
     (compact(variant(position=...)), "invalid record: missing fields: position"),
     (compact(variant(track_id=...)), "invalid record: missing fields: track_id"),
     (compact(variant(unknown_field=1)), "invalid record: unknown fields: unknown_field"),

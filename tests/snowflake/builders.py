@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from firehose import contract
 from glue_streaming import curated
 from local_spotify.catalog import spotify_id
 from localdev.local_snowflake.curated_files import write_file
@@ -49,6 +50,8 @@ def entry(playlist: str, snapshot: str, observed: str, position: int, track: str
         "source_file": source_file,
         "batch_id": batch,
         "batch_at": batch_at,
+        "origin": "playlist",
+        **{name: None for name in contract.EXPORT_FIELDS},  # what only a chart export states
     }
     row.update(overrides)
     return row
@@ -72,6 +75,7 @@ def observation_row(playlist: str, snapshot: str, observed: str, *, poll: str | 
         "source_file": source_file,
         "batch_id": batch,
         "batch_at": batch_at,
+        "origin": "playlist",
     }
 
 

@@ -75,6 +75,23 @@ def test_final_tables_declare_the_natural_key_and_the_merge_joins_on_it(dataset)
     assert joined == sorted(dataset.key)
 
 
+@pytest.mark.parametrize("dataset", curated.DATASETS.values(), ids=lambda d: d.name)
+def test_the_merge_moves_every_column_of_the_dataset(dataset):
+    """The MERGE's column lists are written out in SQL (the task runs as is on Snowflake):
+    each must name exactly the dataset's columns, which derive from the contract."""
+    merge = next(sqlglot.parse_one(m, read="snowflake") for m in load_definitions().task.merges
+                 if sqlglot.parse_one(m, read="snowflake").this.name.lower() == dataset.name)
+    columns = list(dataset.column_names)
+    selected = [e.alias_or_name.lower() for e in merge.args["using"].this.expressions]
+    assert selected == columns
+    whens = merge.args["whens"].expressions
+    [update] = [w.args["then"] for w in whens if isinstance(w.args["then"], exp.Update)]
+    [insert] = [w.args["then"] for w in whens if isinstance(w.args["then"], exp.Insert)]
+    assert [e.this.name.lower() for e in update.expressions] == [c for c in columns if c not in dataset.key]
+    assert [c.name.lower() for c in insert.this.expressions] == columns
+    assert [c.sql().lower() for c in insert.expression.expressions] == [f"s.{c}" for c in columns]
+
+
 def test_one_pipe_per_curated_dataset():
     pipes = {p.dataset: p for p in load_definitions().pipes}
     assert set(pipes) == set(curated.DATASETS)

@@ -30,7 +30,8 @@ BEGIN
                observed_at, position, entry_type, track_id, track_name, artist_ids,
                artist_names, album_id, album_name, album_release_date,
                album_release_date_precision, duration_ms, explicit, isrc, popularity,
-               added_at, source_file, batch_id, batch_at
+               added_at, source_file, batch_id, batch_at, origin, streams, previous_rank,
+               peak_rank, days_on_chart, weeks_on_chart, label
         FROM landing_chart_entries_stream
         QUALIFY ROW_NUMBER() OVER (
             PARTITION BY playlist_id, snapshot_id, position
@@ -50,25 +51,29 @@ BEGIN
         album_release_date_precision = s.album_release_date_precision,
         duration_ms = s.duration_ms, explicit = s.explicit, isrc = s.isrc,
         popularity = s.popularity, added_at = s.added_at, source_file = s.source_file,
-        batch_id = s.batch_id, batch_at = s.batch_at
+        batch_id = s.batch_id, batch_at = s.batch_at, origin = s.origin, streams = s.streams,
+        previous_rank = s.previous_rank, peak_rank = s.peak_rank, days_on_chart = s.days_on_chart,
+        weeks_on_chart = s.weeks_on_chart, label = s.label
     WHEN NOT MATCHED THEN INSERT (
         chart_date, playlist_id, chart_label, playlist_name, snapshot_id, poll_id,
         observed_at, position, entry_type, track_id, track_name, artist_ids, artist_names,
         album_id, album_name, album_release_date, album_release_date_precision,
-        duration_ms, explicit, isrc, popularity, added_at, source_file, batch_id, batch_at)
+        duration_ms, explicit, isrc, popularity, added_at, source_file, batch_id, batch_at,
+        origin, streams, previous_rank, peak_rank, days_on_chart, weeks_on_chart, label)
     VALUES (
         s.chart_date, s.playlist_id, s.chart_label, s.playlist_name, s.snapshot_id, s.poll_id,
         s.observed_at, s.position, s.entry_type, s.track_id, s.track_name, s.artist_ids,
         s.artist_names, s.album_id, s.album_name, s.album_release_date,
         s.album_release_date_precision, s.duration_ms, s.explicit, s.isrc, s.popularity,
-        s.added_at, s.source_file, s.batch_id, s.batch_at);
+        s.added_at, s.source_file, s.batch_id, s.batch_at, s.origin, s.streams, s.previous_rank,
+        s.peak_rank, s.days_on_chart, s.weeks_on_chart, s.label);
 
     -- chart_observations: the first observation of a key (playlist, poll) wins, by the
     -- same order as chart_entries. A rerun of a batch brings identical rows: nothing changes.
     MERGE INTO chart_observations AS t
     USING (
         SELECT chart_date, playlist_id, chart_label, playlist_name, snapshot_id, poll_id,
-               observed_at, entry_count, source_file, batch_id, batch_at
+               observed_at, entry_count, source_file, batch_id, batch_at, origin
         FROM landing_chart_observations_stream
         QUALIFY ROW_NUMBER() OVER (
             PARTITION BY playlist_id, poll_id
@@ -82,13 +87,13 @@ BEGIN
     THEN UPDATE SET
         chart_date = s.chart_date, chart_label = s.chart_label, playlist_name = s.playlist_name,
         snapshot_id = s.snapshot_id, observed_at = s.observed_at, entry_count = s.entry_count,
-        source_file = s.source_file, batch_id = s.batch_id, batch_at = s.batch_at
+        source_file = s.source_file, batch_id = s.batch_id, batch_at = s.batch_at, origin = s.origin
     WHEN NOT MATCHED THEN INSERT (
         chart_date, playlist_id, chart_label, playlist_name, snapshot_id, poll_id, observed_at,
-        entry_count, source_file, batch_id, batch_at)
+        entry_count, source_file, batch_id, batch_at, origin)
     VALUES (
         s.chart_date, s.playlist_id, s.chart_label, s.playlist_name, s.snapshot_id, s.poll_id,
-        s.observed_at, s.entry_count, s.source_file, s.batch_id, s.batch_at);
+        s.observed_at, s.entry_count, s.source_file, s.batch_id, s.batch_at, s.origin);
 END;
 $$;
 
