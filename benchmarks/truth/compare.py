@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 from benchmarks.truth.csv_charts import DayChart, MarketTruth, Mover, Row, Track, TrackStats
 
@@ -62,7 +62,11 @@ def _normalised(truth: MarketTruth) -> tuple[list[DayChart], dict[Track, TrackSt
     return charts, {view_key(track): stats for track, stats in truth.stats.items()}
 
 
-def view_charts(db, label: str, first: date, last: date) -> tuple[list[DayChart], dict[Track, TrackStats]]:
+TrackOf = Callable[[dict[str, Any]], Track]  # a view row's track, as the truth names it
+
+
+def view_charts(db, label: str, first: date, last: date, track_of: TrackOf = _track
+                ) -> tuple[list[DayChart], dict[Track, TrackStats]]:
     """What the views hold for one chart label between two dates, as truth objects."""
     window = (label, first, last)
     days = _rows(db, """
@@ -70,21 +74,21 @@ def view_charts(db, label: str, first: date, last: date) -> tuple[list[DayChart]
         WHERE grain = 'day' AND chart_label = %s AND chart_date BETWEEN %s AND %s ORDER BY chart_date""", window)
     rows: dict[date, list[Row]] = {d["chart_date"]: [] for d in days}
     for r in _rows(db, """
-            SELECT chart_date, position, track_name, artist_names, previous_position, change, status
+            SELECT chart_date, position, track_id, track_name, artist_names, previous_position, change, status
             FROM daily_chart WHERE chart_label = %s AND chart_date BETWEEN %s AND %s
             ORDER BY chart_date, position""", window):
         rows.setdefault(r["chart_date"], []).append(
-            Row(r["position"], _track(r), r["previous_position"], r["change"], r["status"]))
+            Row(r["position"], track_of(r), r["previous_position"], r["change"], r["status"]))
     exits: dict[date, list[tuple[int, Track]]] = {}
     for r in _rows(db, """
-            SELECT chart_date, last_position, track_name, artist_names FROM daily_chart_exits
+            SELECT chart_date, last_position, track_id, track_name, artist_names FROM daily_chart_exits
             WHERE chart_label = %s AND chart_date BETWEEN %s AND %s""", window):
-        exits.setdefault(r["chart_date"], []).append((r["last_position"], _track(r)))
+        exits.setdefault(r["chart_date"], []).append((r["last_position"], track_of(r)))
     movers: dict[date, list[Mover]] = {}
     for r in _rows(db, """
-            SELECT chart_date, direction, mover_rank, track_name, artist_names, previous_position, position, change
+            SELECT chart_date, direction, mover_rank, track_id, track_name, artist_names, previous_position, position, change
             FROM daily_biggest_movers WHERE chart_label = %s AND chart_date BETWEEN %s AND %s""", window):
-        movers.setdefault(r["chart_date"], []).append(Mover(r["direction"], r["mover_rank"], _track(r),
+        movers.setdefault(r["chart_date"], []).append(Mover(r["direction"], r["mover_rank"], track_of(r),
                                                             r["previous_position"], r["position"], r["change"]))
     charts = [DayChart(d["chart_date"], d["previous_chart_date"], d["missing_days"],
                        tuple(sorted(rows.get(d["chart_date"], []), key=lambda r: (r.position, r.track))),
@@ -93,10 +97,10 @@ def view_charts(db, label: str, first: date, last: date) -> tuple[list[DayChart]
               for d in days]
     stats = {}
     for r in _rows(db, """
-            SELECT track_name, artist_names, entry_date, entry_position, peak_position, peak_date, days_at_peak,
+            SELECT track_id, track_name, artist_names, entry_date, entry_position, peak_position, peak_date, days_at_peak,
                    days_on_chart, last_chart_date, last_position
             FROM track_chart_stats WHERE chart_label = %s""", (label,)):
-        stats[_track(r)] = TrackStats(r["entry_date"], r["entry_position"], r["peak_position"], r["peak_date"],
+        stats[track_of(r)] = TrackStats(r["entry_date"], r["entry_position"], r["peak_position"], r["peak_date"],
                                       r["days_at_peak"], r["days_on_chart"], r["last_chart_date"], r["last_position"])
     return charts, stats
 
@@ -130,9 +134,17 @@ def compare(db, truth: MarketTruth, first: date, last: date, show: int = 5) -> M
     """The views of ``truth.label`` against the truth, for charts dated ``first`` to ``last``."""
     check_keys(truth)
     want_charts, want_stats = _normalised(truth)
-    got_charts, got_stats = view_charts(db, truth.label, first, last)
+    result = compare_charts(db, truth.label, want_charts, want_stats, first, last, _track)
+    del result.differences[show:]
+    return result
+
+
+def compare_charts(db, label: str, want_charts: list[DayChart], want_stats: dict[Track, TrackStats],
+                   first: date, last: date, track_of: TrackOf) -> MarketComparison:
+    """The views of one chart against expected charts and track stats (every difference listed)."""
+    got_charts, got_stats = view_charts(db, label, first, last, track_of)
     got_by_day = {c.day: c for c in got_charts}
-    result = MarketComparison(truth.label, len(want_charts), len(got_charts), 0,
+    result = MarketComparison(label, len(want_charts), len(got_charts), 0,
                               sum(len(c.rows) for c in want_charts), 0, len(want_stats), 0)
     for want in want_charts:
         got = got_by_day.get(want.day)
@@ -161,5 +173,4 @@ def compare(db, truth: MarketTruth, first: date, last: date, show: int = 5) -> M
     if unexpected:
         result.differences.append(f"tracks the data does not have: {sorted(unexpected)[:3]}")
     result.difference_count = len(result.differences)
-    del result.differences[show:]
     return result

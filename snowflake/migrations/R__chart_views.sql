@@ -13,23 +13,33 @@
 --   (records of contract version 1), its first sighting in its entries. A read of a
 --   snapshot whose entries are not all loaded (yet) is left out: it would look like an
 --   empty or a cut chart.
--- * An edition is one chart the movements compare: every snapshot (grain 'snapshot',
---   dated by its first sighting), or one per day with a chart (grain 'day'). Each edition
+-- * Two origins: a playlist the producer read ('playlist') and a charts.spotify.com CSV
+--   export a user imported ('chart_export', chart_label = the file's alias, e.g.
+--   'regional-ar-daily'). An export is one read of its chart for its file's date; an
+--   export imported again for a date already held replaces the earlier one in every view
+--   (its read is later), and a weekly export ('...-weekly') is one edition per file date.
+-- * An edition is one chart the movements compare: every snapshot of a playlist (grain
+--   'snapshot', dated by its first sighting) or, for an export, the snapshot in force on
+--   its date; or one per day with a chart (grain 'day'). Each edition
 --   is compared with the playlist's previous AVAILABLE edition: a date with no chart is
 --   never treated as a chart with no tracks, so nobody "exits" on it and nobody
---   "re-enters" after it. missing_days says how many calendar dates lie between an
---   edition and the one it is compared with.
+--   "re-enters" after it. missing_days says how many calendar dates of the chart's
+--   cadence lie between an edition and the one it is compared with (a weekly chart's
+--   cadence is 7 days: consecutive weeks miss 0).
 -- * status: NEW (never on this chart before), RE-ENTRY (on it before, but not on the
 --   previous edition), UP / DOWN / SAME (on the previous edition). The first edition of
 --   a chart in the data is all NEW: there is no earlier history to compare with.
 -- * change = previous_position - position: positive means the track climbed.
 -- * Entries without a track id (local files) are not tracked; a track listed twice in one
 --   edition counts once, at its best position.
+-- * streams: what an export states for the entry's day or week (null for a playlist, and
+--   for viral charts, which state none); total_streams sums them over a track's editions.
 
 -- One row per snapshot of a playlist, from its entries: when it was first seen.
 CREATE OR REPLACE VIEW chart_snapshots AS
 SELECT playlist_id,
        snapshot_id,
+       MAX(origin) AS origin,
        MAX(chart_label) AS chart_label,
        MAX(playlist_name) AS playlist_name,
        MIN(chart_date) AS chart_date,
@@ -42,12 +52,12 @@ GROUP BY playlist_id, snapshot_id;
 -- entries of its snapshot are loaded (entry_count of them), and for a snapshot no
 -- observation names (contract version 1), its first sighting in its entries (poll_id null).
 CREATE OR REPLACE VIEW chart_reads AS
-SELECT o.playlist_id, o.chart_label, o.snapshot_id, o.chart_date, o.observed_at, o.poll_id
+SELECT o.playlist_id, o.chart_label, o.snapshot_id, o.chart_date, o.observed_at, o.poll_id, s.origin
 FROM chart_observations AS o
 JOIN chart_snapshots AS s ON s.playlist_id = o.playlist_id AND s.snapshot_id = o.snapshot_id
 WHERE s.entries >= o.entry_count
 UNION ALL
-SELECT s.playlist_id, s.chart_label, s.snapshot_id, s.chart_date, s.observed_at, NULL AS poll_id
+SELECT s.playlist_id, s.chart_label, s.snapshot_id, s.chart_date, s.observed_at, NULL AS poll_id, s.origin
 FROM chart_snapshots AS s
 WHERE NOT EXISTS (SELECT 1 FROM chart_observations AS o
                   WHERE o.playlist_id = s.playlist_id AND o.snapshot_id = s.snapshot_id);
@@ -55,18 +65,24 @@ WHERE NOT EXISTS (SELECT 1 FROM chart_observations AS o
 -- The editions of every chart, numbered per playlist and grain, each with the previous one.
 CREATE OR REPLACE VIEW chart_editions AS
 WITH day_charts AS (
-    SELECT playlist_id, chart_label, chart_date, snapshot_id, observed_at
+    SELECT playlist_id, chart_label, chart_date, snapshot_id, observed_at, origin
     FROM chart_reads
     QUALIFY ROW_NUMBER() OVER (
         PARTITION BY playlist_id, chart_date ORDER BY observed_at DESC, snapshot_id DESC) = 1
 ), editions AS (
     SELECT 'snapshot' AS grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at
     FROM chart_snapshots
+    WHERE origin = 'playlist'
+    UNION ALL  -- an export's snapshots: those in force (a replaced file is no edition)
+    SELECT 'snapshot' AS grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at
+    FROM day_charts
+    WHERE origin = 'chart_export'
     UNION ALL
     SELECT 'day' AS grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at
     FROM day_charts
 ), numbered AS (
     SELECT grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at,
+           IFF(playlist_id LIKE '%-weekly', 7, 1) AS cadence_days,
            ROW_NUMBER() OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS edition_no,
            LAG(chart_date) OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS previous_chart_date,
            LAG(snapshot_id) OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS previous_snapshot_id
@@ -74,14 +90,14 @@ WITH day_charts AS (
 )
 SELECT grain, playlist_id, chart_label, edition_no, chart_date, snapshot_id, observed_at,
        previous_chart_date, previous_snapshot_id,
-       GREATEST(DATEDIFF(day, previous_chart_date, chart_date) - 1, 0) AS missing_days
+       GREATEST(DATEDIFF(day, previous_chart_date, chart_date) - cadence_days, 0) AS missing_days
 FROM numbered;
 
 -- The tracks of every edition.
 CREATE OR REPLACE VIEW chart_edition_entries AS
 SELECT e.grain, e.playlist_id, e.chart_label, e.edition_no, e.chart_date, e.snapshot_id,
        e.observed_at, e.previous_chart_date, e.previous_snapshot_id, e.missing_days,
-       c.position, c.track_id, c.track_name, c.artist_ids, c.artist_names
+       c.position, c.track_id, c.track_name, c.artist_ids, c.artist_names, c.streams
 FROM chart_editions AS e
 JOIN chart_entries AS c
   ON c.playlist_id = e.playlist_id AND c.snapshot_id = e.snapshot_id
@@ -111,7 +127,7 @@ SELECT grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at, ed
            WHEN last_chart_position < position THEN 'DOWN'
            ELSE 'SAME'
        END AS status,
-       track_id, track_name, artist_ids, artist_names,
+       track_id, track_name, artist_ids, artist_names, streams,
        previous_chart_date, previous_snapshot_id, missing_days,
        last_chart_date, last_chart_position
 FROM appearances;
@@ -137,7 +153,7 @@ WHERE a.next_edition_no IS NULL OR a.next_edition_no > a.edition_no + 1;
 CREATE OR REPLACE VIEW daily_chart AS
 SELECT chart_date, playlist_id, chart_label, position, previous_position, change, status,
        track_id, track_name, artist_ids, artist_names, previous_chart_date, missing_days,
-       last_chart_date, last_chart_position, snapshot_id, observed_at
+       last_chart_date, last_chart_position, snapshot_id, observed_at, streams
 FROM chart_movements
 WHERE grain = 'day';
 
@@ -152,7 +168,7 @@ CREATE OR REPLACE VIEW snapshot_chart AS
 SELECT playlist_id, chart_label, snapshot_id, observed_at, chart_date, position,
        previous_position, change, status, track_id, track_name, artist_ids, artist_names,
        previous_snapshot_id, previous_chart_date, missing_days, last_chart_date,
-       last_chart_position
+       last_chart_position, streams
 FROM chart_movements
 WHERE grain = 'snapshot';
 
@@ -172,7 +188,7 @@ WHERE grain = 'snapshot';
 CREATE OR REPLACE VIEW track_chart_stats AS
 WITH days AS (
     SELECT playlist_id, chart_label, track_id, track_name, artist_names, chart_date,
-           edition_no, position, missing_days,
+           edition_no, position, missing_days, streams,
            edition_no - ROW_NUMBER() OVER (PARTITION BY playlist_id, track_id ORDER BY edition_no) AS run_id
     FROM chart_edition_entries
     WHERE grain = 'day'
@@ -205,7 +221,8 @@ SELECT r.playlist_id,
        COUNT_IF(r.run_last_edition_no = l.latest_edition_no) AS current_streak,
        MIN(IFF(r.run_last_edition_no = l.latest_edition_no, r.chart_date, NULL)) AS current_streak_since,
        SUM(IFF(r.run_last_edition_no = l.latest_edition_no AND r.edition_no > r.run_first_edition_no,
-               r.missing_days, 0)) AS current_streak_missing_days
+               r.missing_days, 0)) AS current_streak_missing_days,
+       SUM(r.streams) AS total_streams
 FROM runs AS r
 JOIN latest AS l ON l.playlist_id = r.playlist_id
 GROUP BY r.playlist_id, r.track_id;
@@ -228,10 +245,13 @@ SELECT chart_date, playlist_id, chart_label, direction,
 FROM moves;
 
 -- One row per artist of every track of every daily chart (artist_ids and artist_names
--- are aligned arrays).
+-- are aligned arrays). An export names its artists as one credited string and no ids
+-- ('SZA, Phoebe Bridgers': a name may hold a comma, so it is not split): artist_id is
+-- null there and artist_key, what the per-artist views group by, is the name.
 CREATE OR REPLACE VIEW daily_chart_artists AS
 SELECT d.chart_date, d.playlist_id, d.chart_label, d.position, d.status, d.track_id,
-       a.value::VARCHAR AS artist_id, n.value::VARCHAR AS artist_name
+       a.value::VARCHAR AS artist_id, n.value::VARCHAR AS artist_name,
+       COALESCE(a.value::VARCHAR, n.value::VARCHAR) AS artist_key
 FROM daily_chart AS d,
      LATERAL FLATTEN(input => d.artist_ids) AS a,
      LATERAL FLATTEN(input => d.artist_names) AS n
@@ -239,17 +259,17 @@ WHERE a.index = n.index;
 
 -- Per artist and daily chart: how many tracks, the best position, how many are new.
 CREATE OR REPLACE VIEW daily_artist_counts AS
-SELECT chart_date, playlist_id, MAX(chart_label) AS chart_label, artist_id,
+SELECT chart_date, playlist_id, MAX(chart_label) AS chart_label, MAX(artist_id) AS artist_id,
        MAX(artist_name) AS artist_name,
        COUNT(DISTINCT track_id) AS tracks_on_chart,
        MIN(position) AS best_position,
        COUNT(DISTINCT IFF(status = 'NEW', track_id, NULL)) AS new_tracks
 FROM daily_chart_artists
-GROUP BY chart_date, playlist_id, artist_id;
+GROUP BY chart_date, playlist_id, artist_key;
 
 -- Per artist and chart over all daily charts.
 CREATE OR REPLACE VIEW artist_chart_stats AS
-SELECT playlist_id, MAX(chart_label) AS chart_label, artist_id,
+SELECT playlist_id, MAX(chart_label) AS chart_label, MAX(artist_id) AS artist_id,
        MAX(artist_name) AS artist_name,
        COUNT(DISTINCT track_id) AS distinct_tracks,
        COUNT(DISTINCT chart_date) AS days_on_chart,
@@ -258,4 +278,4 @@ SELECT playlist_id, MAX(chart_label) AS chart_label, artist_id,
        MIN(chart_date) AS first_chart_date,
        MAX(chart_date) AS last_chart_date
 FROM daily_chart_artists
-GROUP BY playlist_id, artist_id;
+GROUP BY playlist_id, artist_key;

@@ -302,6 +302,59 @@ def test_snowflake_error_notifications_have_their_topic_and_a_publish_only_role(
     assert subscription["Properties"]["TopicArn"] == {"Ref": "SnowflakeErrorsTopic"}
 
 
+# --- imports -----------------------------------------------------------------------------
+IMPORTS_BUCKET = "${AWS::StackName}-imports-${AWS::AccountId}-${AWS::Region}"
+
+
+def test_uploads_and_continuations_notify_the_import_lambda(resources):
+    bucket = resources["ImportsBucket"]
+    assert sub_text(bucket["Properties"]["BucketName"]) == IMPORTS_BUCKET
+    assert bucket["DependsOn"] == "ImportInvokePermission"  # S3 checks the permission when it is configured
+    configs = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    prefixes = [c["Filter"]["S3Key"]["Rules"] for c in configs]
+    assert prefixes == [[{"Name": "prefix", "Value": "incoming/"}], [{"Name": "prefix", "Value": "results/continue/"}]]
+    assert all(c["Event"] == "s3:ObjectCreated:*" and c["Function"] == {"Fn::GetAtt": ["ImportFunction", "Arn"]}
+               for c in configs)
+    permission = resources["ImportInvokePermission"]["Properties"]
+    assert (permission["Principal"], permission["FunctionName"]) == ("s3.amazonaws.com", {"Ref": "ImportFunction"})
+    assert sub_text(permission["SourceArn"]) == f"arn:${{AWS::Partition}}:s3:::{IMPORTS_BUCKET}"
+    function = resources["ImportFunction"]["Properties"]
+    assert function["Handler"] == "producer.imports.lambda_handler"
+    assert function["Code"] == resources["ProducerFunction"]["Properties"]["Code"]  # one artifact, two handlers
+    assert sub_text(function["Environment"]["Variables"]["IMPORTS_BUCKET"]) == IMPORTS_BUCKET
+    assert function["Environment"]["Variables"]["DELIVERY_STREAM_NAME"] == {"Ref": "DeliveryStream"}
+
+
+def test_the_import_lambda_reads_uploads_writes_results_and_rejected_files_and_puts_to_its_stream(resources):
+    statements = resources["ImportRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    granted = {}
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in actions:
+            granted.setdefault(action, []).extend(sub_text(t) if not isinstance(t, dict) or "Fn::Sub" in t else t
+                                                  for t in targets)
+    arn = f"arn:${{AWS::Partition}}:s3:::{IMPORTS_BUCKET}"
+    assert sorted(granted["s3:GetObject"]) == [f"{arn}/incoming/*", f"{arn}/results/*"]
+    assert sorted(granted["s3:PutObject"]) == [f"{arn}/rejected/*", f"{arn}/results/*"]
+    assert granted["s3:ListBucket"] == [arn]
+    assert granted["firehose:PutRecordBatch"] == [{"Fn::GetAtt": ["DeliveryStream", "Arn"]}]
+    assert not [a for a in granted if "Delete" in a], "the import Lambda never deletes"
+    assert set(granted) == {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "firehose:PutRecordBatch",
+                            "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+
+
+def test_rejected_imports_and_import_failures_alarm(resources):
+    rejected = resources["ImportRejectedFilesAlarm"]["Properties"]
+    assert (rejected["MetricName"], rejected["Dimensions"]) == ("RejectedFiles", [{"Name": "service",
+                                                                                  "Value": "chart-import"}])
+    assert rejected["AlarmActions"] == [{"Ref": "AlertsTopic"}] and rejected["Threshold"] == 1
+    errors = resources["ImportErrorsAlarm"]["Properties"]
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ImportFunction"}}]
+    env = resources["ImportFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "chart-import"  # the metric's service dimension
+
+
 # --- IAM ---------------------------------------------------------------------------------
 def test_iam_policies_name_actions_and_resources(resources):
     for name, role in of_type(resources, "AWS::IAM::Role").items():
