@@ -2,6 +2,7 @@
 
     spotify-charts poll       one producer poll (in process, or the deployed Lambda)
     spotify-charts glue       start a run of the deployed Glue job
+    spotify-charts import     chart exports (CSV, .csv.gz, .zip, folders) through the deployed import path
     spotify-charts deploy     package and deploy the stack (arguments go to infra.deploy)
     spotify-charts report     a chart on a date, from the Snowflake views
     spotify-charts live       chart movements as the producer detects them
@@ -78,6 +79,23 @@ def cmd_glue(args: argparse.Namespace) -> int:
     else:
         print(f"Glue job {result['job_name']} run {result['run_id']}: {result['state']}")
     return EXIT_OK
+
+
+# -- import -----------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    import boto3
+
+    from spotify_charts.imports import import_paths
+
+    if not args.bucket:
+        raise SettingsError("--bucket (or IMPORTS_BUCKET) is required: the stack's ImportsBucketName output")
+    summary = import_paths(args.paths, args.bucket, boto3.client("s3"), timeout=args.wait, out=sys.stderr,
+                           say=print)
+    if args.json:
+        print_json([{"upload": u.key, "path": str(u.path), **(u.results or {"status": "pending"})}
+                    for u in summary.uploads])
+    return EXIT_OK if summary.ok else EXIT_FAILED
 
 
 # -- report -----------------------------------------------------------------------------
@@ -195,6 +213,21 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
                       help="with --wait: seconds between status checks (default 15)")
     glue.add_argument("--json", action="store_true", help="print the run's id and state as JSON")
     glue.set_defaults(handler=cmd_glue)
+
+    imports = commands.add_parser("import", help="import chart exports through the deployed import path",
+                                  description=(
+        "Upload charts.spotify.com chart exports (CSV, .csv.gz, or .zip archives; folders are searched) to "
+        "the deployment's imports bucket under incoming/, with a progress bar; the import Lambda takes each "
+        "file through Firehose, Glue and Snowpipe into the views. Then print what became of each chart file: "
+        "loaded, unchanged (already held), replaced (a corrected file) or rejected with its reason. "
+        "Exit 1 if a file was rejected or no result came within --wait."))
+    imports.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or zip archives")
+    imports.add_argument("--bucket", default=os.environ.get("IMPORTS_BUCKET"),
+                         help="the stack's imports bucket (default $IMPORTS_BUCKET; output ImportsBucketName)")
+    imports.add_argument("--wait", type=positive(float), default=300.0, metavar="SECONDS",
+                         help="how long to wait for the import Lambda's results (default 300)")
+    imports.add_argument("--json", action="store_true", help="also print every upload's results as JSON")
+    imports.set_defaults(handler=cmd_import)
 
     report = commands.add_parser("report", help="a chart on a date, from the Snowflake views", description=(
         "The chart with position, change (▲3 ▼2 =, NEW, RE-ENTRY), peak and days on chart as of the date; "
