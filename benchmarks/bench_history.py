@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from local_spotify import catalog  # noqa: E402
 from localdev.pipeline import LocalPipeline, PipelineSettings  # noqa: E402
 from localdev.pipeline.cli import HISTORY_GLUE_EVERY, PROGRESS_SECONDS  # noqa: E402
-from localdev.pipeline.orchestrator import LOCAL_DIR, minutes  # noqa: E402
+from localdev.pipeline.progress import minutes  # noqa: E402
+from localdev.pipeline.settings import LOCAL_DIR  # noqa: E402
 from spotify_charts import report, views  # noqa: E402
 
 TARGET_MINUTES = 10.0

@@ -23,8 +23,8 @@ from local_spotify import catalog
 from localdev.aws import apply_environ
 from localdev.local_spark.glue_runner import GlueJobError
 from localdev.local_snowflake.engine import local_environ
-from localdev.pipeline.orchestrator import (DEFAULT_WORK_DIR, STATE_PREFIX, LocalPipeline, PipelineError,
-                                            PipelineSettings, live_spotify)
+from localdev.pipeline.orchestrator import LocalPipeline
+from localdev.pipeline.settings import DEFAULT_WORK_DIR, STATE_PREFIX, PipelineError, PipelineSettings, live_spotify
 from snowflake.charts import connection
 from spotify_charts.dashboard import DashboardData, DashboardServer, SnowflakeViews
 from spotify_charts.settings import MonitorSettings, playlist_labels
