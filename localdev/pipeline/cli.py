@@ -38,7 +38,7 @@ HISTORY_GLUE_EVERY = 140  # --history: Glue starts at most every 20 weeks of cha
 PROGRESS_SECONDS = 15.0  # --history: a progress line this often instead of one per poll
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localdev.pipeline", description=__doc__.split("\n\n")[0],
                                      epilog="See localdev/PIPELINE.md. Exit codes: 0 done, 1 a stage failed, "
                                             "130 interrupted.")
@@ -77,6 +77,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=10, help="report rows per chart (default 10)")
     parser.add_argument("--dashboard-port", type=int, default=0, help="dashboard port (default: any free one)")
     parser.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options, with the defaults that depend on others filled in; refuses what cannot run."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.history:
         args.markets = "all" if args.markets == "global,us" else args.markets
