@@ -14,12 +14,14 @@ Snowflake engine (fakesnow server), then deploys the real stack to LocalStack wi
 the stack when the LocalStack it used outlives it. Progress goes to ``out``, one line per
 step: ``<stage>  <what happened, with counts>``.
 
-The work is done by one part per responsibility, each in its own module: ``stack``
-(LocalStack, deploy, schedule, teardown, restart), ``clock`` (the Spotify side and the
-producer's polls), ``glue`` (Glue runs), ``snowflake`` (the engine and the local
-Snowpipe), ``views`` (queries, the report), ``replay`` (the pipeline over time). This
-class composes them and keeps one small interface for the command, tests and benchmarks.
-A new source or stage is one more part, started here in its place.
+The work is done by one part per responsibility, each a class in a module of its own:
+``stack`` (``stack.Stack``: LocalStack, deploy, schedule, teardown, restart), ``clock``
+(``producer_clock.ProducerClock``: the Spotify side and the producer's polls), ``glue``
+(``glue_runs.GlueRuns``), ``snowflake`` (``snowflake_load.SnowflakeLoad``: the engine and
+the local Snowpipe); module functions read the views (``views``) and run the pipeline
+over time (``replay``). This class composes them and keeps one small interface for the
+command, tests and benchmarks. A new source or stage is one more part, started here in
+its place.
 """
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ class LocalPipeline:
         returns the seconds. The curated files' notifications reach the new queue; the local
         Snowpipe skips files it loaded before. The Snowflake engine lives outside LocalStack.
         A Glue run after the restart sees the raw objects under new paths and reads them
-        again; its dedupe curates nothing twice."""
+        again; deduplication on the records' natural key keeps nothing twice."""
         seconds = self.stack.restart()
         self.snowflake.unloaded_files = len(self.glue.curated_files())  # each one notified again
         return seconds
