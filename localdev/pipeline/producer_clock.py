@@ -29,7 +29,7 @@ class ProducerClock:
         self.busy_seconds = 0.0
         self.quiet = False  # the replay prints one progress line per several polls instead
 
-    def start(self, exit: ExitStack) -> None:
+    def start(self, cleanup: ExitStack) -> None:
         s = self.settings
         if s.live:
             self.say("spotify", "live Spotify Web API (SPOTIFY_CLIENT_ID/SECRET set, no SPOTIFY_API_URL)")
@@ -37,7 +37,7 @@ class ProducerClock:
         self.spotify = LocalSpotifyProcess(
             "--start-date", s.start_date.isoformat(), log_path=s.logs / "local_spotify.log",
             env={"LOCAL_SPOTIFY_CLIENT_ID": LOCAL_CLIENT_ID, "LOCAL_SPOTIFY_CLIENT_SECRET": LOCAL_CLIENT_SECRET})
-        exit.enter_context(self.spotify)
+        cleanup.enter_context(self.spotify)
         self.say("spotify", f"local server {self.spotify.base_url} (pid {self.spotify.pid}) replaying "
                             f"{', '.join(s.markets)} from {s.start_date}")
 

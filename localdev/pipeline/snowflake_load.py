@@ -27,11 +27,11 @@ class SnowflakeLoad:
         self.loads: list[RunStats] = []
         self.busy_seconds = 0.0
 
-    def start(self, exit: ExitStack) -> None:
-        self.url = exit.enter_context(fakesnow_server(log_path=str(self.settings.logs / "fakesnow.log")))
+    def start(self, cleanup: ExitStack) -> None:
+        self.url = cleanup.enter_context(fakesnow_server(log_path=str(self.settings.logs / "fakesnow.log")))
         environ = local_environ(self.url)
         self.db = connection.connect(environ)
-        exit.callback(self.db.close)
+        cleanup.callback(self.db.close)
         migrate(self.db, local=True, variables=default_variables(environ))
         self.say("snowflake", f"local engine (fakesnow) {self.url}, migrations applied")
 

@@ -36,15 +36,15 @@ class Stack:
         self._deploying = False  # a deploy started: the stack may exist
         self._spotify: tuple[dict[str, str], dict[str, str]] = ({}, {})  # parameters and secret, for a redeploy
 
-    def start(self, exit: ExitStack) -> None:
+    def start(self, cleanup: ExitStack) -> None:
         if self.localstack is None:
             self.localstack = ensure_localstack(self.settings.localstack_endpoint)
-            exit.callback(self.localstack.stop)
+            cleanup.callback(self.localstack.stop)
             owned = self.localstack.mode != "reused"
         else:
             owned = False
         if not owned:  # someone else's LocalStack outlives us: delete what we deploy there
-            exit.callback(self.teardown)
+            cleanup.callback(self.teardown)
         self.say("localstack", f"{self.localstack.mode} at {self.localstack.endpoint}")
 
     def aws(self, service: str):
