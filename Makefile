@@ -14,7 +14,7 @@ SYSTEM := sh localdev/system_packages.sh
 
 help:
 	@echo "make run        the whole pipeline locally (LocalStack, deployed stack, producer Lambda, Glue, Snowpipe, fakesnow), then the chart report; ARGS='--days 6' etc."
-	@echo "make history    the whole real history (10 markets x 560 days) through the local pipeline, then serve the views until Ctrl-C"
+	@echo "make history    the whole real history (10 markets x 560 calendar days; the data holds 556 of them, the 4 missing days replay as gaps) through the local pipeline, then serve the views until Ctrl-C"
 	@echo "make run-producer  quick look: the producer alone polls the local Spotify server into Firehose on moto"
 	@echo "make test       all tests; starts and stops its own local servers"
 	@echo "make test-unit  unit tests: no server, no JVM (under 30 s)"
@@ -79,7 +79,7 @@ bench: system-spark $(STAMP)
 bench-freshness: system-run $(STAMP)
 	$(PY) benchmarks/bench_freshness.py
 
-# Not part of `make bench`: 10 markets x 560 days through the whole pipeline (~10 min), then the truth check.
+# Not part of `make bench`: 10 markets x 560 calendar days (556 with a chart, 4 gaps) through the whole pipeline (~10 min), then the truth check.
 bench-history: system-run $(STAMP)
 	$(PY) benchmarks/bench_history.py --truth $(ARGS)
 

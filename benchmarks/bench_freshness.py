@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from local_spotify import catalog  # noqa: E402
 from localdev.pipeline import LocalPipeline, PipelineSettings  # noqa: E402
-from localdev.pipeline.orchestrator import LOCAL_DIR, STATE_PREFIX  # noqa: E402
+from localdev.pipeline.settings import LOCAL_DIR, STATE_PREFIX  # noqa: E402
 
 POLL_INTERVAL_S = 60.0  # rate(1 minute)
 

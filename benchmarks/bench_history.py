@@ -1,6 +1,6 @@
 """The whole real chart history through the whole local pipeline: rows, days, minutes.
 
-    .venv/bin/python benchmarks/bench_history.py                 # 10 markets x 560 days (make bench-history)
+    .venv/bin/python benchmarks/bench_history.py                 # 10 markets x 560 calendar days, 556 with a chart (make bench-history)
     .venv/bin/python benchmarks/bench_history.py --truth         # ... then check every market against the CSVs
     .venv/bin/python benchmarks/bench_history.py --days 60       # a shorter run (from 2023-05-18)
 
@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from local_spotify import catalog  # noqa: E402
 from localdev.pipeline import LocalPipeline, PipelineSettings  # noqa: E402
 from localdev.pipeline.cli import HISTORY_GLUE_EVERY, PROGRESS_SECONDS  # noqa: E402
-from localdev.pipeline.orchestrator import LOCAL_DIR, minutes  # noqa: E402
+from localdev.pipeline.progress import minutes  # noqa: E402
+from localdev.pipeline.settings import LOCAL_DIR  # noqa: E402
 from spotify_charts import report, views  # noqa: E402
 
 TARGET_MINUTES = 10.0
@@ -38,7 +39,7 @@ REPORT_CHART, REPORT_DAY = "us", date(2024, 6, 1)
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=(catalog.LAST_DATE - catalog.FIRST_DATE).days + 1,
-                        help="chart days from 2023-05-18 (default: all 560)")
+                        help="chart days from 2023-05-18 (default: all 560 calendar days, 4 of them gaps in the data)")
     parser.add_argument("--markets", default=",".join(catalog.MARKETS_BY_LABEL), help="default: all 10")
     parser.add_argument("--glue-every", type=int, default=HISTORY_GLUE_EVERY, metavar="K",
                         help=f"Glue + load after every K days (default {HISTORY_GLUE_EVERY}, as --history)")

@@ -3,7 +3,7 @@
 It holds the last snapshot whose records Firehose accepted, and that version's
 ordering (for movement detection). It is written only after delivery, so a poll
 that fails part-way re-reads and re-sends that playlist next time (at-least-once;
-the Glue job dedupes on the natural key).
+Snowflake's MERGE dedupes on the natural key).
 
 Only one poll at a time may read and write it: a poll first takes the poll lease,
 an object written with S3 conditional writes (``If-None-Match: *`` to create it,

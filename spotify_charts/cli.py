@@ -48,7 +48,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
         try:
             summary = stages.poll_in_process(event, args.verbose)
         except ConfigError as error:
-            raise SettingsError(f"producer configuration: {error} (see README.md, 'Configuration')") from None
+            raise SettingsError(f"producer configuration: {error} (see producer/README.md, 'Configuration')") from None
     if args.json:
         print_json(summary)
     else:
@@ -193,7 +193,7 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
 
     poll = commands.add_parser("poll", help="one producer poll", description=(
         "Poll every configured chart once, as the Lambda does. In process by default, with the producer's "
-        "environment (PLAYLISTS, DELIVERY_STREAM_NAME, STATE_BUCKET, SPOTIFY_*; README 'Configuration'); "
+        "environment (PLAYLISTS, DELIVERY_STREAM_NAME, STATE_BUCKET, SPOTIFY_*; producer/README.md 'Configuration'); "
         "or invoke a deployed function. Exit 1 if a playlist failed."))
     poll.add_argument("--function", metavar="NAME", help="invoke this deployed producer Lambda instead")
     poll.add_argument("--json", action="store_true", help="print the poll summary as JSON")

@@ -4,7 +4,7 @@ then show the charts.
     spotify-charts run                        # 4 weeks of real daily charts (2024-03-01..28), then the report
     spotify-charts run --days 6 --glue-every 3 --markets global,us,gb
     spotify-charts run --keep-running         # then poll on the EventBridge schedule until Ctrl-C
-    spotify-charts run --history              # the whole real history (10 markets x 560 days), then serve it
+    spotify-charts run --history              # the whole real history (10 markets x 560 calendar days, 556 with a chart), then serve it
 
 Ctrl-C (or SIGTERM) during the replay stops every process it started, by pid, and exits
 130. Ctrl-C while it keeps running (or serves) ends that phase: the report of what was
@@ -23,20 +23,22 @@ from local_spotify import catalog
 from localdev.aws import apply_environ
 from localdev.local_spark.glue_runner import GlueJobError
 from localdev.local_snowflake.engine import local_environ
-from localdev.pipeline.orchestrator import (DEFAULT_WORK_DIR, STATE_PREFIX, LocalPipeline, PipelineError,
-                                            PipelineSettings, live_spotify)
+from localdev.pipeline.orchestrator import LocalPipeline
+from localdev.pipeline.settings import DEFAULT_WORK_DIR, STATE_PREFIX, PipelineError, PipelineSettings, live_spotify
 from snowflake.charts import connection
 from spotify_charts.dashboard import DashboardData, DashboardServer, SnowflakeViews
 from spotify_charts.settings import MonitorSettings, playlist_labels
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 DEFAULT_DAYS, DEFAULT_GLUE_EVERY = 28, 14
-HISTORY_DAYS = (catalog.LAST_DATE - catalog.FIRST_DATE).days + 1  # 560 calendar days, 4 of them gaps
+HISTORY_DAYS = (catalog.LAST_DATE - catalog.FIRST_DATE).days + 1  # 560 calendar days
+# Missing in every market's data (2024-03-14, -03-25, -07-11, -08-13): replayed as gaps, days without a chart.
+DAYS_MISSING_FROM_DATA = 4
 HISTORY_GLUE_EVERY = 140  # --history: Glue starts at most every 20 weeks of chart days, beside the polls (each run costs a JVM start)
 PROGRESS_SECONDS = 15.0  # --history: a progress line this often instead of one per poll
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localdev.pipeline", description=__doc__.split("\n\n")[0],
                                      epilog="See localdev/PIPELINE.md. Exit codes: 0 done, 1 a stage failed, "
                                             "130 interrupted.")
@@ -52,8 +54,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="then keep the views (local engine) and the dashboard up, without polling, until Ctrl-C")
     parser.add_argument("--history", action="store_true",
                         help=f"replay the whole real history: every market from {catalog.FIRST_DATE} to "
-                             f"{catalog.LAST_DATE} ({HISTORY_DAYS} days, about 278,000 chart entries) with a "
-                             "progress line, then --serve (unless --keep-running)")
+                             f"{catalog.LAST_DATE} ({HISTORY_DAYS} calendar days; the data holds "
+                             f"{HISTORY_DAYS - DAYS_MISSING_FROM_DATA} of them, the {DAYS_MISSING_FROM_DATA} missing "
+                             "days replay as gaps; about 278,000 chart positions) with a progress line, then --serve "
+                             "(unless --keep-running)")
     parser.add_argument("--markets", default="global,us",
                         help=f"local server: comma-separated charts, of {', '.join(catalog.MARKETS_BY_LABEL)}, "
                              "or all (default global,us; all with --history)")
@@ -73,6 +77,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=10, help="report rows per chart (default 10)")
     parser.add_argument("--dashboard-port", type=int, default=0, help="dashboard port (default: any free one)")
     parser.add_argument("--no-dashboard", action="store_true", help="do not serve the dashboard")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options, with the defaults that depend on others filled in; refuses what cannot run."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.history:
         args.markets = "all" if args.markets == "global,us" else args.markets

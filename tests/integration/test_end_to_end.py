@@ -33,7 +33,7 @@ from firehose import contract
 from local_spotify import catalog
 from localdev.aws import read_records
 from localdev.local_spark.glue_runner import GlueRun
-from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX, REPO_ROOT
+from localdev.pipeline.settings import CURATED_PREFIX, RAW_PREFIX, REPO_ROOT
 from localdev.local_snowflake.snowpipe import RunStats
 
 # The whole pipeline: LocalStack, the Glue job on Spark, fakesnow, the local Spotify server.

@@ -31,7 +31,7 @@ from local_spotify import catalog
 from localdev.aws import read_records
 from localdev.localstack import localstack as start_localstack
 from localdev.local_spark.glue_runner import GlueJobError
-from localdev.pipeline.orchestrator import CURATED_PREFIX, RAW_PREFIX
+from localdev.pipeline.settings import CURATED_PREFIX, RAW_PREFIX
 from localdev.process import free_port
 from tests.integration.chart_expectations import (comparable, expected_editions, expected_keys,
                                                   natural_keys_in_table, view_editions)
