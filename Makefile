@@ -13,7 +13,7 @@ SYSTEM := sh localdev/system_packages.sh
 .NOTPARALLEL:  # the system check comes before the virtualenv
 
 help:
-	@echo "make run        the whole pipeline locally (LocalStack, deployed stack, producer Lambda, Glue, Snowpipe, fakesnow), then the chart report; ARGS='--days 6' etc."
+	@echo "make run        the whole pipeline locally (LocalStack, deployed stack, producer and import Lambdas, Glue, Snowpipe, fakesnow) over replayed playlists and a month of real chart exports, then the chart report; ARGS='--days 6' etc."
 	@echo "make history    the whole real history (10 markets x 560 calendar days; the data holds 556 of them, the 4 missing days replay as gaps) through the local pipeline, then serve the views until Ctrl-C"
 	@echo "make run-producer  quick look: the producer alone polls the local Spotify server into Firehose on moto"
 	@echo "make test       all tests; starts and stops its own local servers"
@@ -43,8 +43,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
+# Both sources: 4 weeks of replayed playlists and a month of real chart exports (bundled),
+# imported through the deployed import Lambda.
+SAMPLE_EXPORTS := localdev/data/chart-exports-2024-05.zip
 run: system-run $(STAMP)
-	$(VENV)/bin/spotify-charts run $(ARGS)
+	$(VENV)/bin/spotify-charts run --import $(SAMPLE_EXPORTS) --days 28 $(ARGS)
 
 history: system-run $(STAMP)
 	$(VENV)/bin/spotify-charts run --history $(ARGS)

@@ -2,6 +2,8 @@
 then show the charts.
 
     spotify-charts run                        # 4 weeks of real daily charts (2024-03-01..28), then the report
+    spotify-charts run --import DIR           # chart exports (files, folders, zips) through the import Lambda
+    spotify-charts run --import localdev/data/chart-exports-2024-05.zip --days 28   # both sources (make run)
     spotify-charts run --days 6 --glue-every 3 --markets global,us,gb
     spotify-charts run --keep-running         # then poll on the EventBridge schedule until Ctrl-C
     spotify-charts run --history              # the whole real history (10 markets x 560 calendar days, 556 with a chart), then serve it
@@ -42,9 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localdev.pipeline", description=__doc__.split("\n\n")[0],
                                      epilog="See localdev/PIPELINE.md. Exit codes: 0 done, 1 a stage failed, "
                                             "130 interrupted.")
+    parser.add_argument("--import", dest="imports", action="append", metavar="PATH", default=[],
+                        help="import these charts.spotify.com exports (CSV, .csv.gz, .zip, folders; repeatable) "
+                             "through the deployed import path (S3 notification -> import Lambda -> Firehose) "
+                             "before the first Glue run")
     parser.add_argument("--days", type=int, help="chart days to run in accelerated time: each day the local "
-                        f"server moves on a day and the deployed producer is invoked (default {DEFAULT_DAYS}, "
-                        f"0 with --keep-running, {HISTORY_DAYS} with --history)")
+                        f"server moves on a day and the deployed producer is invoked (default {DEFAULT_DAYS}; "
+                        f"0 with --keep-running or --import, {HISTORY_DAYS} with --history)")
     parser.add_argument("--glue-every", type=int, metavar="K",
                         help=f"run Glue + load after every K polls, and at the end (default {DEFAULT_GLUE_EVERY}; "
                              f"{HISTORY_GLUE_EVERY} with --history)")
@@ -92,7 +98,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.markets = ",".join(catalog.MARKETS_BY_LABEL)
     args.start_date = args.start_date or date(2024, 3, 1)
     if args.days is None:
-        args.days = 0 if args.keep_running and not args.history else (
+        args.days = 0 if (args.keep_running or args.imports) and not args.history else (
             (catalog.LAST_DATE - args.start_date).days + 1 if args.history else DEFAULT_DAYS)
     if args.glue_every is None:
         args.glue_every = HISTORY_GLUE_EVERY if args.history else DEFAULT_GLUE_EVERY
@@ -149,9 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             pipeline.say("dashboard", f"{dashboard.url} (up while this runs)")
         pipeline.say("terminal", f"in another terminal: source {pipeline.write_environment()} then spotify-charts "
                                  "report, live or dashboard read this run's data (while it runs)")
+        if args.imports:
+            pipeline.import_charts(args.imports)
         if args.days:
             pipeline.run_days(args.days, args.glue_every, progress_seconds=PROGRESS_SECONDS if args.history else None,
                               background_glue=args.history)
+        elif args.imports:  # only the exports: one Glue run and load takes them all
+            pipeline.run_glue()
+            pipeline.load()
         try:
             if args.keep_running:
                 pipeline.keep_running(threading.Event(), glue_seconds=args.glue_seconds,

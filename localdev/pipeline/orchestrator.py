@@ -16,7 +16,8 @@ step: ``<stage>  <what happened, with counts>``.
 
 The work is done by one part per responsibility, each a class in a module of its own:
 ``stack`` (``stack.Stack``: LocalStack, deploy, schedule, teardown, restart), ``clock``
-(``producer_clock.ProducerClock``: the Spotify side and the producer's polls), ``glue``
+(``producer_clock.ProducerClock``: the Spotify side and the producer's polls), ``imports``
+(``chart_imports.ChartImports``: chart exports through the import Lambda), ``glue``
 (``glue_runs.GlueRuns``), ``snowflake`` (``snowflake_load.SnowflakeLoad``: the engine and
 the local Snowpipe); module functions read the views (``views``) and run the pipeline
 over time (``replay``). This class composes them and keeps one small interface for the
@@ -37,6 +38,7 @@ from localdev.local_snowflake.snowpipe import RunStats
 from localdev.local_spark.glue_runner import GluePaths, GlueRun
 from localdev.localstack import LocalStack
 from localdev.pipeline import replay, views
+from localdev.pipeline.chart_imports import ChartImports
 from localdev.pipeline.glue_runs import GlueRuns
 from localdev.pipeline.producer_clock import ProducerClock
 from localdev.pipeline.progress import print_line
@@ -54,6 +56,7 @@ class LocalPipeline:
         self.clock = ProducerClock(self.settings, self.say, self.stack)
         self.snowflake = SnowflakeLoad(self.settings, self.say, self.stack)
         self.glue = GlueRuns(self.settings, self.say, self.stack, published=self.snowflake.published)
+        self.imports = ChartImports(self.say, self.stack)
         self._exit = ExitStack()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -130,6 +133,10 @@ class LocalPipeline:
     def glue_paths(self) -> GluePaths:
         return self.glue.paths()
 
+    def import_charts(self, paths: list[Path | str], *, each_file: bool = False):
+        """Chart exports through the deployed import path (``chart_imports.ChartImports``)."""
+        return self.imports.run(paths, each_file=each_file)
+
     def run_glue(self, *, env: dict[str, str] | None = None, kill_when: Callable[[], bool] | None = None) -> GlueRun:
         return self.glue.run(env=env, kill_when=kill_when)
 
@@ -184,6 +191,7 @@ class LocalPipeline:
             "PLAYLISTS": self.settings.playlists,
             "GLUE_CHECKPOINT_PATH": str(self.glue_paths().checkpoint),
             "SNOWPIPE_QUEUE_URL": self.queue_url,
+            "IMPORTS_BUCKET": self.outputs["ImportsBucketName"],
         }
 
     def write_environment(self) -> Path:

@@ -18,7 +18,8 @@ from localdev.pipeline.settings import REPO_ROOT, PipelineError, PipelineSetting
 
 # Every bucket whose objects a LocalStack restart must not lose (the Glue checkpoint is
 # in the curated bucket, under _checkpoints/).
-KEPT_BUCKETS = ("RawBucketName", "StateBucketName", "QuarantineBucketName", "CuratedBucketName")
+KEPT_BUCKETS = ("RawBucketName", "StateBucketName", "QuarantineBucketName", "CuratedBucketName",
+                "ImportsBucketName")
 # The template's smallest interval; the schedule is then set to ``poll_schedule``.
 DEPLOYED_POLL_MINUTES = "5"
 
