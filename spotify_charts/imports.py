@@ -5,7 +5,9 @@ A deployment's imports bucket (stack output ``ImportsBucketName``) notifies the 
 Lambda of every object under ``incoming/``; the Lambda writes what became of each file
 under ``results/uploads/<the object's key>.json`` (producer/IMPORTS.md). So this command:
 
-1. collects the files (CSV, ``.csv.gz``, ``.zip`` archives; folders are searched),
+1. collects the files (CSV, ``.csv.gz``, ``.zip`` archives; folders are searched) and
+   packs loose CSV files into zip archives (one S3 request and one Lambda invocation for
+   hundreds of files instead of one each: a year of two markets is 732 files),
 2. uploads each one to ``incoming/<upload id>/<file name>`` with a progress bar (a new
    upload id per run: uploading a file again is a new object, which the Lambda finds
    already held, "unchanged"),
@@ -18,8 +20,10 @@ Files are read as bytes and never parsed here: the Lambda is the one judge of a 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +36,9 @@ INCOMING_PREFIX = "incoming/"
 RESULTS_PREFIX = "results/uploads/"
 IMPORTABLE_SUFFIXES = (".csv", ".csv.gz", ".zip")
 OUTCOMES = ("loaded", "replaced", "unchanged", "rejected")
+# A pack of loose CSV files stays well inside the import Lambda's limits (producer/IMPORTS.md).
+PACK_MAX_FILES = 5_000
+PACK_MAX_BYTES = 64 * 1024 * 1024
 
 
 class NothingToImportError(CommandError):
@@ -51,6 +58,30 @@ def collect_files(paths: Iterable[Path | str]) -> list[Path]:
     if not found:
         raise NothingToImportError("no chart export (.csv, .csv.gz or .zip) among the paths given")
     return found
+
+
+def pack_csv_files(files: list[Path], folder: Path) -> list[Path]:
+    """``files`` with loose CSV files packed into zip archives under ``folder`` (each entry
+    under its own name; two files of one name go to different packs). A single CSV, and
+    archives and gzip files, are uploaded as they are."""
+    loose = [f for f in files if f.suffix == ".csv"]
+    if len(loose) < 2:
+        return files
+    packs: list[list[Path]] = []
+    for path in loose:
+        pack = next((p for p in packs if len(p) < PACK_MAX_FILES and path.name not in {f.name for f in p}
+                     and sum(f.stat().st_size for f in p) + path.stat().st_size <= PACK_MAX_BYTES), None)
+        if pack is None:
+            packs.append(pack := [])
+        pack.append(path)
+    archives = []
+    for number, pack in enumerate(packs, start=1):
+        archive = folder / f"chart-exports-{number:03d}-of-{len(packs):03d}.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+            for path in pack:
+                out.write(path, path.name)
+        archives.append(archive)
+    return [f for f in files if f.suffix != ".csv"] + archives
 
 
 @dataclass
@@ -159,7 +190,8 @@ def import_paths(paths: list[str], bucket: str, s3, *, timeout: float, out: Text
                  say: Callable[[str], None]) -> ImportSummary:
     """Upload the chart exports under ``paths`` and report what became of each file."""
     importer = ChartImporter(bucket, s3, out=out)
-    uploads = importer.upload(collect_files(paths))
+    with tempfile.TemporaryDirectory(prefix="chart-exports-") as folder:
+        uploads = importer.upload(pack_csv_files(collect_files(paths), Path(folder)))
     summary = importer.wait(uploads, timeout)
     for line in outcome_lines(summary):
         say(line)

@@ -6,13 +6,14 @@ take them like the producer's."""
 from __future__ import annotations
 
 import io
+import tempfile
 import time
 from pathlib import Path
 
 from localdev.pipeline.progress import Say
 from localdev.pipeline.settings import PipelineError
 from localdev.pipeline.stack import Stack
-from spotify_charts.imports import ChartImporter, ImportSummary, collect_files, outcome_lines
+from spotify_charts.imports import ChartImporter, ImportSummary, collect_files, outcome_lines, pack_csv_files
 
 # A year of two markets is 732 files; LocalStack runs one Lambda invocation at a time here.
 RESULTS_TIMEOUT_SECONDS = 900.0
@@ -31,10 +32,14 @@ class ChartImports:
         started = time.monotonic()
         files = collect_files(paths)
         bucket = self.stack.outputs["ImportsBucketName"]
-        self.say("import", f"{len(files)} uploads ({sum(f.stat().st_size for f in files):,} bytes) to "
-                           f"s3://{bucket}/incoming/ -> import Lambda -> Firehose ...")
         importer = ChartImporter(bucket, self.stack.aws("s3"), out=io.StringIO())  # one line each, below
-        summary = importer.wait(importer.upload(files), RESULTS_TIMEOUT_SECONDS)
+        with tempfile.TemporaryDirectory(prefix="chart-exports-") as folder:
+            sources = pack_csv_files(files, Path(folder))
+            self.say("import", f"{len(files)} files in {len(sources)} uploads "
+                               f"({sum(f.stat().st_size for f in sources):,} bytes) to s3://{bucket}/incoming/ "
+                               "-> import Lambda -> Firehose ...")
+            uploads = importer.upload(sources)
+        summary = importer.wait(uploads, RESULTS_TIMEOUT_SECONDS)
         self.summaries.append(summary)
         self.busy_seconds += time.monotonic() - started
         lines = outcome_lines(summary)
