@@ -50,6 +50,7 @@ class PipelineSettings:
     spark_master: str = "local[2]"
     localstack_endpoint: str | None = None  # default: AWS_ENDPOINT_URL / LOCALSTACK_HOST / :4566
     live: bool = field(default_factory=live_spotify)
+    stack_parameters: dict[str, str] = field(default_factory=dict)  # more template parameters, e.g. timeouts
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.markets if m not in catalog.MARKETS_BY_LABEL]

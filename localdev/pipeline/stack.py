@@ -67,7 +67,7 @@ class Stack:
         argv = [sys.executable, "-m", "infra.deploy", "--stack-name", s.stack_name, "--build-dir", str(s.build_dir),
                 "--poll-seconds", "1", "--json", "--playlists", s.playlists,
                 "-p", f"PollIntervalMinutes={DEPLOYED_POLL_MINUTES}"]
-        for name, value in spotify_parameters.items():
+        for name, value in {**spotify_parameters, **s.stack_parameters}.items():
             argv += ["-p", f"{name}={value}"]
         started = time.monotonic()
         self._deploying = True
