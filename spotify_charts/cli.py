@@ -5,6 +5,7 @@
     spotify-charts import     chart exports (CSV, .csv.gz, .zip, folders) through the deployed import path
     spotify-charts deploy     package and deploy the stack (arguments go to infra.deploy)
     spotify-charts report     a chart on a date, from the Snowflake views
+    spotify-charts export     daily charts with movements and streams as CSV, JSON or Parquet
     spotify-charts live       chart movements as the producer detects them
     spotify-charts dashboard  the web dashboard on 127.0.0.1
     spotify-charts auth       a Spotify user's refresh token for the producer (spotify_charts/auth.py)
@@ -120,6 +121,24 @@ def cmd_report(args: argparse.Namespace) -> int:
         except views.ChartNotFoundError as error:
             raise CommandError(str(error)) from None
     print(report_json(report) if args.json else render_text(report, args.rows))
+    return EXIT_OK
+
+
+# -- export -----------------------------------------------------------------------------
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from spotify_charts import views
+    from spotify_charts.export import export
+
+    charts = [c.strip() for c in args.chart.split(",") if c.strip()]
+    with snowflake_connection() as db:
+        try:
+            export(db, charts, args.first, args.last, args.format, Path(args.out) if args.out else None,
+                   sys.stdout, sys.stderr)
+        except views.ChartNotFoundError as error:
+            raise CommandError(str(error)) from None
     return EXIT_OK
 
 
@@ -240,6 +259,18 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     report.add_argument("--artists", type=positive(int), default=10, help="top artists shown (default 10)")
     report.add_argument("--json", action="store_true", help="print the report as JSON")
     report.set_defaults(handler=cmd_report)
+
+    exports = commands.add_parser("export", help="daily charts with movements and streams, as CSV, JSON or Parquet",
+                                  description=(
+        "Write the daily charts of one or more charts over a date range from the Snowflake views: chart, date, "
+        "position, track, artists, status, previous position, change, streams, previous chart date, missing "
+        "days; one row per position, with a progress bar on stderr."))
+    exports.add_argument("--chart", required=True, help="chart labels or playlist ids, comma-separated")
+    exports.add_argument("--from", dest="first", type=_iso_date, required=True, help="first chart date")
+    exports.add_argument("--to", dest="last", type=_iso_date, required=True, help="last chart date")
+    exports.add_argument("--format", choices=("csv", "json", "parquet"), default="csv", help="default csv")
+    exports.add_argument("--out", metavar="PATH", help="write here (default: stdout; parquet needs a file)")
+    exports.set_defaults(handler=cmd_export)
 
     live = commands.add_parser("live", help="chart movements as they happen", description=(
         "List the latest chart movements from the producer's event objects (s3://STATE_BUCKET/"

@@ -190,3 +190,23 @@ def load_history(db) -> dict[str, Any]:
                COUNT_IF(status <> 'LOADED') AS files_with_errors
         FROM information_schema.load_history""")
     return rows[0]
+
+
+def daily_chart_range(db, playlist_id: str, first: date, last: date, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """``columns`` of the chart's daily charts dated ``first`` to ``last``, by date and position
+    (``artist_names`` as a list)."""
+    rows = _rows(db, f"""
+        SELECT {', '.join(columns)} FROM daily_chart
+        WHERE playlist_id = %s AND chart_date BETWEEN %s AND %s
+        ORDER BY chart_date, position""", (playlist_id, first, last))
+    for row in rows:
+        if "artist_names" in row:
+            row["artist_names"] = _array(row["artist_names"])
+    return rows
+
+
+def daily_chart_count(db, playlist_id: str, first: date, last: date) -> int:
+    """How many daily charts the chart has dated ``first`` to ``last``."""
+    return _rows(db, """
+        SELECT COUNT(*) AS n FROM chart_editions
+        WHERE grain = 'day' AND playlist_id = %s AND chart_date BETWEEN %s AND %s""", (playlist_id, first, last))[0]["n"]
