@@ -8,7 +8,7 @@ or as JSON. Daily and weekly charts, playlists and imported exports, up to 200 p
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from spotify_charts import views
@@ -102,8 +102,9 @@ def report_header(report: ChartReport) -> str:
     info = report.chart
     kind = f"{info.cadence} chart"
     edition = f"{kind} of {report.chart_date}"
-    if info.cadence == views.WEEKLY:  # Spotify's week runs Friday to Thursday; the file is dated by the Thursday
-        edition += f" (week {report.chart_date - timedelta(days=6)}..{report.chart_date})"
+    if info.cadence == views.WEEKLY:
+        first, last = views.week_of(report.chart_date)
+        edition += f" (week {first}..{last})"
     if report.previous_chart_date:
         compared = f"compared with the {kind} of {report.previous_chart_date}" \
                    f"{_gap_text(report.missing_days, info.cadence)}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Sequence
 
 from firehose import contract
@@ -31,6 +31,12 @@ DEFAULT_CHARTS = ("global", "regional-global-daily")
 
 def cadence_of(playlist_id: str) -> str:
     return WEEKLY if playlist_id.endswith(WEEKLY_SUFFIX) else DAILY
+
+
+def week_of(chart_date: date) -> tuple[date, date]:
+    """The days a weekly chart counts: Spotify's week runs Friday to Thursday, and the
+    file is dated by its Thursday."""
+    return chart_date - timedelta(days=6), chart_date
 
 
 @dataclass(frozen=True)
@@ -187,11 +193,15 @@ def positions(db, playlist_id: str, first: date, last: date, top: int) -> list[d
 
 
 def track_history(db, playlist_id: str, track_id: str) -> list[dict[str, Any]]:
-    """(date, position, streams) of every chart of ``playlist_id`` the track was on, by date."""
-    return _rows(db, """
-        SELECT chart_date, position, streams FROM daily_chart
+    """Date, position, streams (None where the chart states none) and the names, of every
+    chart of ``playlist_id`` the track was on, by date."""
+    rows = _rows(db, """
+        SELECT chart_date, position, streams, track_name, artist_names FROM daily_chart
         WHERE playlist_id = %s AND track_id = %s
         ORDER BY chart_date""", (playlist_id, track_id))
+    for row in rows:
+        row["artist_names"] = _array(row["artist_names"])
+    return rows
 
 
 def snapshot_labels(db) -> list[str]:

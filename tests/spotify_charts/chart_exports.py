@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -72,14 +73,32 @@ def export_rows(name: str, data: bytes, imported: str = IMPORTED_AT) -> tuple[li
     return entries, observation
 
 
-def load_exports(db, stage_dir: Path, files: list[tuple[str, bytes]], file_name: str = "exports") -> int:
-    """Load export files into the engine (their entries, then their observations); returns the rows."""
+@dataclass(frozen=True)
+class Loaded:
+    rows: int  # chart entries
+    files: int  # curated files the engine loaded (one per dataset and chart date)
+
+
+def load_exports(db, stage_dir: Path, files: list[tuple[str, bytes]], file_name: str = "exports") -> Loaded:
+    """Load export files into the engine (their entries, then their observations)."""
     entries, observations = [], []
     for name, data in files:
         rows, observation = export_rows(name, data)
         entries += rows
         observations.append(observation)
     loader = CuratedLoader(db, stage_dir)
-    load_rows(loader, CHART_ENTRIES_DATASET, entries, f"{file_name}.parquet", merge=False)
-    load_rows(loader, CHART_OBSERVATIONS_DATASET, observations, f"{file_name}-observations.parquet")
-    return len(entries)
+    paths = load_rows(loader, CHART_ENTRIES_DATASET, entries, f"{file_name}.parquet", merge=False)
+    paths += load_rows(loader, CHART_OBSERVATIONS_DATASET, observations, f"{file_name}-observations.parquet")
+    return Loaded(len(entries), len(paths))
+
+
+GLOBAL_DAILY_MAY = tuple(f"regional-global-daily-2024-05-{day:02d}.csv" for day in range(1, 32))
+GLOBAL_WEEKS = ("2024-03-28", "2024-04-25", "2024-05-30")
+
+
+def dashboard_files() -> list[tuple[str, bytes]]:
+    """What the dashboard tests import: the Global daily Top 200 of May 2024, the Global
+    weekly files, two Argentina days and a viral chart made from them."""
+    argentina = bundled("regional-ar-daily-2024-05-01.csv", "regional-ar-daily-2024-05-02.csv")
+    return (bundled(*GLOBAL_DAILY_MAY) + bundled(*(f"regional-global-weekly-{d}.csv" for d in GLOBAL_WEEKS))
+            + argentina + [viral_file(argentina[0], "2024-05-01"), viral_file(argentina[1], "2024-05-02")])

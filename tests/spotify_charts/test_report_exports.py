@@ -43,7 +43,7 @@ def truth(files, tmp_path_factory):
 @pytest.fixture(scope="module")
 def loaded(engine_environ, files, tmp_path_factory):
     with connection.connect() as db:
-        return load_exports(db, tmp_path_factory.mktemp("stage"), files)
+        return load_exports(db, tmp_path_factory.mktemp("stage"), files).rows
 
 
 def run_json(*args: str, capsys) -> dict:
