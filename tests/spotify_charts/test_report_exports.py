@@ -14,10 +14,10 @@ from snowflake.charts import connection
 from spotify_charts.cli import main
 from spotify_charts.report import all_charts_text
 from spotify_charts.text import cell_width
-from tests.spotify_charts.chart_exports import bundled, load_exports, read_csv, viral_file
+from tests.spotify_charts.chart_exports import GLOBAL_WEEKS, bundled, load_exports, read_csv, viral_file
 
 AR_DATES = ("2024-05-01", "2024-05-02", "2024-05-04", "2024-05-05")  # 2024-05-03 not held: a gap
-WEEKS = ("2024-03-28", "2024-04-25", "2024-05-30")  # the bundle's weekly files: 4 weeks apart
+WEEKS = GLOBAL_WEEKS  # the bundle's weekly files: 5 weeks apart
 AR = "regional-ar-daily"
 WEEKLY = "regional-global-weekly"
 VIRAL = "viral-ar-daily"
