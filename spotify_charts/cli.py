@@ -28,11 +28,13 @@ from datetime import date
 from typing import Sequence
 
 from spotify_charts import auth, stages
-from spotify_charts.commands import (AddedCommand, CommandError, Passthrough, added_commands, positive,
-                                      print_json)
+from spotify_charts.commands import (AddedCommand, CommandError, Passthrough, added_commands, non_negative,
+                                      positive, print_json)
 from spotify_charts.settings import MonitorSettings, SettingsError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# A Top 50 shows whole; a Top 200 its first 50 and how many more (--rows 0 or 200 shows all).
+DEFAULT_REPORT_ROWS = 50
 
 DEPLOY = Passthrough("package and deploy the stack (arguments: spotify-charts deploy --help)", "infra.deploy")
 
@@ -249,12 +251,15 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     imports.set_defaults(handler=cmd_import)
 
     report = commands.add_parser("report", help="a chart on a date, from the Snowflake views", description=(
-        "The chart with position, change (▲3 ▼2 =, NEW, RE-ENTRY), peak and days on chart as of the date; "
-        "the biggest climbers and fallers; new entries and exits; top artists. Reads the Snowflake views "
-        "(SNOWFLAKE_* settings, or SNOWFLAKE_LOCAL_URL for the local engine)."))
-    report.add_argument("--chart", help="chart label or playlist id (default: global, or the only chart)")
+        "The chart with position, change (▲3 ▼2 =, NEW, RE-ENTRY), streams (imported Top 200 exports), peak "
+        "and days (weeks) on chart as of the date; the biggest climbers and fallers; new entries and exits; "
+        "top artists. Any chart the views hold: playlists, and imported daily or weekly chart exports. Reads "
+        "the Snowflake views (SNOWFLAKE_* settings, or SNOWFLAKE_LOCAL_URL for the local engine)."))
+    report.add_argument("--chart", help="chart label (e.g. global, regional-ar-daily) or playlist id "
+                                        "(default: global, else regional-global-daily, or the only chart)")
     report.add_argument("--date", type=_iso_date, help="chart date YYYY-MM-DD (default: the latest)")
-    report.add_argument("--rows", type=int, default=0, help="chart rows shown (default 0: all)")
+    report.add_argument("--rows", type=non_negative(int), default=DEFAULT_REPORT_ROWS,
+                        help=f"chart rows shown (default {DEFAULT_REPORT_ROWS}: all of a Top 50; 0: all)")
     report.add_argument("--movers", type=positive(int), default=5, help="climbers and fallers shown (default 5)")
     report.add_argument("--artists", type=positive(int), default=10, help="top artists shown (default 10)")
     report.add_argument("--json", action="store_true", help="print the report as JSON")

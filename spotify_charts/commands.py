@@ -67,13 +67,23 @@ def added_commands() -> dict[str, AddedCommand]:
 
 def positive(kind: type) -> Callable[[str], Any]:
     """An argparse type: a number of ``kind`` greater than 0."""
+    return _at_least(kind, 0, inclusive=False)
+
+
+def non_negative(kind: type) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind``, 0 or more."""
+    return _at_least(kind, 0, inclusive=True)
+
+
+def _at_least(kind: type, minimum: Any, inclusive: bool) -> Callable[[str], Any]:
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+        if value < minimum or (value == minimum and not inclusive):
+            raise argparse.ArgumentTypeError(
+                f"must be {'at least' if inclusive else 'greater than'} {minimum}: {text!r}")
         return value
     return parse
 

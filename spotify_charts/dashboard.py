@@ -3,9 +3,11 @@ no CDN) and the JSON endpoints behind it, served by the standard library on 127.
 
 ==========================  =============================================================
 ``GET /``                   the page (``/dashboard.js``, ``/dashboard.css``: its files)
-``GET /api/charts``         charts known to the producer state and/or the Snowflake views
+``GET /api/charts``         charts known to the producer state and/or the Snowflake views,
+                            grouped by origin and cadence (playlists, imported exports)
 ``GET /api/chart``          the current chart (``?chart=label|id``), see :meth:`current_chart`
 ``GET /api/bump``           positions over time (``?chart&from&to&top``) for the bump chart
+``GET /api/track``          one track's positions and streams on a chart (``?chart&track``)
 ``GET /api/movements``      the latest movement events (``?chart&limit``)
 ``GET /api/health``         last poll, last Glue run, files pending load, quarantined rows
 ==========================  =============================================================
@@ -66,6 +68,13 @@ SECURITY_HEADERS = {
 }
 DEFAULT_PERIOD_DAYS = 183  # the bump chart's default: the last 6 months of daily charts, or all there are
 DEFAULT_TOP = 10
+MAX_TOP = 200  # a Top 200 export's every position
+# The chart picker's groups, in its order: (origin, cadence) -> title.
+CHART_GROUPS = {
+    (views.PLAYLIST, views.DAILY): "Playlists",
+    (views.CHART_EXPORT, views.DAILY): "Imported chart exports: daily",
+    (views.CHART_EXPORT, views.WEEKLY): "Imported chart exports: weekly",
+}
 
 
 class BadRequestError(ValueError):
@@ -128,12 +137,15 @@ class DashboardData:
     # -- charts ---------------------------------------------------------------------
 
     def charts(self) -> dict[str, Any]:
+        """Every chart the producer's state or the views hold, in the picker's order (its
+        groups, the default chart first in its group), with the chart shown by default."""
         found: dict[str, dict[str, Any]] = {}
         if self.outputs:
             labels = self._event_labels()
             for playlist_id, written in self.outputs.charted_playlists():
                 found[playlist_id] = {"playlist_id": playlist_id, "label": labels.get(playlist_id, playlist_id),
-                                      "state_written_at": written.isoformat(), "sources": ["producer state"]}
+                                      "state_written_at": written.isoformat(), "sources": ["producer state"],
+                                      "origin": views.PLAYLIST, "cadence": views.DAILY}
         problem = None
         if self.snowflake.enabled:
             try:
@@ -144,21 +156,26 @@ class DashboardData:
             for info in loaded:
                 entry = found.setdefault(info.playlist_id, {"playlist_id": info.playlist_id, "sources": []})
                 entry.update(label=info.chart_label, name=info.playlist_name, first_date=info.first_date,
-                             last_date=info.last_date, days=info.days)
+                             last_date=info.last_date, days=info.days, origin=info.origin, cadence=info.cadence)
                 entry["sources"].append("snowflake")
-        return {"charts": sorted(found.values(), key=lambda c: (c["label"] != "global", c["label"])),
-                "problem": problem}
+        for entry in found.values():
+            entry["group"] = CHART_GROUPS.get((entry["origin"], entry["cadence"]), entry["origin"])
+        charts = sorted(found.values(), key=_picker_order)
+        default = next((c for name in views.DEFAULT_CHARTS for c in charts if c["label"] == name),
+                       charts[0] if charts else None)
+        return {"charts": charts, "default": default and default["label"], "problem": problem}
 
     def _event_labels(self) -> dict[str, str]:
         labels = {m["playlist_id"]: m["chart_label"] for m in self.outputs.latest_movements(limit=500, events=20)}
         return {**labels, **self.settings.labels}
 
     def _playlist_id(self, chart: str | None) -> str:
-        charts = self.charts()["charts"]
+        listing = self.charts()
+        charts = listing["charts"]
         if not charts:
             raise NotFoundError("no charts yet: nothing polled or loaded")
         if chart is None:
-            return charts[0]["playlist_id"]
+            chart = listing["default"]
         for entry in charts:
             if chart in (entry["playlist_id"], entry["label"]):
                 return entry["playlist_id"]
@@ -181,16 +198,7 @@ class DashboardData:
                     raise
                 log_error(log, "Snowflake views unreadable, showing the producer state")
         if report and (state is None or report.snapshot_id == state.snapshot_id):
-            return {
-                "source": "snowflake", "view": "daily chart", "playlist_id": playlist_id,
-                "label": report.chart.chart_label,
-                "name": report.chart.playlist_name, "chart_date": report.chart_date,
-                "snapshot_id": report.snapshot_id, "observed_at": report.observed_at,
-                "compared_with": report.previous_chart_date,
-                "rows": [{"position": e["position"], "marker": e["marker"], "status": e["status"],
-                          "change": e["change"], "track": e["track_name"], "artists": e["artist_names"],
-                          "peak": e.get("peak_position"), "days": e.get("days_on_chart")} for e in report.entries],
-            }
+            return _chart_from_report(playlist_id, report)
         if state is None:
             raise NotFoundError(f"no current chart for {chart or playlist_id}")
         return self._chart_from_state(playlist_id, state)
@@ -209,9 +217,10 @@ class DashboardData:
             status = "NEW" if move and move["kind"] == "new_entries" else None
             rows.append({"position": slot.position, "marker": change_marker(status, move and move["change"]),
                          "status": status, "change": move and move["change"], "track": slot.name,
-                         "artists": slot.artists, "peak": None, "days": None})
+                         "track_id": slot.key, "artists": slot.artists, "peak": None, "days": None,
+                         "streams": None})
         return {"source": "producer state", "view": "latest snapshot", "playlist_id": playlist_id, "label": label,
-                "name": label,
+                "name": label, "origin": views.PLAYLIST, "cadence": views.DAILY, "has_streams": False,
                 "chart_date": state.observed_at[:10], "snapshot_id": state.snapshot_id,
                 "observed_at": state.observed_at, "compared_with": None,
                 "note": "marks show new entries and moves the producer reported (at least its threshold)",
@@ -222,8 +231,8 @@ class DashboardData:
     def bump(self, chart: str | None, first: date | None, last: date | None, top: int) -> dict[str, Any]:
         if not self.snowflake.enabled:
             raise NotFoundError("the bump chart reads the Snowflake views: configure Snowflake (SNOWFLAKE_LOCAL_URL ...)")
-        if not 1 <= top <= 50:
-            raise BadRequestError("top must be between 1 and 50")
+        if not 1 <= top <= MAX_TOP:
+            raise BadRequestError(f"top must be between 1 and {MAX_TOP}")
 
         def read(db):
             info = views.find_chart(db, chart if chart else None)
@@ -249,8 +258,32 @@ class DashboardData:
             return (last_position is None, last_position or 0, min(placed))
 
         return {"playlist_id": info.playlist_id, "label": info.chart_label, "name": info.playlist_name,
+                "origin": info.origin, "cadence": info.cadence,
                 "from": start, "to": end, "top": top, "dates": dates, "tracks": sorted(tracks.values(), key=order),
                 "available": {"first_date": info.first_date, "last_date": info.last_date}}
+
+    def track(self, chart: str | None, track_id: str | None) -> dict[str, Any]:
+        """One track on one chart over time: its position and streams (None where the chart
+        states none) on every chart it was on, from the ``daily_chart`` view."""
+        if not self.snowflake.enabled:
+            raise NotFoundError("a track's history reads the Snowflake views: configure Snowflake")
+        if not track_id:
+            raise BadRequestError("track is required (a track id)")
+
+        def read(db):
+            info = views.find_chart(db, chart)
+            return info, views.track_history(db, info.playlist_id, track_id)
+
+        info, rows = self.snowflake.run(read)
+        if not rows:
+            raise NotFoundError(f"track {track_id!r} was never on {info.chart_label}")
+        latest = rows[-1]
+        streams = [r["streams"] for r in rows]
+        return {"playlist_id": info.playlist_id, "label": info.chart_label, "cadence": info.cadence,
+                "track_id": track_id, "name": latest["track_name"], "artists": latest["artist_names"],
+                "dates": [r["chart_date"] for r in rows], "positions": [r["position"] for r in rows],
+                "streams": streams, "has_streams": any(v is not None for v in streams),
+                "total_streams": sum(v for v in streams if v is not None)}
 
     # -- movements and health -----------------------------------------------------------
 
@@ -267,6 +300,32 @@ class DashboardData:
                                         self.settings.snowpipe_queue_url,
                                         load_history if self.snowflake.enabled else None)
         return {"checks": health.health_dict(checks)}
+
+
+def _picker_order(chart: dict[str, Any]) -> tuple:
+    """The picker's groups in CHART_GROUPS' order, the default charts first within them, then by label."""
+    groups = list(CHART_GROUPS.values())
+    group = groups.index(chart["group"]) if chart["group"] in groups else len(groups)
+    preferred = views.DEFAULT_CHARTS.index(chart["label"]) if chart["label"] in views.DEFAULT_CHARTS else len(
+        views.DEFAULT_CHARTS)
+    return group, preferred, chart["label"]
+
+
+def _chart_from_report(playlist_id: str, report) -> dict[str, Any]:
+    """The current chart from the views: a daily or weekly chart, with streams where stated."""
+    info = report.chart
+    return {
+        "source": "snowflake", "view": f"{info.cadence} chart", "playlist_id": playlist_id,
+        "label": info.chart_label, "name": info.playlist_name, "origin": info.origin, "cadence": info.cadence,
+        "chart_date": report.chart_date, "snapshot_id": report.snapshot_id, "observed_at": report.observed_at,
+        "compared_with": report.previous_chart_date, "missing_days": report.missing_days,
+        "week": views.week_of(report.chart_date) if info.cadence == views.WEEKLY else None,
+        "has_streams": report.has_streams,
+        "rows": [{"position": e["position"], "marker": e["marker"], "status": e["status"], "change": e["change"],
+                  "track": e["track_name"], "track_id": e["track_id"], "artists": e["artist_names"],
+                  "streams": e.get("streams"), "peak": e.get("peak_position"), "days": e.get("days_on_chart")}
+                 for e in report.entries],
+    }
 
 
 def _json_default(value: Any) -> str:
@@ -316,6 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/chart": lambda: data.current_chart(chart),
             "/api/bump": lambda: data.bump(chart, _date_param(params, "from"), _date_param(params, "to"),
                                            _int_param(params, "top", DEFAULT_TOP)),
+            "/api/track": lambda: data.track(chart, params.get("track", [""])[0] or None),
             "/api/movements": lambda: data.movements(chart, _int_param(params, "limit", 30)),
             "/api/health": data.health,
         }

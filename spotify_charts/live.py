@@ -10,7 +10,7 @@ import time
 from typing import Any, Callable, TextIO
 
 from spotify_charts.events import ProducerOutputs, matches, movements_of
-from spotify_charts.text import DOWN, UP, artists_text, fit, terminal_json, terminal_text
+from spotify_charts.text import DOWN, UP, artists_text, cell_width, fit, streams_text, terminal_json, terminal_text
 
 _KIND_MARKERS = {"new_number_one": "NEW #1", "new_entries": "NEW", "exits": "EXIT"}
 
@@ -23,13 +23,22 @@ def movement_marker(move: dict[str, Any]) -> str:
 
 
 def movement_line(move: dict[str, Any]) -> str:
-    """One movement as a line: time, chart, position, marker, track (and where it was)."""
+    """One movement as a line: time, chart, position, marker, track (and where it was, and
+    its streams where the movement states them: an imported Top 200's)."""
     detected = (move.get("detected_at") or "")[:19].replace("T", " ")
     where = f"#{move['position']}" if move.get("position") else "out"
     was = f" (was #{move['previous_position']})" if move.get("previous_position") else ""
-    return terminal_text(f"{detected}  {fit(move.get('chart_label') or '', 8)} {fit(where, 4, '>')}  "
+    streams = f", {streams_text(move['streams'])} streams" if move.get("streams") is not None else ""
+    return terminal_text(f"{detected}  {_chart_cell(move.get('chart_label') or '')} {fit(where, 4, '>')}  "
                          f"{fit(movement_marker(move), 6)}  {move.get('name') or move.get('key')} — "
-                         f"{artists_text(move.get('artists'))}{was}")
+                         f"{artists_text(move.get('artists'))}{was}{streams}")
+
+
+def _chart_cell(label: str) -> str:
+    """A playlist's label padded to 8 cells; a longer one (an export's alias, such as
+    'regional-ar-daily' beside 'regional-ar-weekly') whole, never cut to look like another."""
+    shown = " ".join(terminal_text(label).split())  # as fit shows it
+    return fit(shown, max(8, cell_width(shown)))
 
 
 class LiveView:

@@ -106,3 +106,8 @@ def movements_text(counts: dict[str, int] | None) -> str:
         words.append("a new number one" if counts["new_number_one"] == 1
                      else f"{counts['new_number_one']} new number ones")
     return ", ".join(words) if words else "no movements"
+
+
+def streams_text(streams: int | None) -> str:
+    """1234567 -> '1,234,567' (exact, with thousands separators); '' when not known."""
+    return "" if streams is None else f"{streams:,}"

@@ -8,12 +8,35 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Sequence
+
+from firehose import contract
 
 
 class ChartNotFoundError(LookupError):
     """No chart (or no daily chart on the date) matches what was asked for."""
+
+
+# Where a chart came from (the views' ``origin``, the contract's values): a playlist the
+# producer reads, or charts.spotify.com CSV exports a user imported.
+PLAYLIST, CHART_EXPORT = contract.ORIGIN_PLAYLIST, contract.ORIGIN_CHART_EXPORT
+# A chart's cadence: a weekly export's alias ends in '-weekly' (its editions are a week
+# apart; the views' chart_editions counts its missing_days by the same rule).
+DAILY, WEEKLY = "daily", "weekly"
+WEEKLY_SUFFIX = "-weekly"
+# The chart commands show when none is named: the Global playlist, else the Global export.
+DEFAULT_CHARTS = ("global", "regional-global-daily")
+
+
+def cadence_of(playlist_id: str) -> str:
+    return WEEKLY if playlist_id.endswith(WEEKLY_SUFFIX) else DAILY
+
+
+def week_of(chart_date: date) -> tuple[date, date]:
+    """The days a weekly chart counts: Spotify's week runs Friday to Thursday, and the
+    file is dated by its Thursday."""
+    return chart_date - timedelta(days=6), chart_date
 
 
 @dataclass(frozen=True)
@@ -23,7 +46,13 @@ class ChartInfo:
     playlist_name: str
     first_date: date
     last_date: date
-    days: int  # daily charts in the data
+    days: int  # editions in the data: daily charts (weekly charts for a weekly export)
+    origin: str = PLAYLIST
+    cadence: str = DAILY
+
+    @property
+    def imported(self) -> bool:
+        return self.origin == CHART_EXPORT
 
 
 def _rows(db, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -45,22 +74,25 @@ def _array(value: Any) -> list[str]:
 def list_charts(db) -> list[ChartInfo]:
     rows = _rows(db, """
         SELECT e.playlist_id, MAX(e.chart_label) AS chart_label, MAX(s.playlist_name) AS playlist_name,
-               MIN(e.chart_date) AS first_date, MAX(e.chart_date) AS last_date, COUNT(*) AS days
+               MIN(e.chart_date) AS first_date, MAX(e.chart_date) AS last_date, COUNT(*) AS days,
+               MAX(s.origin) AS origin
         FROM chart_editions AS e
         JOIN chart_snapshots AS s ON s.playlist_id = e.playlist_id AND s.snapshot_id = e.snapshot_id
         WHERE e.grain = 'day'
         GROUP BY e.playlist_id
         ORDER BY chart_label""")
-    return [ChartInfo(**row) for row in rows]
+    return [ChartInfo(**row, cadence=cadence_of(row["playlist_id"])) for row in rows]
 
 
 def find_chart(db, chart: str | None) -> ChartInfo:
-    """The chart named by label or playlist id; without a name, 'global' or the only one."""
+    """The chart named by label or playlist id; without a name, the first of DEFAULT_CHARTS
+    held, or the only chart."""
     charts = list_charts(db)
     if not charts:
         raise ChartNotFoundError("no charts in the Snowflake views yet (nothing loaded?)")
     if chart is None:
-        named = [c for c in charts if c.chart_label == "global"] or (charts if len(charts) == 1 else [])
+        named = sorted((c for c in charts if c.chart_label in DEFAULT_CHARTS),
+                       key=lambda c: DEFAULT_CHARTS.index(c.chart_label)) or (charts if len(charts) == 1 else [])
         if not named:
             raise ChartNotFoundError(f"choose a chart with --chart: {', '.join(c.chart_label for c in charts)}")
         return named[0]
@@ -71,11 +103,12 @@ def find_chart(db, chart: str | None) -> ChartInfo:
 
 
 def daily_chart(db, playlist_id: str, day: date) -> list[dict[str, Any]]:
-    """The day's chart: position, status, change and the track, in chart order."""
+    """The day's chart: position, status, change, the track and its streams (None where
+    the source states none), in chart order."""
     rows = _rows(db, """
         SELECT position, status, change, previous_position, track_id, track_name, artist_names,
                previous_chart_date, missing_days, last_chart_date, last_chart_position,
-               snapshot_id, observed_at
+               snapshot_id, observed_at, streams
         FROM daily_chart
         WHERE playlist_id = %s AND chart_date = %s
         ORDER BY position""", (playlist_id, day))
@@ -109,11 +142,15 @@ def biggest_movers(db, playlist_id: str, day: date, limit: int) -> dict[str, lis
 
 
 def exits(db, playlist_id: str, day: date) -> list[dict[str, Any]]:
+    """The tracks that left the chart on ``day``, with their streams on the chart they
+    were last on (``last_streams``; None where the source states none)."""
     rows = _rows(db, """
-        SELECT last_position, track_id, track_name, artist_names
-        FROM daily_chart_exits
-        WHERE playlist_id = %s AND chart_date = %s
-        ORDER BY last_position""", (playlist_id, day))
+        SELECT x.last_position, x.track_id, x.track_name, x.artist_names, d.streams AS last_streams
+        FROM daily_chart_exits AS x
+        LEFT JOIN daily_chart AS d
+          ON d.playlist_id = x.playlist_id AND d.chart_date = x.previous_chart_date AND d.track_id = x.track_id
+        WHERE x.playlist_id = %s AND x.chart_date = %s
+        ORDER BY x.last_position""", (playlist_id, day))
     for row in rows:
         row["artist_names"] = _array(row["artist_names"])
     return rows
@@ -155,6 +192,18 @@ def positions(db, playlist_id: str, first: date, last: date, top: int) -> list[d
     return rows
 
 
+def track_history(db, playlist_id: str, track_id: str) -> list[dict[str, Any]]:
+    """Date, position, streams (None where the chart states none) and the names, of every
+    chart of ``playlist_id`` the track was on, by date."""
+    rows = _rows(db, """
+        SELECT chart_date, position, streams, track_name, artist_names FROM daily_chart
+        WHERE playlist_id = %s AND track_id = %s
+        ORDER BY chart_date""", (playlist_id, track_id))
+    for row in rows:
+        row["artist_names"] = _array(row["artist_names"])
+    return rows
+
+
 def snapshot_labels(db) -> list[str]:
     """The labels of every chart with a snapshot."""
     return [r["chart_label"] for r in _rows(db, "SELECT DISTINCT chart_label FROM chart_snapshots ORDER BY chart_label")]
@@ -170,7 +219,7 @@ def latest_snapshot(db, label: str) -> dict[str, Any]:
 def snapshot_entries(db, playlist_id: str, snapshot_id: str) -> list[dict[str, Any]]:
     """A snapshot's chart compared with the snapshot before, in chart order."""
     rows = _rows(db, """
-        SELECT position, status, change, track_name, artist_names FROM snapshot_chart
+        SELECT position, status, change, track_name, artist_names, streams FROM snapshot_chart
         WHERE playlist_id = %s AND snapshot_id = %s ORDER BY position""", (playlist_id, snapshot_id))
     for row in rows:
         row["artist_names"] = _array(row["artist_names"])

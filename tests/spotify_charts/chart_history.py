@@ -46,6 +46,7 @@ def chart_rows(label: str, first: date, last: date, shift: timedelta = timedelta
                 "explicit": t.explicit, "isrc": t.isrc, "popularity": t.popularity,
                 "added_at": observed - timedelta(days=1), "source_file": f"raw/{label}/{day}.json",
                 "batch_id": "0-history", "batch_at": BATCH_AT,
+                "origin": contract.ORIGIN_PLAYLIST, **{name: None for name in contract.EXPORT_FIELDS},
             })
     return rows
 
@@ -55,7 +56,9 @@ def rows_from_records(records: list[dict], source_file: str, batch_id: str) -> l
     rows = []
     for record in records:
         observed = contract.parse_timestamp(record["observed_at"])
-        row = {k: v for k, v in record.items() if k != "schema_version"}
+        # What a playlist's record of an older contract version leaves out (the Glue job fills the same).
+        row = {"origin": contract.ORIGIN_PLAYLIST, **{name: None for name in contract.EXPORT_FIELDS},
+               **{k: v for k, v in record.items() if k != "schema_version"}}
         row.update(chart_date=observed.date(), observed_at=observed, source_file=source_file,
                    batch_id=batch_id, batch_at=BATCH_AT,
                    added_at=contract.parse_timestamp(record["added_at"]) if record["added_at"] else None)

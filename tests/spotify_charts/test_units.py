@@ -67,6 +67,26 @@ def test_movements_are_flattened_in_reading_order_and_printed_one_per_line():
                      "2026-01-02 03:04:05  global    out  EXIT    Gone — C (was #48)"]
 
 
+def test_movements_of_a_top_200_export_show_their_streams_and_whole_label():
+    """A chart export's movements (positions up to 200, streams stated) print with their
+    streams; a long alias is printed whole, never cut to look like another chart's."""
+    chart = {"playlist_id": "regional-ar-weekly", "chart_label": "regional-ar-weekly", "snapshot_id": "s2",
+             "climbs": [{"key": "k", "name": "Up", "artists": ["D"], "position": 137, "previous_position": 200,
+                         "change": 63, "streams": 1234567}],
+             "exits": [{"key": "k2", "name": "Gone", "artists": ["C"], "position": None, "previous_position": 199,
+                        "change": None}]}
+    lines = [movement_line(m) for m in movements_of({**EVENT, "charts": [chart]})]
+    assert lines == ["2026-01-02 03:04:05  regional-ar-weekly #137  ▲63     Up — D (was #200), 1,234,567 streams",
+                     "2026-01-02 03:04:05  regional-ar-weekly  out  EXIT    Gone — C (was #199)"]
+    assert movement_line({**movements_of(EVENT)[2], "streams": 0}).endswith("(was #12), 0 streams")
+
+
+def test_streams_read_with_thousands_separators():
+    from spotify_charts.text import streams_text
+
+    assert [streams_text(n) for n in (None, 0, 999, 1000, 63286378)] == ["", "0", "999", "1,000", "63,286,378"]
+
+
 def test_glue_health_reads_the_run_metrics_objects(tmp_path):
     assert health.last_glue_run(None, None).status == "unknown"
     folder = tmp_path / "run_metrics"
