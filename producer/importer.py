@@ -30,7 +30,7 @@ from firehose.writer import FirehoseWriter
 from producer.chart_export import ChartExport, ChartFileError, chart_records, parse_chart_file, parse_chart_name
 from producer.import_store import CONTINUE, INCOMING, HeldChart, ImportStore, ObjectChangedError
 from producer.upload_files import (OBJECT_TOO_LARGE, UploadEntry, UploadError, UploadFiles, UploadLimits,
-                                   file_name, open_upload)
+                                   check_entry_name, file_name, open_upload)
 
 LOADED, UNCHANGED, REPLACED, REJECTED = "loaded", "unchanged", "replaced", "rejected"
 OUTCOMES = (LOADED, UNCHANGED, REPLACED, REJECTED)
@@ -144,6 +144,7 @@ class UploadJob:
     run: ImportRun
     hop: int = 0  # continuations before this invocation
     last_saved: float = field(default_factory=time.monotonic)
+    kept_names: set[str] = field(default_factory=set)  # names taken under rejected/<upload>/
 
     @property
     def upload(self) -> str:
@@ -234,7 +235,8 @@ class Importer:
         else:  # a new upload, or its key now holds another object
             results = UploadResults(key, etag, started_at=self._now())
         run.status = run.status or results.status
-        return UploadJob(key, etag, results, results_etag, run, hop)
+        kept = {PurePosixPath(f.kept_at).name for f in results.files.values() if f.kept_at}
+        return UploadJob(key, etag, results, results_etag, run, hop, kept_names=kept)
 
     def _import_files(self, files: UploadFiles, job: UploadJob, time_left: Callable[[], float]) -> None:
         groups = files.chart_groups()
@@ -273,6 +275,7 @@ class Importer:
             data = None
             try:
                 data = files.read(entry)
+                check_entry_name(entry.name)
                 parsed.append((entry, data, parse_chart_file(entry.name, data, max_bytes=self.limits.max_file_bytes)))
             except ChartFileError as error:
                 outcomes.append(self._reject(job, entry, data, error))
@@ -350,11 +353,11 @@ class Importer:
 
     def _kept_name(self, job: UploadJob, entry: UploadEntry) -> str:
         """The rejected file's name under rejected/<upload>/: its own, made safe, and unique in the upload."""
-        taken = {PurePosixPath(f.kept_at).name for f in job.results.files.values() if f.kept_at}
         name = _safe_name(entry.name)
-        if name in taken:
+        if name in job.kept_names:
             path = PurePosixPath(name)
             name = f"{path.stem}~{entry.index}{path.suffix}"
+        job.kept_names.add(name)
         return name
 
     # -- results -----------------------------------------------------------------------------
@@ -398,5 +401,6 @@ def _described(entry: UploadEntry, chart: ChartExport | None = None) -> FileOutc
 
 
 def _safe_name(name: str) -> str:
-    """A file name fit for a key under rejected/: no folders, nothing a shell or a URL trips on."""
-    return _UNSAFE_NAME_CHARACTERS.sub("_", name.replace("/", "_").replace("\\", "_")) or "_"
+    """A file name fit for a key under rejected/: no folders, no dot-dot, nothing a shell or a URL trips on."""
+    safe = _UNSAFE_NAME_CHARACTERS.sub("_", name.replace("/", "_").replace("\\", "_"))
+    return re.sub(r"^\.|\.\.+", "_", safe) or "_"

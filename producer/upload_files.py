@@ -7,8 +7,9 @@ the per-file limit (Python's zipfile stops at an entry's declared size and check
 so a size that lies is an error, not a memory blow-up).
 
 A problem with the whole object raises :class:`UploadError`: nothing of it is imported. A
-problem with one file (an entry in a folder, one too large, one corrupt) is raised as that
-file's ``ChartFileError`` by :meth:`UploadFiles.read`; the other files are imported.
+problem with one file is that file's ``ChartFileError`` (one too large or corrupt from
+:meth:`UploadFiles.read`, one inside a folder from :func:`check_entry_name`); the other files
+are imported.
 """
 from __future__ import annotations
 
@@ -69,10 +70,7 @@ class UploadFiles:
     _infos: dict[int, zipfile.ZipInfo] = field(default_factory=dict)
 
     def read(self, entry: UploadEntry) -> bytes:
-        """The entry's bytes, or ChartFileError if it cannot be a chart file."""
-        if "/" in entry.name or "\\" in entry.name:
-            raise ChartFileError(ENTRY_PATH, f"{entry.name!r} is inside a folder of the zip: zip the chart files "
-                                             "themselves, not a folder holding them")
+        """The entry's bytes, or ChartFileError if they cannot be read within the limits."""
         self._check_size(entry.size)
         if self._archive is None:
             return self._data
@@ -98,6 +96,14 @@ class UploadFiles:
         if size > self.limits.max_file_bytes:
             raise ChartFileError(TOO_LARGE, f"{size:,} bytes uncompressed, over the "
                                             f"{self.limits.max_file_bytes:,}-byte limit of one chart file")
+
+
+def check_entry_name(name: str) -> None:
+    """A zip entry must be a file at the top of the zip: a name with a path is refused, whatever
+    it holds (its bytes are only ever kept under a safe name, never written to a path)."""
+    if "/" in name or "\\" in name:
+        raise ChartFileError(ENTRY_PATH, f"{name!r} is inside a folder of the zip: zip the chart files "
+                                         "themselves, not a folder holding them")
 
 
 def _chart_of(name: str) -> ChartName | None:
