@@ -84,14 +84,18 @@ MARKET_NAMES = {
 }
 
 
-class ChartFileError(ValueError):
-    """A file that cannot be imported: ``code`` says what kind of problem (one of the codes
-    above), the message says exactly what and where, for the user."""
+class RejectionError(ValueError):
+    """Something that cannot be imported: ``code`` says what kind of problem (a short, fixed
+    set: a metric dimension), ``reason`` says exactly what and where, for the user."""
 
     def __init__(self, code: str, reason: str):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+class ChartFileError(RejectionError):
+    """A chart file that cannot be imported (one of the codes above)."""
 
 
 @dataclass(frozen=True)

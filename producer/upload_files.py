@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from producer.chart_export import TOO_LARGE, ChartFileError, ChartName, parse_chart_name
+from producer.chart_export import TOO_LARGE, ChartFileError, ChartName, RejectionError, parse_chart_name
 
 # Entries a user's zip holds besides the files: folders, macOS resource forks, OS metadata.
 IGNORED_PREFIXES = ("__MACOSX/",)
@@ -35,13 +35,8 @@ OBJECT_TOO_LARGE = "object_too_large"
 ENTRY_PATH = "entry_path"
 
 
-class UploadError(ValueError):
+class UploadError(RejectionError):
     """The whole uploaded object cannot be imported."""
-
-    def __init__(self, code: str, reason: str):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 @dataclass(frozen=True)

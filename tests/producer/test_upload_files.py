@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from producer.chart_export import ChartFileError
+from producer.chart_export import ChartFileError, RejectionError
 from producer.upload_files import UploadError, UploadLimits, check_entry_name, open_upload
 from tests.producer.chart_files import AR_DAY, bundle_files, bundle_zip, make_zip, real
 
@@ -27,11 +27,13 @@ def zeros_zip(name: str, size: int) -> bytes:
     return buffer.getvalue()
 
 
-def peak_memory(action) -> int:
+def refusal_and_peak_memory(action) -> tuple[RejectionError, int]:
+    """The error ``action`` raised, and the most memory Python held meanwhile."""
     tracemalloc.start()
     try:
-        action()
-        return tracemalloc.get_traced_memory()[1]
+        with pytest.raises(RejectionError) as raised:
+            action()
+        return raised.value, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
@@ -79,15 +81,9 @@ def test_a_zip_bomb_entry_is_rejected_by_its_size_without_filling_memory():
     bomb = zeros_zip(AR_DAY, 256 * MiB)
     assert len(bomb) < 2 * MiB
     files = open_upload("incoming/bomb.zip", bomb)
-    errors = []
-
-    def read():
-        try:
-            files.read(files.entries[0])
-        except ChartFileError as error:
-            errors.append(error)
-    assert peak_memory(read) < 4 * MiB
-    assert errors[0].code == "too_large" and "268,435,456 bytes uncompressed" in errors[0].reason
+    error, peak = refusal_and_peak_memory(lambda: files.read(files.entries[0]))
+    assert peak < 4 * MiB
+    assert error.code == "too_large" and "268,435,456 bytes uncompressed" in error.reason
 
 
 def test_an_entry_lying_about_its_size_is_read_no_further_than_its_limit():
@@ -96,30 +92,18 @@ def test_an_entry_lying_about_its_size_is_read_no_further_than_its_limit():
     struct.pack_into("<I", bomb, directory + 24, 1000)  # its uncompressed size: 1,000 bytes
     files = open_upload("incoming/liar.zip", bytes(bomb))
     assert files.entries[0].size == 1000
-    errors = []
-
-    def read():
-        try:
-            files.read(files.entries[0])
-        except ChartFileError as error:
-            errors.append(error)
-    assert peak_memory(read) < 4 * MiB
-    assert errors[0].code == "bad_archive" and "cannot be read" in errors[0].reason
+    error, peak = refusal_and_peak_memory(lambda: files.read(files.entries[0]))
+    assert peak < 4 * MiB
+    assert error.code == "bad_archive" and "cannot be read" in error.reason
 
 
 def test_a_gzipped_csv_is_one_file_and_a_gzip_bomb_is_stopped_at_the_limit():
     files = open_upload(f"incoming/x/{AR_DAY}.gz", gzip.compress(real(AR_DAY)))
     assert [e.name for e in files.entries] == [AR_DAY] and files.read(files.entries[0]) == real(AR_DAY)
     bomb = gzip.compress(bytes(64 * MiB), compresslevel=9)
-    errors = []
-
-    def read():
-        try:
-            open_upload(f"incoming/x/{AR_DAY}.gz", bomb)
-        except UploadError as error:
-            errors.append(error)
-    assert peak_memory(read) < 6 * MiB
-    assert errors[0].code == "too_large"
+    error, peak = refusal_and_peak_memory(lambda: open_upload(f"incoming/x/{AR_DAY}.gz", bomb))
+    assert peak < 6 * MiB
+    assert isinstance(error, UploadError) and error.code == "too_large"
 
 
 @pytest.mark.parametrize("key, data, code, says", [
