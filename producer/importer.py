@@ -187,8 +187,8 @@ class Importer:
 
     def _resume(self, key: str, time_left: Callable[[], float]) -> list[ImportRun]:
         body = self.store.continuation(key)
-        if body is None:
-            self._log("warning", "continuation object not found", key=key)
+        if body is None or not str(body.get("upload", "")).startswith(INCOMING):
+            self._log("warning", "not a continuation of an upload", key=key)
             return []
         return [self.import_object(body["upload"], body["etag"], time_left, hop=body.get("hop", 1))]
 
@@ -221,6 +221,7 @@ class Importer:
             self._reject_upload(job, error)
             return
         job.results.entries = len(files.entries)
+        self._save(job)  # at once: whoever polls the results sees the import started, and its size
         self._import_files(files, job, time_left)
 
     def _job(self, key: str, etag: str, hop: int) -> UploadJob:
