@@ -19,7 +19,6 @@ import io
 import statistics
 import sys
 import time
-import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 

@@ -34,6 +34,20 @@ def bundle_zip() -> bytes:
     return BUNDLE.read_bytes()
 
 
+MiB = 1024 * 1024
+
+
+def zeros_zip(name: str, size: int) -> bytes:
+    """A zip bomb: ``size`` zero bytes under ``name``, a few hundred KB for hundreds of MB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(name, "w", force_zip64=size >= 4096 * MiB) as stream:
+            chunk = bytes(MiB)
+            for _ in range(size // MiB):
+                stream.write(chunk)
+    return buffer.getvalue()
+
+
 def make_zip(files: list[tuple[str, bytes]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -132,7 +146,11 @@ def bad_files() -> list[BadFile]:
         BadFile("streams-not-integer", AR_DAY, with_field(day, 3, "streams", "1,234"), "bad_value",
                 "streams '1,234'"),
         BadFile("peak-empty", AR_DAY, with_field(day, 9, "peak_rank", ""), "bad_value", "peak_rank ''"),
+        BadFile("previous-not-integer", AR_DAY, with_field(day, 9, "previous_rank", "new"), "bad_value",
+                "previous_rank 'new'"),
         BadFile("previous-zero", AR_DAY, with_field(day, 9, "previous_rank", "0"), "bad_value", "previous_rank 0"),
+        BadFile("days-not-integer", AR_DAY, with_field(day, 9, "days_on_chart", "1.5"), "bad_value",
+                "days_on_chart '1.5'"),
         BadFile("days-negative", AR_DAY, with_field(day, 9, "days_on_chart", "-2"), "bad_value",
                 "days_on_chart '-2'"),
         BadFile("rank-duplicate", AR_DAY, duplicate.to_bytes(), "bad_ranks", "rank 5 appears twice"),

@@ -4,7 +4,9 @@ notifications, so each test delivers them: the sample events of tests/events/ wi
 uploaded (or continuation) object's key and ETag."""
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
@@ -19,8 +21,8 @@ from producer.config import ConfigError
 from producer.imports import ImportConfig
 from spotify_charts.stages import LocalLambdaContext
 from tests.conftest import unique_name
-from tests.producer.chart_files import (AR_DAY, GLOBAL_WEEK, bad_files, bundle_files, bundle_zip, make_zip, real,
-                                        viral_from, with_field)
+from tests.producer.chart_files import (AR_DAY, GLOBAL_WEEK, MiB, bad_files, bundle_files, bundle_zip, make_zip, real,
+                                        viral_from, with_field, zeros_zip)
 
 EVENTS = "tests/events/"
 AR_2, AR_3 = "regional-ar-daily-2024-05-02.csv", "regional-ar-daily-2024-05-03.csv"
@@ -237,6 +239,25 @@ def test_a_file_over_the_size_limit_is_rejected(site, monkeypatch):
     reason = json.loads(site.get(results["files"][0]["kept_at"] + ".reason.json"))
     assert "stays at incoming/u1/a.zip" in reason["not_kept"]  # not copied: the upload keeps it
     assert results["files"][1]["code"] == "truncated" and site.sends == 0 and site.held() == {}
+
+
+def test_a_zip_bomb_entry_is_rejected_and_the_rest_of_the_zip_loads(site):
+    upload = "incoming/u1/bomb.zip"
+    buffer = io.BytesIO(zeros_zip(AR_DAY, 256 * MiB))  # 256 MiB of zeros, 255 KiB zipped
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr(AR_2, real(AR_2))
+    results = site.import_file(upload, buffer.getvalue())
+    assert_rejected(site, upload, results, AR_DAY, None, "too_large", "268,435,456 bytes uncompressed")
+    assert outcomes(results) == {AR_DAY: "rejected", AR_2: "loaded"} and site.sends == 1
+
+
+def test_a_single_bad_csv_upload_is_kept_whole(site):
+    upload = "incoming/u1/" + AR_DAY
+    html = b"<!DOCTYPE html><html><body>Sign in to Spotify</body></html>\n"
+    results = site.import_file(upload, html)
+    assert_rejected(site, upload, results, AR_DAY, html, "not_csv", "HTML")
+    assert results["files"][0]["kept_at"] == f"rejected/u1/{AR_DAY}/{AR_DAY}"
+    assert site.sends == 0 and site.held() == {}
 
 
 @pytest.mark.parametrize("name", ["charts/" + AR_DAY, "../" + AR_DAY])

@@ -11,20 +11,8 @@ import pytest
 
 from producer.chart_export import ChartFileError, RejectionError
 from producer.upload_files import UploadError, UploadLimits, check_entry_name, open_upload
-from tests.producer.chart_files import AR_DAY, bundle_files, bundle_zip, make_zip, real
+from tests.producer.chart_files import AR_DAY, MiB, bundle_files, bundle_zip, make_zip, real, zeros_zip
 
-MiB = 1024 * 1024
-
-
-def zeros_zip(name: str, size: int) -> bytes:
-    """A zip holding ``size`` zero bytes under ``name``: a few hundred KB for hundreds of MB."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open(name, "w", force_zip64=size >= 4096 * MiB) as stream:
-            chunk = bytes(MiB)
-            for _ in range(size // MiB):
-                stream.write(chunk)
-    return buffer.getvalue()
 
 
 def refusal_and_peak_memory(action) -> tuple[RejectionError, int]:
