@@ -9,6 +9,7 @@ import json
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterator
 from urllib.parse import quote_plus
 
 import boto3
@@ -104,7 +105,7 @@ class ImportSite:
 
 
 @pytest.fixture
-def site(aws_endpoint, monkeypatch) -> ImportSite:
+def site(aws_endpoint, monkeypatch) -> Iterator[ImportSite]:
     bucket, raw_bucket, stream = unique_name("imports"), unique_name("raw"), unique_name("charts")
     create_delivery_stream(raw_bucket, stream)
     s3 = boto3.client("s3")
@@ -112,7 +113,9 @@ def site(aws_endpoint, monkeypatch) -> ImportSite:
     monkeypatch.setenv("DELIVERY_STREAM_NAME", stream)
     monkeypatch.setenv("IMPORTS_BUCKET", bucket)
     monkeypatch.setattr(producer.imports, "_importer", None)  # each test builds its own clients
-    return ImportSite(bucket, raw_bucket, s3)
+    yield ImportSite(bucket, raw_bucket, s3)
+    # moto allows 50 delivery streams at once, and the moto server lives for the whole test session.
+    boto3.client("firehose").delete_delivery_stream(DeliveryStreamName=stream)
 
 
 def month_zip(files: int) -> bytes:
