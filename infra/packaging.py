@@ -8,7 +8,8 @@ Each artifact holds only the modules that run there: its entry module and every 
 of this project it imports, directly or through others (read from the code, so nothing
 local-only or test-only can ride along).
 
-* Lambda zip: ``producer.handler`` and what it imports (``producer``, ``firehose``)
+* Lambda zip: ``producer.handler`` and ``producer.imports`` (the two Lambdas it serves) and
+  what they import (``producer``, ``firehose``)
   plus the runtime dependencies of ``pyproject.toml``, pinned by ``requirements.lock``
   and installed as wheels for the Lambda runtime's platform (Python 3.12, Linux,
   x86_64 or arm64), whatever machine builds it.
@@ -33,6 +34,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ENTRY_MODULE = "producer.handler"
+# Every handler module the one Lambda zip serves: the producer's and the chart-export import's.
+LAMBDA_ENTRY_MODULES = (LAMBDA_ENTRY_MODULE, "producer.imports")
 GLUE_ENTRY_MODULE = "glue_streaming.job"
 # The project's packages an artifact may take modules from.
 DEPLOYED_PACKAGES = ("producer", "firehose", "glue_streaming")
@@ -171,8 +174,9 @@ def install_lambda_dependencies(target: Path, architecture: str, root: Path = RE
 def build_lambda_zip(build_dir: Path, architecture: str = "x86_64", root: Path = REPO_ROOT) -> Artifact:
     deps = install_lambda_dependencies(build_dir / f"lambda-deps-{architecture}", architecture, root)
     entries = {name: path.read_bytes() for name, path in _tree_files(deps) if name != ".build-stamp"}
-    for name, path in module_files(root, LAMBDA_ENTRY_MODULE):
-        entries[name] = path.read_bytes()  # our code wins over any same-named dependency file
+    for entry in LAMBDA_ENTRY_MODULES:
+        for name, path in module_files(root, entry):
+            entries[name] = path.read_bytes()  # our code wins over any same-named dependency file
     staging = write_zip(build_dir / f"producer-{architecture}.zip", list(entries.items()))
     return Artifact(staging, f"lambda/producer-{architecture}-{content_hash(staging)}.zip")
 

@@ -5,14 +5,14 @@ clients are built on the first invocation and reused while the container lives.
 """
 from __future__ import annotations
 
-import time
 import uuid
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
 from firehose.writer import FirehoseWriter
+from producer import budget
 from producer.config import ProducerConfig
 from producer.credentials import SecretRefreshTokens, spotify_credentials
 from producer.observability import logger, metrics
@@ -22,8 +22,6 @@ from producer.state import StateStore
 
 # Seconds kept back from the Lambda's remaining time for delivery and state writes.
 SAFETY_MARGIN_SECONDS = 10.0
-# Without a Lambda context (local runs), the time budget of one poll.
-DEFAULT_BUDGET_SECONDS = 120.0
 
 _poller: ChartPoller | None = None
 
@@ -52,13 +50,6 @@ def get_poller() -> ChartPoller:
     if _poller is None:
         _poller = build_poller(ProducerConfig.from_env())
     return _poller
-
-
-def time_left_from(context: Any) -> Callable[[], float]:
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        return lambda: context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
-    deadline = time.monotonic() + DEFAULT_BUDGET_SECONDS
-    return lambda: deadline - time.monotonic()
 
 
 def record_metrics(result: PollResult) -> None:
@@ -91,7 +82,7 @@ def record_metrics(result: PollResult) -> None:
 def lambda_handler(event: dict, context: Any) -> dict:
     poll_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
     logger.append_keys(poll_id=poll_id)
-    result = get_poller().poll(poll_id, time_left_from(context))
+    result = get_poller().poll(poll_id, budget.time_left_from(context, SAFETY_MARGIN_SECONDS))
     record_metrics(result)
     summary = result.summary()
     logger.info("poll finished", extra={"summary": summary})

@@ -1,0 +1,114 @@
+"""AWS Lambda entry point of chart-export imports: S3 notifications of the imports bucket's
+``incoming/`` prefix (a user's upload) and ``results/continue/`` prefix (an import resuming)
+invoke it; it imports each file of the upload (producer.importer, design in producer/IMPORTS.md).
+
+Configuration comes from environment variables (``ENV_VARS``); clients are built on the first
+invocation and reused while the container lives. Logs are JSON; metrics are EMF lines.
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from firehose.writer import FirehoseWriter
+from producer import budget
+from producer.config import ConfigError
+from producer.import_store import ImportStore
+from producer.importer import LOADED, REPLACED, UNCHANGED, Importer, ImportRun
+from producer.observability import NAMESPACE
+from producer.upload_files import UploadLimits
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "chart-importer")
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+# Every environment variable the import Lambda reads, with whether the stack must set it.
+ENV_VARS: dict[str, bool] = {
+    "DELIVERY_STREAM_NAME": True,
+    "IMPORTS_BUCKET": True,
+    "MAX_UPLOAD_BYTES": False,  # one uploaded object, as uploaded (default 128 MiB)
+    "MAX_FILE_BYTES": False,  # one chart file, uncompressed (default 1 MiB)
+    "MAX_ZIP_ENTRIES": False,  # files in one zip (default 20,000)
+    "MAX_ZIP_BYTES": False,  # a zip's files together, uncompressed (default 1 GiB)
+    "CONTINUE_BELOW_SECONDS": False,  # continue in another invocation when less time is left (default 30)
+}
+
+
+@dataclass(frozen=True)
+class ImportConfig:
+    delivery_stream_name: str
+    imports_bucket: str
+    limits: UploadLimits = field(default_factory=UploadLimits)
+    continue_below_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "ImportConfig":
+        env = os.environ if environ is None else environ
+        values = {name: env.get(name, "").strip() for name in ENV_VARS}
+        missing = [name for name, required in ENV_VARS.items() if required and not values[name]]
+        if missing:
+            raise ConfigError(f"missing environment variables: {', '.join(missing)}")
+        defaults = UploadLimits()
+        try:
+            limits = UploadLimits(
+                max_object_bytes=int(values["MAX_UPLOAD_BYTES"] or defaults.max_object_bytes),
+                max_file_bytes=int(values["MAX_FILE_BYTES"] or defaults.max_file_bytes),
+                max_zip_entries=int(values["MAX_ZIP_ENTRIES"] or defaults.max_zip_entries),
+                max_zip_bytes=int(values["MAX_ZIP_BYTES"] or defaults.max_zip_bytes))
+            continue_below = float(values["CONTINUE_BELOW_SECONDS"] or 30)
+        except ValueError as error:
+            raise ConfigError(f"the import limits must be numbers: {error}") from None
+        if min(limits.max_object_bytes, limits.max_file_bytes, limits.max_zip_entries, limits.max_zip_bytes) < 1:
+            raise ConfigError("the import limits must be at least 1")
+        return cls(values["DELIVERY_STREAM_NAME"], values["IMPORTS_BUCKET"], limits, continue_below)
+
+
+_importer: Importer | None = None
+
+
+def build_importer(config: ImportConfig) -> Importer:
+    return Importer(ImportStore(config.imports_bucket, boto3.client("s3")),
+                    FirehoseWriter(config.delivery_stream_name, boto3.client("firehose")),
+                    config.limits, continue_below_seconds=config.continue_below_seconds, logger=logger)
+
+
+def get_importer() -> Importer:
+    global _importer
+    if _importer is None:
+        _importer = build_importer(ImportConfig.from_env())
+    return _importer
+
+
+def record_metrics(runs: list[ImportRun]) -> None:
+    count = MetricUnit.Count
+    for name, outcome in (("FilesLoaded", LOADED), ("FilesUnchanged", UNCHANGED), ("FilesReplaced", REPLACED)):
+        metrics.add_metric(name, count, sum(run.outcomes[outcome] for run in runs))
+    rejected: Counter = Counter()
+    for run in runs:
+        rejected.update(run.rejected)
+    # The alarm watches the total (service dimension only); the Reason dimension says what kind.
+    metrics.add_metric("RejectedFiles", count, sum(rejected.values()))
+    for reason, number in sorted(rejected.items()):
+        with single_metric(name="RejectedFiles", unit=count, value=number, namespace=NAMESPACE,
+                           default_dimensions={"service": SERVICE}) as metric:
+            metric.add_dimension(name="Reason", value=reason)
+    metrics.add_metric("RecordsSent", count, sum(run.records_sent for run in runs))
+    metrics.add_metric("FirehoseRetries", count, sum(run.firehose_retries for run in runs))
+    metrics.add_metric("ImportsContinued", count, sum(1 for run in runs if run.continuation))
+    metrics.add_metric("UploadsImported", count, sum(1 for run in runs if run.status == "done" and not run.skipped))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict, context: Any) -> dict:
+    runs = get_importer().handle_event(event, budget.time_left_from(context))
+    record_metrics(runs)
+    summary = {"uploads": [run.summary() for run in runs]}
+    logger.info("import finished", extra={"summary": summary})
+    return summary
