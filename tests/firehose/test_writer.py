@@ -91,6 +91,10 @@ def test_oversized_records_are_refused_before_anything_is_sent():
     assert flaky.calls == []
 
 
-def test_unknown_stream_is_a_final_error(aws_endpoint):
-    with pytest.raises(ClientError, match="ResourceNotFoundException"):
-        FirehoseWriter("no-such-stream", boto3.client("firehose")).put(lines(1))
+def test_unknown_stream_is_a_final_error_that_names_every_record_not_sent(aws_endpoint):
+    """A final error is not retried; it stops the delivery, and every record is reported as not sent."""
+    writer = FirehoseWriter("no-such-stream", boto3.client("firehose"), sleep=lambda s: pytest.fail("retried"))
+    with pytest.raises(FirehoseDeliveryError, match="ResourceNotFoundException") as caught:
+        writer.put(lines(501))  # two calls' worth: the second is never made
+    assert caught.value.failed_indices == list(range(501)) and caught.value.report.calls == 1
+    assert caught.value.reasons == Counter({"ResourceNotFoundException": 501})
