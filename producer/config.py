@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from firehose.writer import CALL_TIMEOUT_SECONDS
+
 DEFAULT_API_URL = "https://api.spotify.com/v1/"
 DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"
 
@@ -37,8 +39,8 @@ ENV_VARS: dict[str, bool] = {
 DEFAULT_MAX_ENTRIES_PER_CHART = 1000
 # Pages of 50: the entry cap's 20 pages, with room for a server that sends short pages.
 DEFAULT_MAX_PAGES_PER_CHART = 40
-# Reading stops this long before the poll's deadline: the rest is delivery (a Firehose call
-# may take up to firehose.writer.CALL_TIMEOUT_SECONDS) and state writes.
+# Reading stops this long before the poll's deadline: the rest is for delivery and state
+# writes. Less than one Firehose call's timeout would leave no time to deliver anything.
 DEFAULT_DELIVERY_RESERVE_SECONDS = 20
 # Integer settings: (environment variable, default, least value).
 _INTEGER_SETTINGS = {
@@ -46,7 +48,7 @@ _INTEGER_SETTINGS = {
     "movement_threshold": ("MOVEMENT_THRESHOLD", 5, 1),
     "max_pages_per_chart": ("MAX_PAGES_PER_CHART", DEFAULT_MAX_PAGES_PER_CHART, 1),
     "max_entries_per_chart": ("MAX_ENTRIES_PER_CHART", DEFAULT_MAX_ENTRIES_PER_CHART, 1),
-    "delivery_reserve_seconds": ("DELIVERY_RESERVE_SECONDS", DEFAULT_DELIVERY_RESERVE_SECONDS, 0),
+    "delivery_reserve_seconds": ("DELIVERY_RESERVE_SECONDS", DEFAULT_DELIVERY_RESERVE_SECONDS, CALL_TIMEOUT_SECONDS),
 }
 
 

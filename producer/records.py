@@ -30,12 +30,26 @@ class MalformedEntryError(ValueError):
     """An entry is not shaped as the API promises: it is skipped with this reason."""
 
 
+_JSON_KINDS = ((bool, "a boolean"), (str, "a string"), ((int, float), "a number"), (list, "an array"),
+               (Mapping, "an object"))
+
+
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words: 'a string', 'an array', ..."""
+    if value is None:
+        return "null"
+    for kind, name in _JSON_KINDS:
+        if isinstance(value, kind):
+            return name
+    return f"a {type(value).__name__}"
+
+
 def _object(value: Any, what: str) -> Mapping[str, Any]:
     """``value`` if it is an object; ``{}`` for null."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise MalformedEntryError(f"{what} is a {type(value).__name__}, not an object")
+        raise MalformedEntryError(f"{what} is {json_kind(value)}, not an object")
     return value
 
 
@@ -44,7 +58,7 @@ def _objects(value: Any, what: str) -> list[Mapping[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise MalformedEntryError(f"{what}s is a {type(value).__name__}, not a list")
+        raise MalformedEntryError(f"{what}s is {json_kind(value)}, not an array")
     return [o for o in (_object(v, what) for v in value) if o]
 
 
@@ -64,7 +78,7 @@ def added_at_text(value: Any) -> str | None:
     if value is None or value == "" or (isinstance(value, str) and value.startswith("1970-01-01")):
         return None
     if not isinstance(value, str):
-        raise MalformedEntryError(f"added_at is a {type(value).__name__}, not a timestamp")
+        raise MalformedEntryError(f"added_at is {json_kind(value)}, not a timestamp")
     try:
         moment = contract.parse_timestamp(value)
     except ValueError:

@@ -41,6 +41,7 @@ from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.oauth2 import SpotifyAuthBase, SpotifyClientCredentials, SpotifyOAuth, SpotifyPKCE
 
 from producer.observability import logger
+from producer.records import json_kind
 
 PAGE_LIMIT = 50  # Spotify's maximum for playlist items
 SNAPSHOT_FIELDS = "snapshot_id,name"
@@ -355,7 +356,7 @@ class ChartReader:
             raise MalformedResponseError(f"playlist {playlist_id}: the snapshot read has no snapshot_id "
                                          f"(got {_shown(snapshot_id)})")
         if name is not None and not isinstance(name, str):
-            raise MalformedResponseError(f"playlist {playlist_id}: its name is a {type(name).__name__}, not text")
+            raise MalformedResponseError(f"playlist {playlist_id}: its name is {json_kind(name)}, not a string")
         return PlaylistVersion(playlist_id, name or "", snapshot_id, self.clock.now())
 
     def items(self, version: PlaylistVersion, time_left: Callable[[], float]) -> PlaylistItems:
@@ -442,7 +443,7 @@ def _json_object(data: Any, what: str) -> dict[str, Any]:
         return data
     if data is None:
         raise MalformedResponseError(f"{what} answered 200 without a JSON body")
-    raise MalformedResponseError(f"{what} answered a JSON {type(data).__name__}, not an object")
+    raise MalformedResponseError(f"{what} answered {json_kind(data)}, not a JSON object")
 
 
 def _page_key(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
@@ -477,7 +478,7 @@ class _Pages:
         page = _json_object(page, what)
         items, next_url, total = page.get("items"), page.get("next"), page.get("total")
         if not isinstance(items, list):
-            raise MalformedResponseError(f"{what}: 'items' is {_shown(items)}, not a list")
+            raise MalformedResponseError(f"{what}: 'items' is {json_kind(items)}, not an array")
         if self.count == 1 and isinstance(total, int) and total > self.max_entries:
             raise PlaylistTooLargeError(f"playlist {self.playlist_id} has {total} entries, over "
                                         f"MAX_ENTRIES_PER_CHART={self.max_entries}: not read")
