@@ -39,8 +39,9 @@ ENV_VARS: dict[str, bool] = {
 DEFAULT_MAX_ENTRIES_PER_CHART = 1000
 # Pages of 50: the entry cap's 20 pages, with room for a server that sends short pages.
 DEFAULT_MAX_PAGES_PER_CHART = 40
-# Reading stops this long before the poll's deadline: the rest is for delivery and state
-# writes. Less than one Firehose call's timeout would leave no time to deliver anything.
+# Reading stops this long before the poll's deadline: the rest is for delivery (the state
+# writes have the handler's safety margin). Less than one Firehose call's timeout would
+# leave no time to deliver anything.
 DEFAULT_DELIVERY_RESERVE_SECONDS = 20
 # Integer settings: (environment variable, default, least value).
 _INTEGER_SETTINGS = {

@@ -12,8 +12,8 @@
 A rate limit that does not fit the time left stops the poll from starting more
 playlists; those are reported as deferred and read next time. So are playlists
 that reading did not reach, or finish, before its deadline: the poll's time left less
-``DELIVERY_RESERVE_SECONDS``, kept for delivery (which has a deadline of its own, the
-poll's time left) and state writes.
+``DELIVERY_RESERVE_SECONDS``, kept for delivery (whose deadline is the poll's time left)
+and state writes. Neither starts a request that could end after its deadline.
 
 One playlist's trouble is its own: a malformed response, a playlist over the caps, or
 any unexpected error while reading it fails that playlist (``failed``, with the reason);
@@ -210,7 +210,7 @@ class ChartPoller:
         """Read one playlist; whatever goes wrong is this playlist's outcome, never the poll's."""
         if stop.is_set():
             return PlaylistOutcome(playlist, DEFERRED, error="poll stopped by a rate limit")
-        if time_left() <= 0:
+        if time_left() <= 0:  # nothing read, not even its state (the reader checks each request)
             return PlaylistOutcome(playlist, DEFERRED, error="no time left in this poll to read it")
         try:
             return self._read_playlist(playlist, poll_id, time_left)

@@ -300,10 +300,12 @@ class ChartReader:
     """Reads playlist versions and items, applying the retry and rate-limit policy.
 
     ``time_left`` returns the seconds the caller may still spend (the Lambda's
-    remaining time minus a safety margin). ``clock`` dates each snapshot read: give
-    the :class:`ResponseClock` installed on the client's session (without one, the
-    snapshot is dated by this machine's clock). ``max_pages`` and ``max_entries`` cap
-    one playlist's read (producer.config has the defaults and why).
+    remaining time minus a safety margin): no request starts that could end after it
+    (a request lasts at most ``request_timeout``, by default the client's
+    ``requests_timeout``). ``clock`` dates each snapshot read: give the
+    :class:`ResponseClock` installed on the client's session (without one, the snapshot
+    is dated by this machine's clock). ``max_pages`` and ``max_entries`` cap one
+    playlist's read (producer.config has the defaults and why).
     """
 
     def __init__(
@@ -318,10 +320,12 @@ class ChartReader:
         clock: ResponseClock | None = None,
         max_pages: int = 40,
         max_entries: int = 1000,
+        request_timeout: float | None = None,
     ):
         self.client = client
         self.max_pages = max_pages
         self.max_entries = max_entries
+        self.request_timeout = _timeout_of(client) if request_timeout is None else request_timeout
         self.clock = clock or ResponseClock()
         self.market = market
         self.max_retries = max_retries
@@ -372,15 +376,21 @@ class ChartReader:
             next_url = pages.add(page)
             if next_url is None:
                 return PlaylistItems(version, pages.entries, pages.count)
-            if time_left() <= 0:
-                raise OutOfTimeError(f"playlist {playlist_id}: no time left to read page {pages.count + 1} "
-                                     f"({len(pages.entries)} entries read); the next poll reads it again")
+            self._check_time(playlist_id, time_left, f"page {pages.count + 1} ({len(pages.entries)} entries read)")
             page = self._call(playlist_id, time_left, self.client.next, {"next": next_url})
+
+    def _check_time(self, playlist_id: str, time_left: Callable[[], float], what: str) -> None:
+        """OutOfTimeError unless a request started now surely ends within the time left."""
+        left = time_left()
+        if left < self.request_timeout:
+            raise OutOfTimeError(f"playlist {playlist_id}: no time left to read {what}: {max(left, 0):.1f} s left, "
+                                 f"a request may take {self.request_timeout:g} s; the next poll reads it again")
 
     def _call(self, playlist_id: str, time_left: Callable[[], float], method, *args, **kwargs):
         failures = rate_limits = 0
         while True:
             self._wait_for_gate(time_left)
+            self._check_time(playlist_id, time_left, "its next request")
             with self._count_lock:
                 self.requests += 1
             try:
@@ -407,7 +417,7 @@ class ChartReader:
             if failures > self.max_retries:
                 raise PlaylistFetchError(f"playlist {playlist_id}: {reason} after {failures} attempts")
             delay = random.uniform(0.5, 1.0) * self.base_delay * 2 ** (failures - 1)
-            if delay >= time_left():
+            if delay + self.request_timeout > time_left():
                 raise PlaylistFetchError(f"playlist {playlist_id}: {reason}; no time left to retry")
             self.sleep(delay)
 
@@ -419,6 +429,14 @@ class ChartReader:
         if delay >= left:
             raise RateLimitedError(delay, left)
         self.sleep(delay)
+
+
+def _timeout_of(client: Any) -> float:
+    """The longest a request of this spotipy client can take: its timeout, (connect, read) summed."""
+    timeout = getattr(client, "requests_timeout", None)
+    if isinstance(timeout, (tuple, list)):
+        return float(sum(timeout))
+    return float(timeout) if isinstance(timeout, (int, float)) else 0.0
 
 
 def _retry_after(error: spotipy.SpotifyException) -> float:
