@@ -69,7 +69,32 @@ class FlakyFirehoseEndpoint(ThreadingHTTPServer):
         threading.Thread(target=self.shutdown, daemon=True).start()  # serve_forever ends at once
 
 
-class _Handler(BaseHTTPRequestHandler):
+class ForwardingHandler(BaseHTTPRequestHandler):
+    """Forwards a request to ``self.server.target`` and replies; the fault proxies' base."""
+
+    def _forward(self, body: bytes) -> tuple[int, dict, bytes]:
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        request = urllib.request.Request(self.server.target + self.path, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def _reply(self, status: int, headers: dict, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", headers.get("Content-Type", "application/x-amz-json-1.1"))
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 - quiet
+        pass
+
+
+class _Handler(ForwardingHandler):
     server: FlakyFirehoseEndpoint
     protocol_version = "HTTP/1.1"
 
@@ -99,24 +124,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.stop_listening()
             self.close_connection = True  # the client's next call needs a new connection: refused
         self._reply(status, headers, reply)
-
-    def _forward(self, body: bytes) -> tuple[int, dict, bytes]:
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        request = urllib.request.Request(self.server.target + self.path, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-
-    def _reply(self, status: int, headers: dict, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", headers.get("Content-Type", "application/x-amz-json-1.1"))
-        self.send_header("Content-Length", str(len(body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 - quiet
-        pass
