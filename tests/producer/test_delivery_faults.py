@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from botocore.exceptions import ClientError
 
 from local_spotify.catalog import MARKETS
 from producer.poll import CHANGED, FAILED, UNCHANGED
@@ -79,3 +80,36 @@ def test_charts_accepted_before_a_delivery_failure_advance_and_the_rest_is_sent_
     assert {key for key, copies in entries.items() if copies > 1} == {(LAST, p) for p in range(1, IN_FIRST_CALL + 1)}
     assert max(entries.values()) == 2
     assert Counter(r["poll_id"] for r in observations(env)) == {"first": 9, "second": 10}
+
+
+class StateWritesFailFor:
+    """The real S3 client, except that writing one playlist's state fails (S3 answers 503)."""
+
+    def __init__(self, client, key):
+        self.client, self.key = client, key
+
+    def put_object(self, **kwargs):
+        if kwargs["Key"] == self.key:
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}},
+                              "PutObject")
+        return self.client.put_object(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def test_a_state_write_that_fails_fails_its_chart_alone_and_the_next_poll_sends_it_again(make_poller, env,
+                                                                                          monkeypatch):
+    poller = fresh_poller(make_poller, monkeypatch)
+    real = poller.state.client
+    poller.state.client = StateWritesFailFor(real, poller.state.key(LAST))
+    first = poller.poll("first", lambda: BUDGET)
+    assert [o.status for o in first.outcomes] == [CHANGED] * 9 + [FAILED]
+    assert first.summary()["failed"][LAST].startswith("delivered, but its state was not saved (ClientError")
+    state = StateStore(env["STATE_BUCKET"], env["STATE_PREFIX"])
+    assert [state.load(m.playlist_id) is not None for m in MARKETS] == [True] * 9 + [False]
+    poller.state.client = real
+    second = poller.poll("second", lambda: BUDGET)
+    assert [o.status for o in second.outcomes] == [UNCHANGED] * 9 + [CHANGED]
+    entries = Counter((r["playlist_id"], r["position"]) for r in landed(env))
+    assert {key for key, copies in entries.items() if copies > 1} == {(LAST, p) for p in range(1, 51)}

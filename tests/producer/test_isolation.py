@@ -134,3 +134,16 @@ def test_reading_stops_at_its_deadline_and_the_unfinished_chart_is_read_by_the_n
     assert status_of(again) == {"gb": CHANGED, **{label: UNCHANGED for label in GOOD}}
     assert sorted(r["position"] for r in landed(env) if r["chart_label"] == "gb") == list(range(1, 10_001))
     assert set(natural_keys(landed(env)).values()) == {1}
+
+
+def test_an_unexpected_error_reading_one_chart_fails_that_chart_only(make_poller, env, spotify):
+    """A chart's state object that is not JSON (a bad manual edit, a partial restore): that chart
+    fails with the reason, every other chart is read and delivered."""
+    playlists = ",".join(f"{ID[label]}:{label}" for label in ("global", *GOOD))
+    state = StateStore(env["STATE_BUCKET"], env["STATE_PREFIX"])
+    state.client.put_object(Bucket=env["STATE_BUCKET"], Key=state.key(ID["global"]), Body=b"{not json")
+    result = make_poller(PLAYLISTS=playlists).poll("corrupt", lambda: 60.0)
+    assert status_of(result) == {"global": FAILED, **{label: CHANGED for label in GOOD}}
+    assert result.summary()["failed"][ID["global"]].startswith(
+        f"unexpected JSONDecodeError reading playlist {ID['global']}: Expecting property name")
+    assert Counter(r["chart_label"] for r in landed(env)) == {label: 50 for label in GOOD}
