@@ -497,9 +497,8 @@ class _Pages:
         items, next_url, total = page.get("items"), page.get("next"), page.get("total")
         if not isinstance(items, list):
             raise MalformedResponseError(f"{what}: 'items' is {json_kind(items)}, not an array")
-        if self.count == 1 and isinstance(total, int) and total > self.max_entries:
-            raise PlaylistTooLargeError(f"playlist {self.playlist_id} has {total} entries, over "
-                                        f"MAX_ENTRIES_PER_CHART={self.max_entries}: not read")
+        if self.count == 1 and isinstance(total, int):
+            self._check_total(total)
         self.entries.extend(items)
         if len(self.entries) > self.max_entries:
             raise PlaylistTooLargeError(f"playlist {self.playlist_id}: over MAX_ENTRIES_PER_CHART="
@@ -508,6 +507,17 @@ class _Pages:
             return None
         self._check_next(what, next_url)
         return next_url
+
+    def _check_total(self, total: int) -> None:
+        """Refuse on the first page a playlist the caps would stop part-way (``total`` may lie:
+        the entries and pages are counted anyway)."""
+        if total > self.max_entries:
+            raise PlaylistTooLargeError(f"playlist {self.playlist_id} has {total} entries, over "
+                                        f"MAX_ENTRIES_PER_CHART={self.max_entries}: not read")
+        pages = -(-total // PAGE_LIMIT)
+        if pages > self.max_pages:
+            raise PlaylistTooLargeError(f"playlist {self.playlist_id} has {total} entries, {pages} pages of "
+                                        f"{PAGE_LIMIT}, over MAX_PAGES_PER_CHART={self.max_pages}: not read")
 
     def _check_next(self, what: str, next_url: Any) -> None:
         if not isinstance(next_url, str) or urlsplit(next_url).scheme not in ("http", "https"):

@@ -68,6 +68,12 @@ def test_a_playlist_over_the_entry_cap_fails_on_its_first_page_when_total_says_s
         pages().add(page(next_url=f"{ITEMS}?offset=50", total=10_000))
 
 
+def test_a_playlist_that_would_need_more_pages_than_the_cap_fails_on_its_first_page():
+    with pytest.raises(PlaylistTooLargeError, match="has 2001 entries, 41 pages of 50, over MAX_PAGES_PER_CHART=40"):
+        pages(max_entries=10_000).add(page(next_url=f"{ITEMS}?offset=50", total=2001))
+    assert pages(max_entries=10_000).add(page(next_url=f"{ITEMS}?offset=50", total=2000))
+
+
 def test_entries_and_pages_are_counted_even_when_total_lies():
     read = pages(max_entries=120)
     read.add(page(next_url=f"{ITEMS}?offset=50", total=50))
