@@ -349,8 +349,13 @@ _RANKS_AND_COUNTS = ("previous_rank", "peak_rank", "days_on_chart", "weeks_on_ch
 
 
 def decode_lines(data: bytes | str) -> Iterable[dict[str, Any]]:
-    """Records from newline-delimited JSON (what lands in S3), skipping blank lines."""
+    """Records from newline-delimited JSON (what lands in S3), skipping blank lines.
+
+    Lines end at ``\n`` only (a ``\r`` before it is dropped): ``encode`` writes U+2028,
+    U+0085 and other characters that ``str.splitlines`` also breaks at as they are, inside
+    a record's strings."""
     text = data.decode("utf-8") if isinstance(data, bytes) else data
-    for line in text.splitlines():
+    for line in text.split("\n"):
+        line = line.removesuffix("\r")
         if line.strip():
             yield json.loads(line)

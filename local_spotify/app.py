@@ -31,6 +31,7 @@ from local_spotify.faults import (
     FaultError,
     FaultQueue,
     RequestStats,
+    malformed_body,
 )
 from local_spotify.fields import FieldsSyntaxError, filter_fields, parse_fields
 from local_spotify.objects import ENTRY_KEYS, RenderOptions, error_body, paging_object, playlist_object
@@ -84,8 +85,9 @@ class Request:
 @dataclass
 class Response:
     status: int
-    body: Any
+    body: Any  # JSON-serialisable, or bytes sent as they are (with content_type)
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
 
 
 class ControlError(ValueError):
@@ -180,12 +182,16 @@ class LocalSpotifyApp:
             return endpoint, _api_error(405, "Method not allowed")
         playlist_id = match.group("id")
         fault = self.faults.take(endpoint, playlist_id)
-        if fault:
+        if fault and fault.status:
             return endpoint, self._fault_response(fault)
         try:
-            return endpoint, self._playlist_endpoint(request, endpoint, playlist_id)
+            response = self._playlist_endpoint(request, endpoint, playlist_id)
         except (FieldsSyntaxError, ReplayError) as error:
             return endpoint, _api_error(400, str(error))
+        if fault and response.status == 200:  # a malformed 200: the real answer, spoilt
+            body, content_type = malformed_body(fault.malformed, response.body)
+            response = Response(200, body, _fault_headers(fault), content_type)
+        return endpoint, response
 
     # -- token ---------------------------------------------------------------
 

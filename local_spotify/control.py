@@ -13,7 +13,7 @@ import json
 import urllib.error
 import urllib.request
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
 from local_spotify.app import API_PREFIX, CONTROL_PREFIX, TOKEN_PATH
@@ -101,15 +101,19 @@ class LocalSpotifyControl:
 
     def add_fault(
         self,
-        status: int,
+        status: int | None = None,
         count: int = 1,
         endpoint: str = "any",
         playlist_id: str | None = None,
         retry_after: int | None = None,
+        malformed: str | None = None,
     ) -> dict:
-        """Answer the next ``count`` matching requests with ``status``.
-        ``endpoint``: ``playlist``, ``items``, ``token`` or ``any``."""
-        spec = {"status": status, "count": count, "endpoint": endpoint, "playlist_id": playlist_id}
+        """Answer the next ``count`` matching requests with ``status``, or with a 200 whose
+        body is ``malformed`` (``not_json``, ``truncated_json``, ``not_object``,
+        ``no_snapshot_id``, ``items_not_list``). ``endpoint``: ``playlist``, ``items``,
+        ``token`` or ``any``."""
+        spec = {"count": count, "endpoint": endpoint, "playlist_id": playlist_id}
+        spec.update({"malformed": malformed} if malformed is not None else {"status": status})
         if retry_after is not None:
             spec["retry_after"] = retry_after
         return self._call("POST", "faults", spec)["fault"]
@@ -129,8 +133,13 @@ class LocalSpotifyControl:
         local_positions: Iterable[int] = (),
         unavailable_positions: Iterable[int] = (),
         length: int | None = None,
+        poison: Mapping[int, str] | None = None,
+        loop_next: bool = False,
     ) -> dict:
-        """Replace the playlist's anomalies (each REPLACES the entry at its 1-based position)."""
+        """Replace the playlist's anomalies (each REPLACES the entry at its 1-based position).
+        ``poison``: position -> how its entry is broken (``added_at_garbage``, ``added_at_number``,
+        ``entry_not_object``, ``item_not_object``, ``artist_not_object``, ``album_not_object``);
+        ``loop_next``: the last page's ``next`` points back to the first page."""
         return self._call(
             "POST",
             "anomalies",
@@ -141,6 +150,8 @@ class LocalSpotifyControl:
                 "local_positions": list(local_positions),
                 "unavailable_positions": list(unavailable_positions),
                 "length": length,
+                "poison": {str(position): how for position, how in (poison or {}).items()},
+                "loop_next": loop_next,
             },
         )
 

@@ -12,7 +12,14 @@ from local_spotify.replay import (
     KIND_EPISODE,
     KIND_LOCAL,
     KIND_NULL,
+    KIND_POISON,
     KIND_UNAVAILABLE,
+    POISON_ADDED_AT_GARBAGE,
+    POISON_ADDED_AT_NUMBER,
+    POISON_ALBUM_NOT_OBJECT,
+    POISON_ARTIST_NOT_OBJECT,
+    POISON_ENTRY_NOT_OBJECT,
+    POISON_ITEM_NOT_OBJECT,
     Entry,
     PlaylistContent,
 )
@@ -187,7 +194,7 @@ def episode_object(playlist_id: str, position: int, added_on: date, options: Ren
     return obj
 
 
-def entry_object(content: PlaylistContent, entry: Entry, options: RenderOptions) -> dict:
+def entry_object(content: PlaylistContent, entry: Entry, options: RenderOptions) -> dict | str:
     if entry.kind == KIND_NULL:
         item = None
     elif entry.kind == KIND_EPISODE:
@@ -207,7 +214,33 @@ def entry_object(content: PlaylistContent, entry: Entry, options: RenderOptions)
         obj["item"] = item
     if options.entry_key in ("track", "both"):
         obj["track"] = item
+    if entry.kind.startswith(f"{KIND_POISON}:"):
+        return poisoned_entry(obj, entry.kind.split(":", 1)[1])
     return obj
+
+
+def poisoned_entry(entry: dict, how: str):
+    """A chart entry broken the way ``how`` says (see replay.POISONS); copies, never
+    changes, the cached parts it touches."""
+    if how == POISON_ENTRY_NOT_OBJECT:
+        return "spotify:playlist-entry:unreadable"
+    if how == POISON_ADDED_AT_GARBAGE:
+        return {**entry, "added_at": "garbage"}
+    if how == POISON_ADDED_AT_NUMBER:
+        return {**entry, "added_at": 1_700_000_000}
+    poisoned = dict(entry)
+    for key in ("item", "track"):
+        item = entry.get(key)
+        if item is None:
+            continue
+        if how == POISON_ITEM_NOT_OBJECT:
+            poisoned[key] = item.get("uri") or "spotify:track:unreadable"
+        elif how == POISON_ARTIST_NOT_OBJECT:
+            artists = item.get("artists") or []
+            poisoned[key] = {**item, "artists": [a.get("name") for a in artists[:1]] + artists[1:]}
+        elif how == POISON_ALBUM_NOT_OBJECT:
+            poisoned[key] = {**item, "album": [item.get("album")]}
+    return poisoned
 
 
 def items_url(api_url: str, playlist_id: str, offset: int, limit: int, extra_params: list[tuple[str, str]]) -> str:
@@ -226,11 +259,20 @@ def paging_object(
         "href": items_url(options.api_url, playlist_id, offset, limit, extra_params),
         "items": [entry_object(content, e, options) for e in page],
         "limit": limit,
-        "next": items_url(options.api_url, playlist_id, offset + limit, limit, extra_params) if offset + limit < total else None,
+        "next": _next_url(content, offset, limit, options, extra_params),
         "offset": offset,
         "previous": items_url(options.api_url, playlist_id, max(0, offset - limit), limit, extra_params) if offset > 0 else None,
         "total": total,
     }
+
+
+def _next_url(content: PlaylistContent, offset: int, limit: int, options: RenderOptions,
+              extra_params: list[tuple[str, str]]) -> str | None:
+    """The next page's URL; after the last page none, or the first page's when ``next`` loops."""
+    playlist_id, total = content.playlist.id, len(content.entries)
+    if offset + limit < total:
+        return items_url(options.api_url, playlist_id, offset + limit, limit, extra_params)
+    return items_url(options.api_url, playlist_id, 0, limit, extra_params) if content.loop_next else None
 
 
 def playlist_object(content: PlaylistContent, options: RenderOptions, extra_params: list[tuple[str, str]], page_limit: int) -> dict:

@@ -27,6 +27,17 @@ KIND_NULL = "null"  # the entry's item is null
 KIND_EPISODE = "episode"  # a podcast episode
 KIND_LOCAL = "local"  # a local file (no Spotify id) of the chart track it replaces
 KIND_UNAVAILABLE = "unavailable"  # the chart track, not playable in any market
+# The chart track in an entry that breaks the API's promises ("poison:<how>").
+KIND_POISON = "poison"
+POISON_ADDED_AT_GARBAGE = "added_at_garbage"  # added_at "garbage"
+POISON_ADDED_AT_NUMBER = "added_at_number"  # added_at an epoch number
+POISON_ENTRY_NOT_OBJECT = "entry_not_object"  # the entry is a string
+POISON_ITEM_NOT_OBJECT = "item_not_object"  # the track is a string (its uri)
+POISON_ARTIST_NOT_OBJECT = "artist_not_object"  # the first artist is a string (its name)
+POISON_ALBUM_NOT_OBJECT = "album_not_object"  # the album is a list
+POISONS = (POISON_ADDED_AT_GARBAGE, POISON_ADDED_AT_NUMBER, POISON_ENTRY_NOT_OBJECT, POISON_ITEM_NOT_OBJECT,
+           POISON_ARTIST_NOT_OBJECT, POISON_ALBUM_NOT_OBJECT)
+MAX_LENGTH = 10_000  # Spotify's own limit on a playlist's entries
 
 
 class ReplayError(ValueError):
@@ -144,52 +155,55 @@ def build_playlists(extra: int = 0) -> tuple[PlaylistSource, ...]:
 # --- anomalies --------------------------------------------------------------
 
 
+_POSITION_LISTS = ("null_positions", "episode_positions", "local_positions", "unavailable_positions")
+
+
 @dataclass(frozen=True)
 class Anomalies:
     """Content anomalies of one playlist. Positions are 1-based; each REPLACES the
     entry at its position, so every other entry keeps its position. ``length`` makes
     the playlist that long: extra entries (past the chart's 50) are tracks that were
-    on the same chart before; a shorter length cuts the chart."""
+    on the same chart before; a shorter length cuts the chart. ``poison`` maps a position
+    to how its entry breaks the API's promises (one of POISONS). ``loop_next``: the last
+    page's ``next`` points back to the first page (a server bug that never ends a read)."""
 
     null_positions: tuple[int, ...] = ()
     episode_positions: tuple[int, ...] = ()
     local_positions: tuple[int, ...] = ()
     unavailable_positions: tuple[int, ...] = ()
     length: int | None = None
+    poison: tuple[tuple[int, str], ...] = ()
+    loop_next: bool = False
 
     @classmethod
     def from_json(cls, data: dict) -> "Anomalies":
-        known = {"null_positions", "episode_positions", "local_positions", "unavailable_positions", "length"}
-        unknown = set(data) - known - {"playlist_id"}
+        unknown = set(data) - {*_POSITION_LISTS, "length", "poison", "loop_next", "playlist_id"}
         if unknown:
             raise ReplayError(f"unknown anomaly fields: {', '.join(sorted(unknown))}")
 
         def positions(name: str) -> tuple[int, ...]:
             values = data.get(name) or []
-            if not isinstance(values, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            if not isinstance(values, list) or not all(_is_int(v) for v in values):
                 raise ReplayError(f"{name} must be a list of integers")
             return tuple(sorted(set(values)))
 
         length = data.get("length")
-        if length is not None and (not isinstance(length, int) or isinstance(length, bool) or not 0 <= length <= 10_000):
-            raise ReplayError("length must be an integer from 0 to 10000")
-        anomalies = cls(
-            positions("null_positions"),
-            positions("episode_positions"),
-            positions("local_positions"),
-            positions("unavailable_positions"),
-            length,
-        )
+        if length is not None and (not _is_int(length) or not 0 <= length <= MAX_LENGTH):
+            raise ReplayError(f"length must be an integer from 0 to {MAX_LENGTH}")
+        loop_next = data.get("loop_next", False)
+        if not isinstance(loop_next, bool):
+            raise ReplayError("loop_next must be true or false")
+        anomalies = cls(*(positions(name) for name in _POSITION_LISTS), length,
+                        _poison_from_json(data.get("poison")), loop_next)
         anomalies.check()
         return anomalies
 
     def to_json(self) -> dict:
         return {
-            "null_positions": list(self.null_positions),
-            "episode_positions": list(self.episode_positions),
-            "local_positions": list(self.local_positions),
-            "unavailable_positions": list(self.unavailable_positions),
+            **{name: list(getattr(self, name)) for name in _POSITION_LISTS},
             "length": self.length,
+            "poison": {str(position): how for position, how in self.poison},
+            "loop_next": self.loop_next,
         }
 
     def replaced_kinds(self) -> dict[int, str]:
@@ -202,18 +216,41 @@ class Anomalies:
         ):
             for position in positions:
                 kinds[position] = kind
+        for position, how in self.poison:
+            kinds[position] = f"{KIND_POISON}:{how}"
         return kinds
 
     def check(self) -> None:
         total = self.length if self.length is not None else CHART_LENGTH
         seen: set[int] = set()
-        for positions in (self.null_positions, self.episode_positions, self.local_positions, self.unavailable_positions):
+        poisoned = tuple(position for position, _ in self.poison)
+        for positions in (*(getattr(self, name) for name in _POSITION_LISTS), poisoned):
             for position in positions:
                 if not 1 <= position <= total:
                     raise ReplayError(f"position {position} is outside the playlist (1..{total})")
                 if position in seen:
                     raise ReplayError(f"position {position} has two anomalies")
                 seen.add(position)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _poison_from_json(value) -> tuple[tuple[int, str], ...]:
+    """``{"7": "added_at_garbage", ...}`` -> ((7, "added_at_garbage"), ...), by position."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ReplayError('poison must map positions to how they are poisoned, e.g. {"7": "added_at_garbage"}')
+    pairs = []
+    for position, how in value.items():
+        if not str(position).isdigit():
+            raise ReplayError(f"poison position {position!r} is not a positive integer")
+        if how not in POISONS:
+            raise ReplayError(f"poison {how!r} is not one of {', '.join(POISONS)}")
+        pairs.append((int(position), how))
+    return tuple(sorted(pairs))
 
 
 NO_ANOMALIES = Anomalies()
@@ -239,6 +276,7 @@ class PlaylistContent:
     chart_day: date  # the data day whose chart is served (shifted, gaps held)
     entries: tuple[Entry, ...]
     snapshot_id: str = field(default="")
+    loop_next: bool = False  # the last page's next points back to the first (see Anomalies)
 
 
 @lru_cache(maxsize=4096)
@@ -263,12 +301,15 @@ def playlist_content(playlist: PlaylistSource, day: date, anomalies: Anomalies =
         carried = None if kind in (KIND_NULL, KIND_EPISODE) else track
         entries.append(Entry(position, kind, carried, added_on))
     entries = tuple(entries)
-    return PlaylistContent(playlist, chart_day, entries, snapshot_id(playlist.id, entries))
+    # A looping next is not content: the snapshot stays what the entries make it.
+    return PlaylistContent(playlist, chart_day, entries, snapshot_id(playlist.id, entries), anomalies.loop_next)
 
 
 def _earlier_tracks(history: MarketHistory, chart_day: date, count: int, shift: timedelta):
-    """``count`` distinct tracks that were on this chart on earlier days (nearest first,
-    then later days if the past runs out), each added on its last run's start."""
+    """``count`` tracks that were on this chart on earlier days (nearest first, then later
+    days if the past runs out), each added on its last run's start. Each track comes once,
+    until every track of the market's history has come: then they come again in the same
+    order (a playlist may hold a track twice), so any length up to MAX_LENGTH can be filled."""
     index = history.days.index(chart_day)
     taken = {track_id(t) for t in history.charts[chart_day]}
     order = list(range(index - 1, -1, -1)) + list(range(index + 1, len(history.days)))
@@ -282,7 +323,9 @@ def _earlier_tracks(history: MarketHistory, chart_day: date, count: int, shift: 
                 found.append((track, history.run_starts[day][tid] - shift))
                 if len(found) == count:
                     return found
-    raise ReplayError(f"the {history.label} chart has fewer than {count} other tracks to fill the playlist")
+    if not found:
+        raise ReplayError(f"the {history.label} chart has no other tracks to fill the playlist")
+    return [found[i % len(found)] for i in range(count)]
 
 
 def snapshot_id(playlist_id: str, entries: tuple[Entry, ...]) -> str:

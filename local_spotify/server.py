@@ -60,9 +60,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
-        data = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if isinstance(response.body, bytes):  # sent as it is (a malformed answer, on purpose)
+            data = response.body
+        else:
+            data = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in response.headers.items():
             self.send_header(name, value)

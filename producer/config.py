@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from firehose.writer import CALL_TIMEOUT_SECONDS
+
 DEFAULT_API_URL = "https://api.spotify.com/v1/"
 DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"
 
@@ -27,6 +29,27 @@ ENV_VARS: dict[str, bool] = {
     "STATE_PREFIX": False,
     "MAX_CONCURRENCY": False,  # playlists fetched at once (default 8)
     "MOVEMENT_THRESHOLD": False,  # climbs/falls of at least this many places are movements (default 5)
+    "MAX_PAGES_PER_CHART": False,  # item pages read per chart at most (default 40)
+    "MAX_ENTRIES_PER_CHART": False,  # entries a chart may have (default 1000)
+    "DELIVERY_RESERVE_SECONDS": False,  # time kept back from reading for delivery and state (default 20)
+}
+
+# Spotify's largest chart playlists hold 200 entries; a playlist five times that is not a
+# chart, and reading it would cost a request per 50 entries on every change.
+DEFAULT_MAX_ENTRIES_PER_CHART = 1000
+# Pages of 50: the entry cap's 20 pages, with room for a server that sends short pages.
+DEFAULT_MAX_PAGES_PER_CHART = 40
+# Reading stops this long before the poll's deadline: the rest is for delivery (the state
+# writes have the handler's safety margin). Less than one Firehose call's timeout would
+# leave no time to deliver anything.
+DEFAULT_DELIVERY_RESERVE_SECONDS = 20
+# Integer settings: (environment variable, default, least value).
+_INTEGER_SETTINGS = {
+    "max_concurrency": ("MAX_CONCURRENCY", 8, 1),
+    "movement_threshold": ("MOVEMENT_THRESHOLD", 5, 1),
+    "max_pages_per_chart": ("MAX_PAGES_PER_CHART", DEFAULT_MAX_PAGES_PER_CHART, 1),
+    "max_entries_per_chart": ("MAX_ENTRIES_PER_CHART", DEFAULT_MAX_ENTRIES_PER_CHART, 1),
+    "delivery_reserve_seconds": ("DELIVERY_RESERVE_SECONDS", DEFAULT_DELIVERY_RESERVE_SECONDS, CALL_TIMEOUT_SECONDS),
 }
 
 
@@ -74,6 +97,9 @@ class ProducerConfig:
     market: str | None = None
     max_concurrency: int = 8
     movement_threshold: int = 5
+    max_pages_per_chart: int = DEFAULT_MAX_PAGES_PER_CHART
+    max_entries_per_chart: int = DEFAULT_MAX_ENTRIES_PER_CHART
+    delivery_reserve_seconds: int = DEFAULT_DELIVERY_RESERVE_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ProducerConfig":
@@ -91,13 +117,6 @@ class ProducerConfig:
             raise ConfigError("set SPOTIFY_SECRET_ARN, or SPOTIFY_CLIENT_ID with SPOTIFY_CLIENT_SECRET "
                               "and/or SPOTIFY_REFRESH_TOKEN")
         prefix = get("STATE_PREFIX") or "producer-state/"
-        try:
-            max_concurrency = int(get("MAX_CONCURRENCY") or 8)
-            threshold = int(get("MOVEMENT_THRESHOLD") or 5)
-        except ValueError as error:
-            raise ConfigError(f"MAX_CONCURRENCY and MOVEMENT_THRESHOLD must be integers: {error}") from None
-        if max_concurrency < 1 or threshold < 1:
-            raise ConfigError("MAX_CONCURRENCY and MOVEMENT_THRESHOLD must be at least 1")
         return cls(
             playlists=parse_playlists(get("PLAYLISTS") or ""),
             delivery_stream_name=get("DELIVERY_STREAM_NAME"),
@@ -110,9 +129,21 @@ class ProducerConfig:
             api_url=_with_slash(get("SPOTIFY_API_URL") or DEFAULT_API_URL),
             token_url=get("SPOTIFY_TOKEN_URL") or DEFAULT_TOKEN_URL,
             market=get("SPOTIFY_MARKET"),
-            max_concurrency=max_concurrency,
-            movement_threshold=threshold,
+            **{name: _integer(get, *setting) for name, setting in _INTEGER_SETTINGS.items()},
         )
+
+
+def _integer(get, variable: str, default: int, least: int) -> int:
+    text = get(variable)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{variable} must be an integer, got {text!r}") from None
+    if value < least:
+        raise ConfigError(f"{variable} must be at least {least}, got {value}")
+    return value
 
 
 def _with_slash(url: str) -> str:

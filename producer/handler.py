@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 
-from firehose.writer import FirehoseWriter
+from firehose.writer import CLIENT_CONFIG, FirehoseWriter
 from producer import budget
 from producer.config import ProducerConfig
 from producer.credentials import SecretRefreshTokens, spotify_credentials
@@ -38,8 +38,10 @@ def build_poller(config: ProducerConfig) -> ChartPoller:
                            clock=clock)
     return ChartPoller(
         config,
-        ChartReader(client, market=config.market, clock=clock),
-        FirehoseWriter(config.delivery_stream_name, boto3.client("firehose")),
+        ChartReader(client, market=config.market, clock=clock, max_pages=config.max_pages_per_chart,
+                    max_entries=config.max_entries_per_chart),
+        # Short timeouts and no botocore retries: the writer retries, within the poll's deadline.
+        FirehoseWriter(config.delivery_stream_name, boto3.client("firehose", config=CLIENT_CONFIG)),
         StateStore(config.state_bucket, config.state_prefix, boto3.client("s3")),
         logger=logger,
     )

@@ -16,7 +16,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from firehose.writer import FirehoseWriter
+from firehose.writer import CLIENT_CONFIG, FirehoseWriter
 from producer import budget
 from producer.config import ConfigError
 from producer.import_store import ImportStore
@@ -74,7 +74,8 @@ _importer: Importer | None = None
 
 def build_importer(config: ImportConfig) -> Importer:
     return Importer(ImportStore(config.imports_bucket, boto3.client("s3")),
-                    FirehoseWriter(config.delivery_stream_name, boto3.client("firehose")),
+                    # Short timeouts and no botocore retries: the writer retries (firehose/writer.py).
+                    FirehoseWriter(config.delivery_stream_name, boto3.client("firehose", config=CLIENT_CONFIG)),
                     config.limits, continue_below_seconds=config.continue_below_seconds, logger=logger)
 
 

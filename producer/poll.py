@@ -10,7 +10,14 @@
    report the chart's movements since the previous delivered version.
 
 A rate limit that does not fit the time left stops the poll from starting more
-playlists; those are reported as deferred and read next time.
+playlists; those are reported as deferred and read next time. So are playlists
+that reading did not reach, or finish, before its deadline: the poll's time left less
+``DELIVERY_RESERVE_SECONDS``, kept for delivery (whose deadline is the poll's time left)
+and state writes. Neither starts a request that could end after its deadline.
+
+One playlist's trouble is its own: a malformed response, a playlist over the caps, or
+any unexpected error while reading it fails that playlist (``failed``, with the reason);
+a malformed entry is skipped and counted, as null entries are.
 
 Polls never overlap: a poll first takes the poll lease (``StateStore.acquire_lease``)
 and renews it just before delivering, so a poll that starts while another runs
@@ -30,8 +37,15 @@ from firehose.contract import RecordContractError, encode
 from firehose.writer import DeliveryReport, FirehoseDeliveryError, FirehoseWriter
 from producer.config import Playlist, ProducerConfig
 from producer.movements import ChartMovements, compute_movements
-from producer.records import SkippedEntry, entry_to_record, observation_record, utc_from_epoch
-from producer.spotify import ChartReader, PlaylistUnavailableError, PlaylistVersion, RateLimitedError, SpotifyError
+from producer.records import MalformedEntryError, SkippedEntry, entry_to_record, observation_record, utc_from_epoch
+from producer.spotify import (
+    ChartReader,
+    OutOfTimeError,
+    PlaylistUnavailableError,
+    PlaylistVersion,
+    RateLimitedError,
+    SpotifyError,
+)
 from producer.state import ChartSlot, LeaseHeldError, PlaylistState, StateStore
 
 CHANGED, UNCHANGED, FAILED, DEFERRED = "changed", "unchanged", "failed", "deferred"
@@ -162,16 +176,19 @@ class ChartPoller:
             self._log("error", str(error))
             outcomes = [PlaylistOutcome(p, FAILED, error=str(error)) for p in self.config.playlists]
         else:
+            reserve = self.config.delivery_reserve_seconds
+
+            def read_time_left() -> float:
+                return time_left() - reserve
+
             with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
-                outcomes = list(pool.map(lambda p: self._read(p, poll_id, time_left, stop), self.config.playlists))
+                outcomes = list(pool.map(lambda p: self._read(p, poll_id, read_time_left, stop),
+                                         self.config.playlists))
         renew_lease()  # raises LeaseLostError, before anything is sent, if another poll took over
-        delivery = self._deliver(outcomes)
+        delivery = self._deliver(outcomes, time_left)
         if stop.is_set():
             self.state.save_rate_limit(self.reader.gate.resume_at)
-        delivered = [o for o in outcomes if o.status == CHANGED]
-        with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="state") as pool:
-            list(pool.map(lambda o: self.state.save(o.new_state), delivered))
-        for outcome in delivered:
+        for outcome in self._save_states([o for o in outcomes if o.status == CHANGED]):
             if outcome.previous is not None:
                 outcome.movements = compute_movements(
                     outcome.previous.slots, outcome.new_state.slots, self.config.movement_threshold
@@ -190,18 +207,18 @@ class ChartPoller:
 
     def _read(self, playlist: Playlist, poll_id: str, time_left: Callable[[], float],
               stop: threading.Event) -> PlaylistOutcome:
+        """Read one playlist; whatever goes wrong is this playlist's outcome, never the poll's."""
         if stop.is_set():
             return PlaylistOutcome(playlist, DEFERRED, error="poll stopped by a rate limit")
+        if time_left() <= 0:  # nothing read, not even its state (the reader checks each request)
+            return PlaylistOutcome(playlist, DEFERRED, error="no time left in this poll to read it")
         try:
-            previous = self.state.load(playlist.id)
-            version = self.reader.version(playlist.id, time_left)
-            if previous is not None and previous.snapshot_id == version.snapshot_id:
-                outcome = PlaylistOutcome(playlist, UNCHANGED, version.snapshot_id, previous)
-                self._observe(outcome, poll_id, version, len(previous.slots))
-                return outcome
-            items = self.reader.items(version, time_left)
+            return self._read_playlist(playlist, poll_id, time_left)
         except RateLimitedError as error:
             stop.set()
+            return PlaylistOutcome(playlist, DEFERRED, error=str(error))
+        except OutOfTimeError as error:
+            self._log("warning", str(error), playlist_id=playlist.id)
             return PlaylistOutcome(playlist, DEFERRED, error=str(error))
         except PlaylistUnavailableError as error:
             self._log("warning", str(error), playlist_id=playlist.id, status=error.status)
@@ -209,6 +226,20 @@ class ChartPoller:
         except SpotifyError as error:
             self._log("error", str(error), playlist_id=playlist.id)
             return PlaylistOutcome(playlist, FAILED, error=str(error))
+        except Exception as error:  # noqa: BLE001 - one playlist's surprise must not stop the others
+            reason = f"unexpected {type(error).__name__} reading playlist {playlist.id}: {error}"
+            self._log("exception", reason, playlist_id=playlist.id)
+            return PlaylistOutcome(playlist, FAILED, error=reason)
+
+    def _read_playlist(self, playlist: Playlist, poll_id: str, time_left: Callable[[], float]) -> PlaylistOutcome:
+        """Its snapshot first; its items only if the snapshot changed since the last delivery."""
+        previous = self.state.load(playlist.id)
+        version = self.reader.version(playlist.id, time_left)
+        if previous is not None and previous.snapshot_id == version.snapshot_id:
+            outcome = PlaylistOutcome(playlist, UNCHANGED, version.snapshot_id, previous)
+            self._observe(outcome, poll_id, version, len(previous.slots))
+            return outcome
+        items = self.reader.items(version, time_left)
         return self._build(playlist, poll_id, items, previous)
 
     def _build(self, playlist: Playlist, poll_id: str, items, previous: PlaylistState | None) -> PlaylistOutcome:
@@ -226,7 +257,10 @@ class ChartPoller:
                     outcome.skipped.append(record)
                     continue
                 outcome.records.append(encode(record))
-            except RecordContractError as error:
+            except MalformedEntryError as error:
+                outcome.skipped.append(SkippedEntry(position, f"malformed_entry: {error}"))
+                continue
+            except (RecordContractError, UnicodeError) as error:  # UnicodeError: a lone surrogate in a name
                 outcome.skipped.append(SkippedEntry(position, f"{type(error).__name__}: {error}"))
                 continue
             slots.append(ChartSlot(position, slot_key(record), record["track_name"], record["artist_names"]))
@@ -248,12 +282,13 @@ class ChartPoller:
             chart_label=outcome.playlist.label, playlist_name=version.name, snapshot_id=version.snapshot_id,
             entry_count=entry_count))
 
-    def _deliver(self, outcomes: list[PlaylistOutcome]) -> DeliveryReport:
+    def _deliver(self, outcomes: list[PlaylistOutcome], time_left: Callable[[], float]) -> DeliveryReport:
         """Every read playlist's records in as few calls as the limits allow: a changed one's
         entries, then its observation; an unchanged one's observation. A playlist with a
-        record Firehose refused fails: its state stays put, so the next poll reads and sends
-        it again (at least once). An observation whose snapshot's entries are incomplete in
-        the meantime is not used by the views (they check its entry_count)."""
+        record Firehose did not accept (refused, or not sent: a failed call, the deadline)
+        fails: its state stays put, so the next poll reads and sends it again (at least
+        once). An observation whose snapshot's entries are incomplete in the meantime is
+        not used by the views (they check its entry_count)."""
         records, owners = [], []
         for outcome in outcomes:
             if outcome.status in (CHANGED, UNCHANGED) and outcome.observation is not None:
@@ -264,13 +299,14 @@ class ChartPoller:
             return DeliveryReport()
         refused_indices: set[int] = set()
         try:
-            report = self.writer.put(records)
+            report = self.writer.put(records, time_left)
         except FirehoseDeliveryError as error:
             refused_indices = set(error.failed_indices)
             refused = Counter(id(owners[i]) for i in refused_indices)
             for outcome in outcomes:
                 if id(outcome) in refused:
                     outcome.status = FAILED
+                    # The reasons tell refused records from ones never sent (a failed call, the deadline).
                     outcome.error = f"Firehose refused {refused[id(outcome)]} records: {dict(error.reasons)}"
             self._log("error", str(error), failed_playlists=sum(1 for o in outcomes if id(o) in refused))
             report = error.report
@@ -278,6 +314,24 @@ class ChartPoller:
             if records[index] is outcome.observation and index not in refused_indices:
                 outcome.observation_accepted = True
         return report
+
+    def _save_states(self, delivered: list[PlaylistOutcome]) -> list[PlaylistOutcome]:
+        """Write the new state of each playlist delivered whole; those whose write failed
+        fail (the next poll sends them again). Returns the playlists whose state moved."""
+
+        def save(outcome: PlaylistOutcome) -> bool:
+            try:
+                self.state.save(outcome.new_state)
+            except Exception as error:  # noqa: BLE001 - one failed write must not keep the others'
+                outcome.status = FAILED
+                outcome.error = f"delivered, but its state was not saved ({type(error).__name__}: {error})"
+                self._log("error", outcome.error, playlist_id=outcome.playlist.id)
+                return False
+            return True
+
+        with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="state") as pool:
+            saved = list(pool.map(save, delivered))
+        return [outcome for outcome, ok in zip(delivered, saved) if ok]
 
     def _save_movements(self, result: PollResult) -> str | None:
         charts = [

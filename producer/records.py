@@ -7,7 +7,9 @@ Every entry keeps its 1-based index in the playlist as its position, so skipped
 entries never shift the others. Tracks, episodes, local files and unavailable
 tracks are recorded with their ``entry_type``; entries with nothing in them
 (``null``, or an item of a type the contract does not know) are skipped with a
-reason the poll counts and logs.
+reason the poll counts and logs. So are malformed entries (:class:`MalformedEntryError`:
+an entry, item, artist or album that is not an object, an ``added_at`` that is not a
+timestamp): one bad entry costs that entry, never its chart.
 """
 from __future__ import annotations
 
@@ -24,12 +26,67 @@ class SkippedEntry:
     reason: str
 
 
-def entry_item(entry: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+class MalformedEntryError(ValueError):
+    """An entry is not shaped as the API promises: it is skipped with this reason."""
+
+
+_JSON_KINDS = ((bool, "a boolean"), (str, "a string"), ((int, float), "a number"), (list, "an array"),
+               (dict, "an object"))
+
+
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words: 'a string', 'an array', ..."""
+    if value is None:
+        return "null"
+    for kind, name in _JSON_KINDS:
+        if isinstance(value, kind):
+            return name
+    return f"a {type(value).__name__}"
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    """``value`` if it is an object; ``{}`` for null."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):  # decoded JSON: a dict (and isinstance of Mapping costs 10 times more)
+        raise MalformedEntryError(f"{what} is {json_kind(value)}, not an object")
+    return value
+
+
+def _objects(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """The non-empty objects of a list (null: none)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedEntryError(f"{what}s is {json_kind(value)}, not an array")
+    return [o for o in (_object(v, what) for v in value) if o]
+
+
+def entry_item(entry: Any) -> Mapping[str, Any] | None:
     """The track or episode of an entry: under ``item`` since 2026, ``track`` before."""
-    if not entry:
+    if entry is None:
         return None
+    entry = _object(entry, "entry")
     item = entry.get("item")
-    return item if item is not None else entry.get("track")
+    item = item if item is not None else entry.get("track")
+    return None if item is None else _object(item, "item")
+
+
+def added_at_text(value: Any) -> str | None:
+    """The contract's timestamp of an entry's ``added_at``; None when Spotify does not know it."""
+    # Spotify sends "1970-01-01T00:00:00Z" for entries whose date it lost: treat as unknown.
+    if value is None or value == "" or (isinstance(value, str) and value.startswith("1970-01-01")):
+        return None
+    if not isinstance(value, str):
+        raise MalformedEntryError(f"added_at is {json_kind(value)}, not a timestamp")
+    try:
+        moment = contract.parse_timestamp(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise MalformedEntryError(f"added_at {shown!r} is not a UTC timestamp")
+    return contract.format_timestamp(moment)
 
 
 def entry_type(entry: Mapping[str, Any], item: Mapping[str, Any]) -> str | None:
@@ -56,7 +113,8 @@ def entry_to_record(
     playlist_name: str,
     snapshot_id: str,
 ) -> dict[str, Any] | SkippedEntry:
-    """One record for one entry, or the reason it carries nothing to record."""
+    """One record for one entry, or the reason it carries nothing to record.
+    Raises MalformedEntryError, or the contract's RecordContractError, for a bad entry."""
     item = entry_item(entry)
     if item is None:
         return SkippedEntry(position, "null_entry")
@@ -64,15 +122,15 @@ def entry_to_record(
     if kind is None:
         return SkippedEntry(position, f"unknown_item_type:{item.get('type')}")
     if kind == contract.ENTRY_EPISODE:
-        show = item.get("show") or {}
+        show = _object(item.get("show"), "show")
         people = [show] if show else []
         album: Mapping[str, Any] = {}
         release_date, precision = item.get("release_date"), item.get("release_date_precision")
     else:
-        people = [a for a in item.get("artists") or [] if a]
-        album = item.get("album") or {}
+        people = _objects(item.get("artists"), "artist")
+        album = _object(item.get("album"), "album")
         release_date, precision = album.get("release_date"), album.get("release_date_precision")
-    added_at = entry.get("added_at")
+    added_at = added_at_text(entry.get("added_at"))
     return contract.make_record(
         poll_id=poll_id,
         observed_at=contract.format_timestamp(observed_at),
@@ -92,11 +150,9 @@ def entry_to_record(
         album_release_date_precision=precision or None,
         duration_ms=item.get("duration_ms"),
         explicit=item.get("explicit"),
-        isrc=(item.get("external_ids") or {}).get("isrc"),
+        isrc=_object(item.get("external_ids"), "external_ids").get("isrc"),
         popularity=item.get("popularity"),
-        # Spotify sends "1970-01-01T00:00:00Z" for entries whose date it lost: treat as unknown.
-        added_at=contract.format_timestamp(contract.parse_timestamp(added_at))
-        if added_at and not added_at.startswith("1970-01-01") else None,
+        added_at=added_at,
     )
 
 

@@ -11,6 +11,13 @@ an hour) inside the Lambda, and report exhausted 5xx retries as a 429. Instead
   :class:`PlaylistFetchError`.
 - 403/404: :class:`PlaylistUnavailableError`, with the likely cause.
 
+A response that is not what the API promises (a 200 without a JSON object, a playlist
+without ``snapshot_id``, a page whose ``items`` is not a list or whose ``next`` loops back
+or leaves the API) is :class:`MalformedResponseError`; a playlist over the entry or page
+caps is :class:`PlaylistTooLargeError`: either fails that playlist alone. Before each
+page the reader checks the time left (:class:`OutOfTimeError`: the playlist waits for
+the next poll).
+
 Observation time: a chart is dated by when it was read, taken from the ``Date`` header
 of Spotify's response to the snapshot read (:class:`ResponseClock`). Spotify's servers
 send true UTC, so this is right in production; a server that replays old charts (the
@@ -26,6 +33,7 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 import spotipy
@@ -33,6 +41,7 @@ from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.oauth2 import SpotifyAuthBase, SpotifyClientCredentials, SpotifyOAuth, SpotifyPKCE
 
 from producer.observability import logger
+from producer.records import json_kind
 
 PAGE_LIMIT = 50  # Spotify's maximum for playlist items
 SNAPSHOT_FIELDS = "snapshot_id,name"
@@ -85,6 +94,18 @@ REAUTHORIZE_HINT = ("the user's refresh token was revoked or has expired (Spotif
 
 class PlaylistFetchError(SpotifyError):
     """A playlist could not be read after retries (5xx, timeouts, other statuses)."""
+
+
+class MalformedResponseError(SpotifyError):
+    """Spotify answered, but not with what the API promises; the playlist fails alone."""
+
+
+class PlaylistTooLargeError(SpotifyError):
+    """The playlist has more entries or pages than the producer's caps allow."""
+
+
+class OutOfTimeError(SpotifyError):
+    """No time left to read the next page: the playlist is read again by the next poll."""
 
 
 @dataclass(frozen=True)
@@ -279,9 +300,12 @@ class ChartReader:
     """Reads playlist versions and items, applying the retry and rate-limit policy.
 
     ``time_left`` returns the seconds the caller may still spend (the Lambda's
-    remaining time minus a safety margin). ``clock`` dates each snapshot read: give
-    the :class:`ResponseClock` installed on the client's session (without one, the
-    snapshot is dated by this machine's clock).
+    remaining time minus a safety margin): no request starts that could end after it
+    (a request lasts at most ``request_timeout``, by default the client's
+    ``requests_timeout``). ``clock`` dates each snapshot read: give the
+    :class:`ResponseClock` installed on the client's session (without one, the snapshot
+    is dated by this machine's clock). ``max_pages`` and ``max_entries`` cap one
+    playlist's read (producer.config has the defaults and why).
     """
 
     def __init__(
@@ -294,8 +318,14 @@ class ChartReader:
         sleep: Callable[[float], None] = time.sleep,
         gate: RateGate | None = None,
         clock: ResponseClock | None = None,
+        max_pages: int = 40,
+        max_entries: int = 1000,
+        request_timeout: float | None = None,
     ):
         self.client = client
+        self.max_pages = max_pages
+        self.max_entries = max_entries
+        self.request_timeout = _timeout_of(client) if request_timeout is None else request_timeout
         self.clock = clock or ResponseClock()
         self.market = market
         self.max_retries = max_retries
@@ -324,25 +354,43 @@ class ChartReader:
         """The playlist's current snapshot id and name, dated by Spotify's answer."""
         self.clock.reset()
         data = self._call(playlist_id, time_left, self.client.playlist, playlist_id, fields=SNAPSHOT_FIELDS)
-        return PlaylistVersion(playlist_id, data.get("name") or "", data["snapshot_id"], self.clock.now())
+        data = _json_object(data, f"playlist {playlist_id}: the snapshot read")
+        snapshot_id, name = data.get("snapshot_id"), data.get("name")
+        if not isinstance(snapshot_id, str) or not snapshot_id:
+            raise MalformedResponseError(f"playlist {playlist_id}: the snapshot read has no snapshot_id "
+                                         f"(got {_shown(snapshot_id)})")
+        if name is not None and not isinstance(name, str):
+            raise MalformedResponseError(f"playlist {playlist_id}: its name is {json_kind(name)}, not a string")
+        return PlaylistVersion(playlist_id, name or "", snapshot_id, self.clock.now())
 
     def items(self, version: PlaylistVersion, time_left: Callable[[], float]) -> PlaylistItems:
-        """Every entry of the playlist, following ``next`` until the last page."""
+        """Every entry of the playlist, following ``next`` until the last page, within the
+        caps and the time left; ``next`` must move forward and stay on the API's host."""
+        playlist_id = version.playlist_id
         page = self._call(
-            version.playlist_id, time_left, self.client.playlist_items, version.playlist_id,
+            playlist_id, time_left, self.client.playlist_items, playlist_id,
             fields=ITEM_FIELDS, limit=PAGE_LIMIT, market=self.market, additional_types=("track", "episode"),
         )
-        entries, requests_made = list(page.get("items") or []), 1
-        while page.get("next"):
-            page = self._call(version.playlist_id, time_left, self.client.next, page)
-            entries.extend(page.get("items") or [])
-            requests_made += 1
-        return PlaylistItems(version, entries, requests_made)
+        pages = _Pages(playlist_id, self.client.prefix, self.max_pages, self.max_entries)
+        while True:
+            next_url = pages.add(page)
+            if next_url is None:
+                return PlaylistItems(version, pages.entries, pages.count)
+            self._check_time(playlist_id, time_left, f"page {pages.count + 1} ({len(pages.entries)} entries read)")
+            page = self._call(playlist_id, time_left, self.client.next, {"next": next_url})
+
+    def _check_time(self, playlist_id: str, time_left: Callable[[], float], what: str) -> None:
+        """OutOfTimeError unless a request started now surely ends within the time left."""
+        left = time_left()
+        if left < self.request_timeout:
+            raise OutOfTimeError(f"playlist {playlist_id}: no time left to read {what}: {max(left, 0):.1f} s left, "
+                                 f"a request may take {self.request_timeout:g} s; the next poll reads it again")
 
     def _call(self, playlist_id: str, time_left: Callable[[], float], method, *args, **kwargs):
         failures = rate_limits = 0
         while True:
             self._wait_for_gate(time_left)
+            self._check_time(playlist_id, time_left, "its next request")
             with self._count_lock:
                 self.requests += 1
             try:
@@ -363,13 +411,13 @@ class ChartReader:
                 if status is None or status < 500:
                     raise PlaylistFetchError(f"playlist {playlist_id}: HTTP {status}: {error.msg}") from None
                 reason = f"HTTP {status}"
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except requests.RequestException as error:  # connection, timeout, a body cut short
                 reason = type(error).__name__
             failures += 1
             if failures > self.max_retries:
                 raise PlaylistFetchError(f"playlist {playlist_id}: {reason} after {failures} attempts")
             delay = random.uniform(0.5, 1.0) * self.base_delay * 2 ** (failures - 1)
-            if delay >= time_left():
+            if delay + self.request_timeout > time_left():
                 raise PlaylistFetchError(f"playlist {playlist_id}: {reason}; no time left to retry")
             self.sleep(delay)
 
@@ -383,6 +431,14 @@ class ChartReader:
         self.sleep(delay)
 
 
+def _timeout_of(client: Any) -> float:
+    """The longest a request of this spotipy client can take: its timeout, (connect, read) summed."""
+    timeout = getattr(client, "requests_timeout", None)
+    if isinstance(timeout, (tuple, list)):
+        return float(sum(timeout))
+    return float(timeout) if isinstance(timeout, (int, float)) else 0.0
+
+
 def _retry_after(error: spotipy.SpotifyException) -> float:
     """Seconds from the Retry-After header (Spotify sends seconds); 1 s if absent or odd."""
     headers = error.headers or {}
@@ -391,3 +447,89 @@ def _retry_after(error: spotipy.SpotifyException) -> float:
         return max(0.0, float(value))
     except (TypeError, ValueError):
         return 1.0
+
+
+def _shown(value: Any) -> str:
+    """A short, safe description of an unexpected value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_object(data: Any, what: str) -> dict[str, Any]:
+    """``data`` if it is a JSON object; spotipy gives None for a 200 whose body is not JSON."""
+    if isinstance(data, dict):
+        return data
+    if data is None:
+        raise MalformedResponseError(f"{what} answered 200 without a JSON body")
+    raise MalformedResponseError(f"{what} answered {json_kind(data)}, not a JSON object")
+
+
+def _page_key(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """What identifies a page whatever the order of its URL's query parameters."""
+    parts = urlsplit(url)
+    return parts.netloc, parts.path.rstrip("/"), tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+
+
+def _offset(url: str) -> int | None:
+    value = dict(parse_qsl(urlsplit(url).query)).get("offset")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+class _Pages:
+    """The pages of one playlist read so far: their entries, and the checks on each page
+    (its shape, the caps, a ``next`` that must move forward and stay on the API's host)."""
+
+    def __init__(self, playlist_id: str, api_url: str, max_pages: int, max_entries: int):
+        self.playlist_id = playlist_id
+        self.api_host = urlsplit(api_url).netloc
+        self.max_pages = max_pages
+        self.max_entries = max_entries
+        self.entries: list[Any] = []
+        self.count = 0
+        self._seen: set[tuple] = set()
+        self._last_offset = 0  # the first page is asked for at offset 0
+
+    def add(self, page: Any) -> str | None:
+        """Take one page; the URL of the next one, or None after the last."""
+        self.count += 1
+        what = f"playlist {self.playlist_id}: page {self.count}"
+        page = _json_object(page, what)
+        items, next_url, total = page.get("items"), page.get("next"), page.get("total")
+        if not isinstance(items, list):
+            raise MalformedResponseError(f"{what}: 'items' is {json_kind(items)}, not an array")
+        if self.count == 1 and isinstance(total, int):
+            self._check_total(total)
+        self.entries.extend(items)
+        if len(self.entries) > self.max_entries:
+            raise PlaylistTooLargeError(f"playlist {self.playlist_id}: over MAX_ENTRIES_PER_CHART="
+                                        f"{self.max_entries} entries after {self.count} pages: not recorded")
+        if next_url is None:
+            return None
+        self._check_next(what, next_url)
+        return next_url
+
+    def _check_total(self, total: int) -> None:
+        """Refuse on the first page a playlist the caps would stop part-way (``total`` may lie:
+        the entries and pages are counted anyway)."""
+        if total > self.max_entries:
+            raise PlaylistTooLargeError(f"playlist {self.playlist_id} has {total} entries, over "
+                                        f"MAX_ENTRIES_PER_CHART={self.max_entries}: not read")
+        pages = -(-total // PAGE_LIMIT)
+        if pages > self.max_pages:
+            raise PlaylistTooLargeError(f"playlist {self.playlist_id} has {total} entries, {pages} pages of "
+                                        f"{PAGE_LIMIT}, over MAX_PAGES_PER_CHART={self.max_pages}: not read")
+
+    def _check_next(self, what: str, next_url: Any) -> None:
+        if not isinstance(next_url, str) or urlsplit(next_url).scheme not in ("http", "https"):
+            raise MalformedResponseError(f"{what}: 'next' is {_shown(next_url)}, not a URL")
+        if urlsplit(next_url).netloc != self.api_host:
+            # spotipy would send the access token along to any host a response names.
+            raise MalformedResponseError(f"{what}: 'next' leaves the API ({urlsplit(next_url).netloc}): not followed")
+        key, offset = _page_key(next_url), _offset(next_url)
+        if key in self._seen or (offset is not None and offset <= self._last_offset):
+            raise MalformedResponseError(f"{what}: 'next' loops back to an earlier page ({_shown(next_url)})")
+        if self.count >= self.max_pages:
+            raise PlaylistTooLargeError(f"playlist {self.playlist_id}: more than MAX_PAGES_PER_CHART="
+                                        f"{self.max_pages} pages: not recorded")
+        self._seen.add(key)
+        self._last_offset = offset if offset is not None else self._last_offset

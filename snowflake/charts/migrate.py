@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ from typing import Mapping
 from snowflake.connector.errors import ProgrammingError
 
 from snowflake.charts import connection
-from snowflake.charts.migrations import Migration, discover
+from snowflake.charts.migrations import Migration, MigrationVariableError, check_identifier, discover
 
 log = logging.getLogger("snowflake.charts.migrate")
 
@@ -63,7 +64,12 @@ def default_variables(environ: Mapping[str, str] | None = None) -> dict[str, str
 
 
 def _history_name(variables: Mapping[str, str]) -> str:
-    return f"{variables['database']}.{variables['schema']}.{HISTORY_TABLE}"
+    return f"{_schema_name(variables)}.{HISTORY_TABLE}"
+
+
+def _schema_name(variables: Mapping[str, str]) -> str:
+    """``database.schema``, each checked: the runner's own statements name them too."""
+    return f"{check_identifier('database', variables['database'])}.{check_identifier('schema', variables['schema'])}"
 
 
 def read_history(cursor, variables: Mapping[str, str]) -> dict[str, str] | None:
@@ -96,13 +102,15 @@ def _record(cursor, variables: Mapping[str, str], migration: Migration) -> None:
 
 def migrate(conn, *, local: bool, variables: Mapping[str, str],
             migrations: list[Migration] | None = None) -> MigrationReport:
-    """Apply what is pending; returns what was applied, unchanged and skipped."""
+    """Apply what is pending; returns what was applied, unchanged and skipped. Every file to
+    run is rendered first: a variable that does not fit stops the run before it changes anything."""
     migrations = discover() if migrations is None else migrations
+    rendered = {m.script: m.statements(variables) for m in migrations if not (m.snowflake_only and local)}
     report = MigrationReport()
     cursor = conn.cursor()
     history = read_history(cursor, variables)
     if history is not None:
-        cursor.execute(f"USE SCHEMA {variables['database']}.{variables['schema']}")
+        cursor.execute(f"USE SCHEMA {_schema_name(variables)}")
     history = history or {}
     for migration in migrations:
         if migration.snowflake_only and local:
@@ -116,7 +124,7 @@ def migrate(conn, *, local: bool, variables: Mapping[str, str],
         if applied == migration.checksum:
             report.unchanged.append(migration.script)
             continue
-        for statement in migration.statements(variables):
+        for statement in rendered[migration.script]:
             cursor.execute(statement)
         _record(cursor, variables, migration)
         log.info("applied %s", migration.script)
@@ -125,11 +133,12 @@ def migrate(conn, *, local: bool, variables: Mapping[str, str],
 
 
 def _parse_vars(pairs: list[str]) -> dict[str, str]:
+    """``--var NAME=VALUE`` pairs; the values are checked where they are used (migrations.render)."""
     variables = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise argparse.ArgumentTypeError(f"--var takes NAME=VALUE, got {pair!r}")
+        if not sep or not re.fullmatch(r"\w+", name.strip()):
+            raise argparse.ArgumentTypeError(f"--var takes NAME=VALUE (NAME: letters, digits, _), got {pair!r}")
         variables[name.strip()] = value
     return variables
 
@@ -141,10 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     local = connection.is_local()
-    variables = {**default_variables(), **_parse_vars(args.var)}
-    log.info("connecting to %s", connection.describe(connection.connect_arguments()))
-    with connection.connect() as conn:
-        report = migrate(conn, local=local, variables=variables)
+    try:
+        variables = {**default_variables(), **_parse_vars(args.var)}
+        _schema_name(variables)  # before connecting: a bad name is the caller's to fix
+        log.info("connecting to %s", connection.describe(connection.connect_arguments()))
+        with connection.connect() as conn:
+            report = migrate(conn, local=local, variables=variables)
+    except (argparse.ArgumentTypeError, MigrationVariableError) as error:
+        parser.error(str(error))
     for script in report.skipped:
         print(f"skipped   {script} (snowflake only; the local engine cannot run it)")
     for script in report.unchanged:

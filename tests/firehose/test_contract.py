@@ -57,6 +57,17 @@ def test_encode_is_one_json_line_and_round_trips():
     assert list(contract.decode_lines(data + data)) == [record, record]
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\r"])
+def test_a_line_ends_at_newline_only_whatever_a_name_holds(separator):
+    """str.splitlines breaks at all of these; encode writes the first three as they are
+    (ensure_ascii=False), the control characters escaped."""
+    record = valid_record(track_name=f"Line{separator}Separated", playlist_name=f"{separator}Top{separator}")
+    data = contract.encode(record)
+    assert (separator.encode("utf-8") in data) == (separator >= "\x80") and data.count(b"\n") == 1
+    assert list(contract.decode_lines(data + data)) == [record, record]
+    assert list(contract.decode_lines((data + data).replace(b"\n", b"\r\n"))) == [record, record]
+
+
 def test_encode_refuses_records_over_the_firehose_limit():
     record = valid_record(track_name="x" * contract.MAX_RECORD_BYTES)
     with pytest.raises(contract.RecordTooLargeError, match="over the 1024000-byte Firehose limit"):

@@ -16,7 +16,10 @@ import pytest
 from firehose import settings
 from infra import deploy, packaging
 from infra.template import BOOTSTRAP_TEMPLATE, PIPELINE_TEMPLATE, load_template
+from firehose.writer import CALL_TIMEOUT_SECONDS
+from producer import config as producer_config
 from producer.config import ENV_VARS
+from producer.handler import SAFETY_MARGIN_SECONDS
 
 REPO = packaging.REPO_ROOT
 POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
@@ -118,6 +121,23 @@ def test_producer_policy_is_scoped_to_its_resources(resources):
     # Read, and write back a rotated refresh token; never create, delete or list secrets.
     assert statements["SpotifyCredentials"]["Action"] == ["secretsmanager:GetSecretValue",
                                                           "secretsmanager:PutSecretValue"]
+
+
+def test_producer_caps_and_reserve_are_parameters_with_the_code_s_defaults(template, resources):
+    env = resources["ProducerFunction"]["Properties"]["Environment"]["Variables"]
+    parameters = template["Parameters"]
+    for variable, parameter, default in (
+            ("MAX_PAGES_PER_CHART", "MaxPagesPerChart", producer_config.DEFAULT_MAX_PAGES_PER_CHART),
+            ("MAX_ENTRIES_PER_CHART", "MaxEntriesPerChart", producer_config.DEFAULT_MAX_ENTRIES_PER_CHART),
+            ("DELIVERY_RESERVE_SECONDS", "DeliveryReserveSeconds", producer_config.DEFAULT_DELIVERY_RESERVE_SECONDS)):
+        assert env[variable] == {"Ref": parameter}
+        assert parameters[parameter]["Default"] == default
+    # A Spotify playlist holds at most 10,000 entries; the reserve fits one Firehose call at least.
+    assert parameters["MaxEntriesPerChart"]["MaxValue"] == 10_000
+    assert parameters["DeliveryReserveSeconds"]["MinValue"] == CALL_TIMEOUT_SECONDS
+    # The shortest Lambda timeout still leaves time to read after the margin and the reserve.
+    shortest = parameters["ProducerTimeoutSeconds"]["MinValue"]
+    assert shortest - SAFETY_MARGIN_SECONDS - parameters["DeliveryReserveSeconds"]["Default"] >= 30
 
 
 def test_secret_has_no_value_in_the_template(resources):
@@ -267,6 +287,57 @@ def test_raw_bucket_keeps_overwritten_and_deleted_versions_for_a_while(template,
     assert noncurrent[0]["NoncurrentVersionExpiration"] == {"NoncurrentDays": {"Ref": "RawNoncurrentVersionDays"}}
     assert template["Parameters"]["RawNoncurrentVersionDays"]["Default"] >= 7
     assert any(r.get("ExpiredObjectDeleteMarker") is True and r["Status"] == "Enabled" for r in rules)
+
+
+def test_curated_bucket_keeps_overwritten_and_deleted_versions_for_a_while(template, resources):
+    """Snowpipe loads what the curated bucket holds: a mistaken overwrite or delete can be undone."""
+    props = resources["CuratedBucket"]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = [r for r in props["LifecycleConfiguration"]["Rules"] if r["Status"] == "Enabled"]
+    noncurrent = {r.get("Prefix"): r["NoncurrentVersionExpiration"]["NoncurrentDays"]
+                  for r in rules if "NoncurrentVersionExpiration" in r}
+    assert noncurrent == {"curated/": {"Ref": "CuratedNoncurrentVersionDays"}, "_checkpoints/": 7}
+    assert template["Parameters"]["CuratedNoncurrentVersionDays"]["Default"] >= 7
+    assert any(r.get("ExpiredObjectDeleteMarker") is True and "Prefix" not in r for r in rules)
+
+
+def deleting_statements(resources) -> list[tuple[str, dict]]:
+    """(role, statement) of every IAM statement that allows deleting S3 objects or versions."""
+    found = []
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        for policy in role["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if statement["Effect"] == "Allow" and any(a.startswith("s3:Delete") or a == "s3:*" for a in actions):
+                    found.append((name, statement))
+    return found
+
+
+def test_only_the_glue_job_deletes_and_only_its_checkpoints_and_scratch(resources):
+    """No role may delete curated or quarantine files: what Snowpipe loads and what was set aside stay."""
+    deleting = deleting_statements(resources)
+    assert [name for name, _ in deleting] == ["GlueJobRole"]
+    (statement,) = [s for _, s in deleting]
+    assert sorted(sub_text(r) for r in statement["Resource"]) == [
+        "${CuratedBucket.Arn}/_checkpoints/*", "arn:${AWS::Partition}:s3:::${ArtifactsBucketName}/glue-temp/*"]
+    assert statement["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    # ... while it still writes (and reads back) curated and quarantine files, and reads raw.
+    glue = {s["Sid"]: s for s in resources["GlueJobRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert sorted(sub_text(r) for r in glue["WriteCuratedAndQuarantine"]["Resource"]) == [
+        "${CuratedBucket.Arn}/curated/*", "${QuarantineBucket.Arn}/quarantine/*"]
+    assert "s3:PutObject" in glue["WriteCuratedAndQuarantine"]["Action"]
+
+
+def test_the_glue_job_s_checkpoint_and_staging_lie_where_the_role_may_delete(resources):
+    """The job deletes its batch staging folder and rewrites its checkpoint: both under --checkpoint_path."""
+    arguments = resources["GlueJob"]["Properties"]["DefaultArguments"]
+    assert sub_text(arguments["--checkpoint_path"]).startswith("s3://${CuratedBucket}/_checkpoints/")
+    assert sub_text(arguments["--target_path"]) == "s3://${CuratedBucket}/curated/"
+    from glue_streaming.batch import JobPaths
+
+    paths = JobPaths.of("s3://r/raw/", "s3://c/curated/", "s3://q/quarantine/", "s3://c/_checkpoints/curate-charts/")
+    for deleted in (paths.staging("b1"), paths.stream_checkpoint, paths.run_metrics):
+        assert deleted.startswith("s3://c/_checkpoints/")
 
 
 # --- Snowflake ---------------------------------------------------------------------------

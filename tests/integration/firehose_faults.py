@@ -13,12 +13,12 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Callable, Iterator
+
+from tests.firehose.flaky_endpoint import ForwardingHandler
 
 PUT_RECORD_BATCH = "Firehose_20150804.PutRecordBatch"
 REFUSED = {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down. (refused by the test's fault proxy)"}
@@ -50,7 +50,7 @@ class FirehoseFaultProxy(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ForwardingHandler):
     server: FirehoseFaultProxy
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's interface
@@ -80,25 +80,6 @@ class _Handler(BaseHTTPRequestHandler):
         result = {"FailedPutCount": len(refused), "Encrypted": False,
                   "RequestResponses": [answers[i] for i in range(len(records))]}
         self._reply(200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(result).encode())
-
-    def _forward(self, body: bytes) -> tuple[int, dict, bytes]:
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        request = urllib.request.Request(self.server.target + self.path, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-
-    def _reply(self, status: int, headers: dict, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", headers.get("Content-Type", "application/x-amz-json-1.1"))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 - quiet
-        pass
 
 
 def _playlist_of(record: dict) -> str:

@@ -8,6 +8,7 @@ from local_spotify.replay import (
     KIND_EPISODE,
     KIND_LOCAL,
     KIND_NULL,
+    KIND_POISON,
     KIND_TRACK,
     KIND_UNAVAILABLE,
     Anomalies,
@@ -141,12 +142,43 @@ def test_long_playlist_appends_distinct_earlier_tracks_and_short_cuts():
         ({"null_positions": [3], "local_positions": [3]}, "two anomalies"),
         ({"null_positions": "3"}, "list of integers"),
         ({"length": -1}, "length"),
+        ({"length": 10_001}, "length"),
         ({"sideways": [1]}, "unknown"),
+        ({"poison": {"3": "sour"}}, "not one of"),
+        ({"poison": {"x": "added_at_garbage"}}, "not a positive integer"),
+        ({"poison": ["added_at_garbage"]}, "must map positions"),
+        ({"poison": {"51": "added_at_garbage"}}, "outside"),
+        ({"poison": {"4": "added_at_garbage"}, "null_positions": [4]}, "two anomalies"),
+        ({"loop_next": "yes"}, "loop_next"),
     ],
 )
 def test_bad_anomalies_are_refused(data, problem):
     with pytest.raises(ReplayError, match=problem):
         Anomalies.from_json(data)
+
+
+def test_a_playlist_of_ten_thousand_entries_repeats_the_market_s_tracks_once_all_have_come():
+    day = date(2024, 1, 10)
+    plain = playlist_content(GLOBAL, day)
+    huge = playlist_content(GLOBAL, day, Anomalies(length=10_000))
+    assert len(huge.entries) == 10_000 and ids(huge)[:50] == ids(plain)
+    distinct = len(set(ids(huge)))
+    assert 500 < distinct < 10_000  # the global chart's whole history, then again in the same order
+    assert ids(huge)[distinct:2 * distinct - 50] == ids(huge)[50:distinct]
+
+
+def test_poison_and_a_looping_next_are_anomalies_too():
+    day = date(2023, 8, 1)
+    plain = playlist_content(GLOBAL, day)
+    anomalies = Anomalies.from_json({"poison": {"7": "added_at_garbage", "2": "entry_not_object"}, "loop_next": True})
+    assert anomalies.poison == ((2, "entry_not_object"), (7, "added_at_garbage"))
+    assert anomalies.to_json()["poison"] == {"2": "entry_not_object", "7": "added_at_garbage"}
+    odd = playlist_content(GLOBAL, day, anomalies)
+    assert [odd.entries[i].kind for i in (1, 6)] == [f"{KIND_POISON}:entry_not_object", f"{KIND_POISON}:added_at_garbage"]
+    assert odd.entries[6].track == plain.entries[6].track  # a poisoned entry is still the chart's track
+    assert odd.snapshot_id != plain.snapshot_id and odd.loop_next
+    # A looping next is not content: the snapshot is what the entries make it.
+    assert playlist_content(GLOBAL, day, Anomalies(loop_next=True)).snapshot_id == plain.snapshot_id
 
 
 def test_anomalies_allow_positions_of_a_long_playlist():

@@ -267,7 +267,55 @@ def test_bad_anomalies_are_refused(control):
         control.set_anomalies("nope", null_positions=[1])
 
 
+def test_poisoned_entries_are_served_broken_through_the_producer_s_fields(sp, control):
+    plain = all_entries(sp, GLOBAL, fields=ITEM_FIELDS)
+    control.set_anomalies(GLOBAL, poison={1: "added_at_garbage", 2: "added_at_number", 3: "entry_not_object",
+                                          4: "item_not_object", 5: "artist_not_object", 6: "album_not_object"})
+    odd = all_entries(sp, GLOBAL, fields=ITEM_FIELDS)
+    assert odd[0] == {**plain[0], "added_at": "garbage"} and odd[1] == {**plain[1], "added_at": 1_700_000_000}
+    assert isinstance(odd[2], str)
+    assert odd[3]["item"] == plain[3]["item"]["uri"]
+    assert odd[4]["item"]["artists"][0] == plain[4]["item"]["artists"][0]["name"]
+    assert odd[5]["item"]["album"] == [plain[5]["item"]["album"]]
+    assert odd[6:] == plain[6:]
+    control.clear_anomalies()
+    assert all_entries(sp, GLOBAL, fields=ITEM_FIELDS) == plain  # the cached track objects were not changed
+
+
+def test_a_looping_next_points_back_to_the_first_page(sp, control):
+    control.set_anomalies(GLOBAL, length=120, loop_next=True)
+    first = sp.playlist_items(GLOBAL, limit=50, fields="items(added_at),next,offset")
+    third = sp.next(sp.next(first))
+    assert third["offset"] == 100 and len(third["items"]) == 20
+    back = sp.next(third)
+    assert back == first and parse_qs(urlsplit(third["next"]).query)["offset"] == ["0"]
+
+
 # --- faults -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("malformed, endpoint, seen", [
+    ("not_json", "playlist", None),  # spotipy gives None for a 200 it cannot decode
+    ("truncated_json", "playlist", None),
+    ("not_object", "items", ["not", "an", "object"]),
+    ("no_snapshot_id", "playlist", {"name": "Top 50 - Global"}),
+    ("items_not_list", "items", {"items": {"unexpected": "an object where a list belongs"}, "total": 50}),
+])
+def test_malformed_bodies_reach_spotipy_as_a_200(sp, control, malformed, endpoint, seen):
+    fault = control.add_fault(malformed=malformed, endpoint=endpoint, playlist_id=GLOBAL)
+    assert fault["malformed"] == malformed and fault["status"] is None
+    read = {"playlist": lambda: sp.playlist(GLOBAL, fields="snapshot_id,name"),
+            "items": lambda: sp.playlist_items(GLOBAL, limit=50, fields="items(added_at),total")}[endpoint]
+    assert read() == seen
+    assert read() != seen  # one request only (count 1)
+    assert control.stats()["by_endpoint"][endpoint]["200"] == 2
+
+
+def test_a_not_json_fault_is_an_html_page_with_its_fault_id(server, control, credentials):
+    fault = control.add_fault(malformed="not_json")  # any endpoint but the token's: bearer() gets its token
+    answer = requests.get(f"{server.api_url}playlists/{GLOBAL}/items", headers=bearer(server, credentials), timeout=5)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
+    assert answer.text.startswith("<html>") and answer.headers["X-Local-Spotify-Fault"] == str(fault["id"])
 
 
 def test_429_carries_retry_after_and_hits_only_its_playlist_and_count(sp, control):
@@ -344,6 +392,12 @@ def test_bad_fault_requests_are_refused(control):
         control.add_fault(418)
     with pytest.raises(LocalSpotifyControlError, match="endpoint"):
         control.add_fault(500, endpoint="albums")
+    with pytest.raises(LocalSpotifyControlError, match="malformed must be one of"):
+        control.add_fault(malformed="sideways")
+    with pytest.raises(LocalSpotifyControlError, match="not the token endpoint"):
+        control.add_fault(malformed="not_json", endpoint="token")
+    with pytest.raises(LocalSpotifyControlError, match="not both"):
+        control._call("POST", "faults", {"status": 500, "malformed": "not_json"})
 
 
 def test_latency_applies_to_each_request_without_serializing_them(server, control, credentials):

@@ -37,3 +37,26 @@ def test_oversized_and_malformed_entries_are_skipped_with_reasons_and_the_rest_r
     assert (observation["record_type"], observation["snapshot_id"], observation["entry_count"]) == (
         contract.CHART_OBSERVATION, "snap", 2)
     assert observation["observed_at"] == "2026-09-21T14:13:20.000Z"  # the version's observed_at
+
+
+def test_poisoned_entries_cost_themselves_only_and_are_counted_by_reason():
+    outcome = build([
+        track("t1"),
+        {**track("t2"), "added_at": "garbage"},
+        "spotify:track:t3",
+        {**track("t4"), "added_at": 1_700_000_000},
+        track("t5", artists=["Artist"]),
+        track("t6", name="half a surrogate \ud800"),  # valid JSON ("\\ud800"), not encodable as UTF-8
+        track("t7"),
+    ])
+    assert outcome.status == CHANGED
+    assert [s.position for s in outcome.new_state.slots] == [1, 7]
+    assert {s.position: s.reason for s in outcome.skipped} == {
+        2: "malformed_entry: added_at 'garbage' is not a UTC timestamp",
+        3: "malformed_entry: entry is a string, not an object",
+        4: "malformed_entry: added_at is a number, not a timestamp",
+        5: "malformed_entry: artist is a string, not an object",
+        6: outcome.skipped[4].reason,
+    }
+    assert outcome.skipped[4].reason.startswith("UnicodeEncodeError: 'utf-8' codec can't encode")
+    assert next(contract.decode_lines(outcome.observation))["entry_count"] == 2

@@ -48,3 +48,25 @@ def test_a_user_s_pkce_refresh_token_needs_no_client_secret():
     config = ProducerConfig.from_env({**env, "SPOTIFY_REFRESH_TOKEN": "user-refresh-value"})
     assert config.client_secret is None and config.refresh_token == "user-refresh-value"
     assert "user-refresh-value" not in repr(config)
+
+
+def test_caps_and_the_delivery_reserve_have_defaults_and_can_be_set():
+    config = ProducerConfig.from_env(BASE)
+    assert (config.max_pages_per_chart, config.max_entries_per_chart, config.delivery_reserve_seconds) == (40, 1000, 20)
+    config = ProducerConfig.from_env({**BASE, "MAX_PAGES_PER_CHART": "200", "MAX_ENTRIES_PER_CHART": " 10000 ",
+                                      "DELIVERY_RESERVE_SECONDS": "30"})
+    assert (config.max_pages_per_chart, config.max_entries_per_chart, config.delivery_reserve_seconds) == (200, 10000, 30)
+
+
+@pytest.mark.parametrize("name, value, problem", [
+    ("MAX_PAGES_PER_CHART", "0", "MAX_PAGES_PER_CHART must be at least 1, got 0"),
+    ("MAX_ENTRIES_PER_CHART", "many", "MAX_ENTRIES_PER_CHART must be an integer, got 'many'"),
+    ("MAX_CONCURRENCY", "2.5", "MAX_CONCURRENCY must be an integer, got '2.5'"),
+    ("MOVEMENT_THRESHOLD", "-1", "MOVEMENT_THRESHOLD must be at least 1, got -1"),
+    # Less than one Firehose call's timeout would leave no time to deliver anything.
+    ("DELIVERY_RESERVE_SECONDS", "5", "DELIVERY_RESERVE_SECONDS must be at least 13, got 5"),
+])
+def test_bad_numbers_are_named_with_the_value(name, value, problem):
+    with pytest.raises(ConfigError) as caught:
+        ProducerConfig.from_env({**BASE, name: value})
+    assert str(caught.value) == problem

@@ -2,8 +2,10 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from firehose import contract
-from producer.records import SkippedEntry, entry_to_record
+from producer.records import MalformedEntryError, SkippedEntry, entry_to_record
 
 PAGE = json.loads((Path(__file__).parent / "items_every_shape.json").read_text())
 OBSERVED = datetime(2026, 11, 20, 22, 0, 0, 500000, tzinfo=timezone.utc)
@@ -44,3 +46,41 @@ def test_records_follow_the_contract_and_carry_the_track():
     assert episode["artist_names"] == ["A Show"] and episode["album_release_date"] == "2026-11"
     assert local["track_id"] is None and local["artist_ids"] == [None] and local["added_at"] is None
     assert unavailable["entry_type"] == "unavailable" and unavailable["track_id"] == "0VjIjW4GlUZAMYd2vXMi3b"
+
+
+GOOD = PAGE["items"][0]
+
+
+def with_item(**changes):
+    return {**GOOD, "item": {**GOOD["item"], **changes}}
+
+
+@pytest.mark.parametrize("entry, reason", [
+    ({**GOOD, "added_at": "garbage"}, "added_at 'garbage' is not a UTC timestamp"),
+    ({**GOOD, "added_at": 1_700_000_000}, "added_at is a number, not a timestamp"),
+    ({**GOOD, "added_at": "2026-11-19T00:00:00"}, "added_at '2026-11-19T00:00:00' is not a UTC timestamp"),
+    ({**GOOD, "added_at": ["2026-11-19T00:00:00Z"]}, "added_at is an array, not a timestamp"),
+    ("spotify:track:4uLU6hMCjMI75M1A2tKUQC", "entry is a string, not an object"),
+    (["not", "an", "entry"], "entry is an array, not an object"),
+    ({**GOOD, "item": "spotify:track:4uLU6hMCjMI75M1A2tKUQC"}, "item is a string, not an object"),
+    (with_item(artists=["Artist One"]), "artist is a string, not an object"),
+    (with_item(artists={"id": "a", "name": "A"}), "artists is an object, not an array"),
+    (with_item(album=[GOOD["item"]["album"]]), "album is an array, not an object"),
+    (with_item(external_ids="USUM71703861"), "external_ids is a string, not an object"),
+    ({**GOOD, "item": {**PAGE["items"][4]["item"], "show": "A Show"}}, "show is a string, not an object"),
+], ids=["added-at-garbage", "added-at-number", "added-at-no-zone", "added-at-list", "entry-str", "entry-list",
+        "item-str", "artist-str", "artists-dict", "album-list", "external-ids-str", "show-str"])
+def test_a_malformed_entry_raises_a_clear_error_and_the_poll_skips_just_it(entry, reason):
+    with pytest.raises(MalformedEntryError) as caught:
+        entry_to_record(entry, 3, poll_id="p", observed_at=OBSERVED, playlist_id="pl", chart_label="global",
+                        playlist_name="Top", snapshot_id="snap")
+    assert str(caught.value) == reason
+
+
+def test_unknown_and_null_added_at_are_recorded_as_unknown_and_offsets_become_utc():
+    def added(value):
+        return entry_to_record({**GOOD, "added_at": value}, 1, poll_id="p", observed_at=OBSERVED, playlist_id="pl",
+                               chart_label="global", playlist_name="Top", snapshot_id="snap")["added_at"]
+
+    assert [added(v) for v in (None, "", "1970-01-01T00:00:00Z")] == [None, None, None]
+    assert added("2026-11-19T01:00:00+01:00") == "2026-11-19T00:00:00.000Z"

@@ -8,8 +8,15 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from snowflake.charts.migrate import default_variables
-from snowflake.charts.migrations import MigrationFileError, discover, placeholders, render, split_sql
+from snowflake.charts.migrate import default_variables, migrate
+from snowflake.charts.migrations import (
+    MigrationFileError,
+    MigrationVariableError,
+    discover,
+    placeholders,
+    render,
+    split_sql,
+)
 from snowflake.charts.pipes import load_definitions, parse_pipe
 
 SAMPLE_VARIABLES = {
@@ -167,3 +174,59 @@ def test_migrations_create_no_integration_and_grant_nothing():
         for statement in migration.statements(SAMPLE_VARIABLES):
             assert not re.match(r"(CREATE\s+(OR\s+REPLACE\s+)?\w*\s*INTEGRATION|GRANT|REVOKE)\b", statement,
                                 re.IGNORECASE), f"{migration.script}: {statement[:60]}"
+
+
+# --- variables cannot change what a statement does --------------------------------------------
+@pytest.mark.parametrize("value", ["CHARTS_DB", "_x$1", '"My Charts"', '"say ""hi"""'])
+def test_identifiers_are_plain_or_double_quoted_names(value):
+    assert render("CREATE DATABASE IF NOT EXISTS {{ database }}", {"database": value}) == \
+        f"CREATE DATABASE IF NOT EXISTS {value}"
+
+
+@pytest.mark.parametrize("value", ["CHARTS; DROP DATABASE PROD", "1ST", "a b", "x--", '"unclosed', '"a"b"', "",
+                                   "a" * 256])
+def test_a_value_that_is_not_an_identifier_is_refused_where_an_identifier_stands(value):
+    with pytest.raises(MigrationVariableError, match=r"database=.* is not a Snowflake identifier"):
+        render("CREATE DATABASE IF NOT EXISTS {{ database }};", {"database": value})
+
+
+@pytest.mark.parametrize("url", ["s3://bucket/it's/", "s3://bucket/back\\slash/", "s3://b/'); DROP STAGE x; --"])
+def test_string_values_are_escaped_and_read_back_as_given(url):
+    migration = next(m for m in discover() if m.script.endswith("V3__curated_stage.sql"))
+    (stage,) = (parse(s) for s in migration.statements({**SAMPLE_VARIABLES, "curated_s3_url": url}))
+    properties = {p.name.upper(): p.args["value"] for p in stage.find(exp.Properties).expressions
+                  if type(p) is exp.Property}
+    assert properties["URL"].this == url  # one string literal, holding exactly the value
+
+
+def test_a_value_cannot_end_the_comment_or_the_dollar_block_it_stands_in():
+    with pytest.raises(MigrationVariableError, match="would end the comment"):
+        render("-- for {{ note }}\nSELECT 1", {"note": "x\nDROP TABLE t"})
+    with pytest.raises(MigrationVariableError, match="would end the comment"):
+        render("/* {{ note }} */ SELECT 1", {"note": "*/ DROP TABLE t /*"})
+    with pytest.raises(MigrationVariableError, match=r"would end the \$\$ block"):
+        render("EXECUTE IMMEDIATE $$ SELECT '{{ word }}' $$", {"word": "$$; DROP TABLE t; $$"})
+    assert render("-- it's {{ note }}\nSELECT '{{ note }}'", {"note": "ok's"}) == "-- it's ok's\nSELECT 'ok''s'"
+
+
+def test_a_bad_variable_stops_the_run_before_anything_is_changed():
+    """Every file is rendered before the first statement runs (no connection is touched here)."""
+    bad = {**SAMPLE_VARIABLES, "warehouse": "CHARTS_WH SCHEDULE = '1 MINUTE'"}
+    with pytest.raises(MigrationVariableError, match="warehouse="):
+        migrate(None, local=False, variables=bad)
+
+
+@pytest.mark.parametrize("argv, environ, problem", [
+    (["--var", "database=CHARTS; DROP DATABASE PROD"], {}, "database='CHARTS; DROP DATABASE PROD' is not"),
+    ([], {"SNOWFLAKE_SCHEMA": "CHARTS.PUBLIC"}, "schema='CHARTS.PUBLIC' is not a Snowflake identifier"),
+    (["--var", "bad name=x"], {}, "--var takes NAME=VALUE"),
+])
+def test_the_cli_refuses_bad_values_with_a_clear_error_before_connecting(monkeypatch, capsys, argv, environ, problem):
+    from snowflake.charts import migrate as runner
+
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(runner.connection, "connect", lambda *a, **k: pytest.fail("connected"))
+    with pytest.raises(SystemExit) as caught:
+        runner.main(argv)
+    assert caught.value.code == 2 and problem in capsys.readouterr().err
