@@ -73,13 +73,8 @@ def _array(value: Any) -> list[str]:
 
 def list_charts(db) -> list[ChartInfo]:
     rows = _rows(db, """
-        SELECT e.playlist_id, MAX(e.chart_label) AS chart_label, MAX(s.playlist_name) AS playlist_name,
-               MIN(e.chart_date) AS first_date, MAX(e.chart_date) AS last_date, COUNT(*) AS days,
-               MAX(s.origin) AS origin
-        FROM chart_editions AS e
-        JOIN chart_snapshots AS s ON s.playlist_id = e.playlist_id AND s.snapshot_id = e.snapshot_id
-        WHERE e.grain = 'day'
-        GROUP BY e.playlist_id
+        SELECT playlist_id, chart_label, playlist_name, first_date, last_date, days, origin
+        FROM chart_list
         ORDER BY chart_label""")
     return [ChartInfo(**row, cadence=cadence_of(row["playlist_id"])) for row in rows]
 

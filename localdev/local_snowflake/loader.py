@@ -75,13 +75,15 @@ class CuratedLoader:
         return outcome
 
     def merge(self) -> None:
-        """The task's merges, then empty the landing tables they read (what consuming a
-        stream does). Run by one loader at a time: the local engine cannot MERGE inside
-        an explicit transaction, so a COPY from elsewhere between the MERGE and the
-        DELETE would be emptied unmerged. A crash between them is harmless: the rows
-        are merged again next time, and merging is idempotent."""
+        """The task's statements (its refresh requests, its merges, the chart store's
+        refresh), then empty the landing tables they read (what consuming a stream does).
+        Run by one loader at a time: the local engine cannot MERGE inside an explicit
+        transaction, so a COPY from elsewhere between the MERGE and the DELETE would be
+        emptied unmerged. A crash between them is harmless: the rows are merged again
+        next time, merging is idempotent, and a refresh request left over only makes the
+        next refresh start earlier."""
         cursor = self.conn.cursor()
-        for sql in self.definitions.task.local_merges():
+        for sql in self.definitions.task.local_statements():
             cursor.execute(sql)
         for table in self.definitions.task.consumed_tables:
             cursor.execute(f"DELETE FROM {table}")

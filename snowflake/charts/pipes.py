@@ -8,9 +8,12 @@ runs the parts it can:
   copy of the notified file (``FILES = (...)``: Snowpipe also loads exactly the
   notified file). Its ``PATTERN`` is applied by the runner to the key, because the
   local engine does not support ``PATTERN``;
-* the task's ``MERGE`` statements, with every stream replaced by the landing table it
-  is on. The loader then empties those landing tables, which is what consuming a
-  stream does (its offset moves past the merged rows).
+* the task's statements (the chart store's refresh requests and the ``MERGE``
+  statements), with every stream replaced by the landing table it is on, then the
+  statements of each procedure the task CALLs (the chart store's refresh). Transaction
+  control is left out: the local engine cannot MERGE inside a transaction. The loader
+  then empties those landing tables, which is what consuming a stream does (its
+  offset moves past the merged rows).
 
 The statement text stays single-sourced: the runner only swaps names.
 """
@@ -25,6 +28,8 @@ from snowflake.charts.migrations import Migration, discover, placeholders, split
 # Placeholders of the snowflake_only files that do not change the statements used
 # locally (warehouse, schedule, ...): filled with inert values when reading them.
 _INERT = "LOCAL"
+# The task that merges landed rows (other tasks, e.g. the load reconciliation, are Snowflake's alone).
+MERGE_TASK = "merge_curated_task"
 
 _PIPE = re.compile(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?PIPE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>[\w$.]+)"
@@ -47,6 +52,18 @@ _TASK = re.compile(
     r".*?\bAS\s+EXECUTE\s+IMMEDIATE\s+\$\$\s*BEGIN\b(?P<body>.*)\bEND\s*;?\s*\$\$\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+
+
+_PROCEDURE = re.compile(
+    r"^CREATE\s+(?:OR\s+REPLACE\s+)?PROCEDURE\s+(?P<name>[\w$.]+)\s*\(\s*\)"
+    r".*?\bAS\s+\$\$\s*BEGIN\b(?P<body>.*)\bEND\s*;?\s*\$\$\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_CALL = re.compile(r"^CALL\s+(?P<name>[\w$.]+)\s*\(\s*\)$", re.IGNORECASE)
+# What a task or procedure body may run, locally as on Snowflake (the rest is refused).
+_BODY_STATEMENT = re.compile(r"^(MERGE\s+INTO|INSERT\s+INTO|DELETE\s+FROM)\b", re.IGNORECASE)
+# Transaction control and the procedure's result: Snowflake's, skipped locally.
+_SNOWFLAKE_ONLY_STATEMENT = re.compile(r"^(BEGIN\s+TRANSACTION|COMMIT|RETURN)\b", re.IGNORECASE)
 
 
 class PipeDefinitionError(ValueError):
@@ -85,17 +102,26 @@ class Pipe:
 @dataclass(frozen=True)
 class MergeTask:
     name: str
-    merges: tuple[str, ...]  # the MERGE statements of the task's body, in order
+    statements: tuple[str, ...]  # what the task's body runs locally, in order, CALLs expanded
     streams: dict[str, str]  # stream name -> table it is on
+
+    @property
+    def merges(self) -> tuple[str, ...]:
+        """The MERGE statements of the task's body, in order."""
+        return tuple(s for s in self.statements if re.match(r"MERGE\s+INTO\b", s, re.IGNORECASE))
 
     def local_merges(self) -> list[str]:
         """The MERGE statements with every stream replaced by its table."""
         return [_replace_names(sql, self.streams) for sql in self.merges]
 
+    def local_statements(self) -> list[str]:
+        """Every statement the task runs, with every stream replaced by its table."""
+        return [_replace_names(sql, self.streams) for sql in self.statements]
+
     @property
     def consumed_tables(self) -> list[str]:
-        """The landing tables whose streams the merges read."""
-        used = "\n".join(self.merges).lower()
+        """The landing tables whose streams the task reads."""
+        used = "\n".join(self.statements).lower()
         return [table for stream, table in self.streams.items() if re.search(rf"\b{re.escape(stream.lower())}\b", used)]
 
 
@@ -148,17 +174,44 @@ def parse_stream(statement: str) -> tuple[str, str]:
     return match["name"], match["table"]
 
 
-def parse_task(statement: str, streams: dict[str, str]) -> MergeTask:
+def parse_procedure(statement: str) -> tuple[str, tuple[str, ...]]:
+    """(name, the statements its body runs locally) of ``CREATE PROCEDURE name() ... AS $$ BEGIN ... END; $$``."""
+    match = _PROCEDURE.match(statement)
+    if not match:
+        raise PipeDefinitionError(f"not a CREATE PROCEDURE name() ... AS $$ BEGIN ... END; $$: {statement[:80]!r}")
+    return match["name"], _body_statements(match["name"], match["body"], {})
+
+
+def parse_task(statement: str, streams: dict[str, str],
+               procedures: dict[str, tuple[str, ...]] | None = None) -> MergeTask:
+    """The task's body as the local runner runs it: each CALL of a procedure (in
+    ``procedures``, by lower-case name) replaced by that procedure's statements."""
     match = _TASK.match(statement)
     if not match:
         raise PipeDefinitionError(
             f"not a CREATE TASK ... AS EXECUTE IMMEDIATE $$ BEGIN ... END; $$ statement: {statement[:80]!r}"
         )
-    merges = tuple(split_sql(match["body"]))
-    others = [m for m in merges if not re.match(r"MERGE\s+INTO\b", m, re.IGNORECASE)]
-    if others:
-        raise PipeDefinitionError(f"task {match['name']} runs statements other than MERGE: {others[0][:60]!r}")
-    return MergeTask(name=match["name"], merges=merges, streams=streams)
+    body = _body_statements(match["name"], match["body"], procedures or {})
+    if not any(re.match(r"MERGE\s+INTO\b", s, re.IGNORECASE) for s in body):
+        raise PipeDefinitionError(f"task {match['name']} runs no MERGE")
+    return MergeTask(name=match["name"], statements=body, streams=streams)
+
+
+def _body_statements(owner: str, body: str, procedures: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """A scripting block's statements, what only Snowflake runs left out, CALLs expanded."""
+    statements = []
+    for statement in split_sql(body):
+        if _SNOWFLAKE_ONLY_STATEMENT.match(statement):
+            continue
+        if call := _CALL.match(statement):
+            if call["name"].lower() not in procedures:
+                raise PipeDefinitionError(f"{owner} calls {call['name']}, which no snowflake_only file creates")
+            statements.extend(procedures[call["name"].lower()])
+        elif _BODY_STATEMENT.match(statement):
+            statements.append(statement)
+        else:
+            raise PipeDefinitionError(f"{owner} runs a statement the local runner cannot: {statement[:60]!r}")
+    return tuple(statements)
 
 
 @dataclass(frozen=True)
@@ -197,6 +250,7 @@ def load_definitions() -> IngestDefinitions:
     history order: a later CREATE OR REPLACE replaces, a DROP removes."""
     pipes: dict[str, Pipe] = {}
     streams: dict[str, str] = {}
+    procedures: dict[str, tuple[str, ...]] = {}
     tasks = []
     for statement in _statements(discover()):
         kind = _created_kind(statement)
@@ -206,12 +260,16 @@ def load_definitions() -> IngestDefinitions:
         elif kind == "STREAM":
             name, table = parse_stream(statement)
             streams[name.lower()] = table
-        elif kind == "TASK":
+        elif kind == "PROCEDURE":
+            name, body = parse_procedure(statement)
+            procedures[name.lower()] = body
+        elif kind == "TASK" and re.match(r"CREATE\s+(?:OR\s+REPLACE\s+)?TASK\s+" + MERGE_TASK + r"\b", statement,
+                                         re.IGNORECASE):
             tasks.append(statement)
         elif dropped := _dropped(statement):
             (pipes if dropped[0] == "PIPE" else streams).pop(dropped[1], None)
     if len(tasks) != 1:
-        raise PipeDefinitionError(f"expected one merge task in snowflake_only/, found {len(tasks)}")
+        raise PipeDefinitionError(f"expected one {MERGE_TASK} in snowflake_only/, found {len(tasks)}")
     if not pipes:
         raise PipeDefinitionError("no pipes in snowflake_only/")
-    return IngestDefinitions(pipes=tuple(pipes.values()), task=parse_task(tasks[0], streams))
+    return IngestDefinitions(pipes=tuple(pipes.values()), task=parse_task(tasks[0], streams, procedures))

@@ -63,90 +63,60 @@ WHERE NOT EXISTS (SELECT 1 FROM chart_observations AS o
                   WHERE o.playlist_id = s.playlist_id AND o.snapshot_id = s.snapshot_id);
 
 -- The editions of every chart, numbered per playlist and grain, each with the previous one.
+-- Stored by the merge task (V11__chart_store.sql, refresh_chart_store in
+-- snowflake_only/R__chart_store_refresh.sql), which computes them from chart_reads and
+-- chart_snapshots by these rules:
+-- * the day editions: each day's chart, the snapshot of the day's latest read (latest
+--   observed_at, then the greatest snapshot id);
+-- * the snapshot editions: every snapshot of a playlist, dated by its first sighting; for
+--   an export, the day charts' snapshots (a replaced file is no edition);
+-- * numbered per grain and playlist by chart_date, observed_at, snapshot_id, each with
+--   the previous edition's date and snapshot; missing_days = the days between the two
+--   less the cadence (7 for a weekly export, else 1), never below 0.
 CREATE OR REPLACE VIEW chart_editions AS
-WITH day_charts AS (
-    SELECT playlist_id, chart_label, chart_date, snapshot_id, observed_at, origin
-    FROM chart_reads
-    QUALIFY ROW_NUMBER() OVER (
-        PARTITION BY playlist_id, chart_date ORDER BY observed_at DESC, snapshot_id DESC) = 1
-), editions AS (
-    SELECT 'snapshot' AS grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at
-    FROM chart_snapshots
-    WHERE origin = 'playlist'
-    UNION ALL  -- an export's snapshots: those in force (a replaced file is no edition)
-    SELECT 'snapshot' AS grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at
-    FROM day_charts
-    WHERE origin = 'chart_export'
-    UNION ALL
-    SELECT 'day' AS grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at
-    FROM day_charts
-), numbered AS (
-    SELECT grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at,
-           IFF(playlist_id LIKE '%-weekly', 7, 1) AS cadence_days,
-           ROW_NUMBER() OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS edition_no,
-           LAG(chart_date) OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS previous_chart_date,
-           LAG(snapshot_id) OVER (PARTITION BY grain, playlist_id ORDER BY chart_date, observed_at, snapshot_id) AS previous_snapshot_id
-    FROM editions
-)
 SELECT grain, playlist_id, chart_label, edition_no, chart_date, snapshot_id, observed_at,
-       previous_chart_date, previous_snapshot_id,
-       GREATEST(DATEDIFF(day, previous_chart_date, chart_date) - cadence_days, 0) AS missing_days
-FROM numbered;
+       previous_chart_date, previous_snapshot_id, missing_days
+FROM chart_edition_rows;
 
--- The tracks of every edition.
-CREATE OR REPLACE VIEW chart_edition_entries AS
-SELECT e.grain, e.playlist_id, e.chart_label, e.edition_no, e.chart_date, e.snapshot_id,
-       e.observed_at, e.previous_chart_date, e.previous_snapshot_id, e.missing_days,
-       c.position, c.track_id, c.track_name, c.artist_ids, c.artist_names, c.streams
-FROM chart_editions AS e
-JOIN chart_entries AS c
-  ON c.playlist_id = e.playlist_id AND c.snapshot_id = e.snapshot_id
-WHERE c.track_id IS NOT NULL
-QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY e.grain, e.playlist_id, e.edition_no, c.track_id ORDER BY c.position) = 1;
+-- One row per chart (playlist or export): its label, name and origin, its first and last
+-- day charts and how many it has (the chart picker, the commands' --chart).
+CREATE OR REPLACE VIEW chart_list AS
+SELECT playlist_id, MAX(chart_label) AS chart_label, MAX(playlist_name) AS playlist_name,
+       MIN(chart_date) AS first_date, MAX(chart_date) AS last_date, COUNT(*) AS days,
+       MAX(origin) AS origin
+FROM chart_edition_rows
+WHERE grain = 'day'
+GROUP BY playlist_id;
 
--- Position, previous position, change and status of every track of every edition.
--- last_chart_date / last_chart_position: the track's previous appearance on this chart
--- (for a RE-ENTRY, when it was last on it).
+-- Position, previous position, change and status of every track of every edition, stored
+-- by the merge task (chart_movement_rows): an edition's tracks are its snapshot's entries
+-- with a track id, each track once at its best position; each is compared with its
+-- previous appearance on the chart. previous_position and change only when that is the
+-- previous edition; status NEW (no earlier appearance), RE-ENTRY (an earlier one, not on
+-- the previous edition), UP / DOWN / SAME. last_chart_date / last_chart_position: the
+-- track's previous appearance on this chart (for a RE-ENTRY, when it was last on it).
 CREATE OR REPLACE VIEW chart_movements AS
-WITH appearances AS (
-    SELECT x.*,
-           LAG(edition_no) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no) AS last_edition_no,
-           LAG(position) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no) AS last_chart_position,
-           LAG(chart_date) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no) AS last_chart_date
-    FROM chart_edition_entries AS x
-)
 SELECT grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at, edition_no,
-       position,
-       IFF(last_edition_no = edition_no - 1, last_chart_position, NULL) AS previous_position,
-       IFF(last_edition_no = edition_no - 1, last_chart_position - position, NULL) AS change,
-       CASE
-           WHEN last_edition_no IS NULL THEN 'NEW'
-           WHEN last_edition_no < edition_no - 1 THEN 'RE-ENTRY'
-           WHEN last_chart_position > position THEN 'UP'
-           WHEN last_chart_position < position THEN 'DOWN'
-           ELSE 'SAME'
-       END AS status,
+       position, previous_position, change, status,
        track_id, track_name, artist_ids, artist_names, streams,
        previous_chart_date, previous_snapshot_id, missing_days,
        last_chart_date, last_chart_position
-FROM appearances;
+FROM chart_movement_rows;
 
--- Tracks of an edition's previous edition that are not on it: the exits.
--- last_position is the track's position on the previous edition.
+-- The tracks of every edition.
+CREATE OR REPLACE VIEW chart_edition_entries AS
+SELECT grain, playlist_id, chart_label, edition_no, chart_date, snapshot_id,
+       observed_at, previous_chart_date, previous_snapshot_id, missing_days,
+       position, track_id, track_name, artist_ids, artist_names, streams
+FROM chart_movement_rows;
+
+-- Tracks of an edition's previous edition that are not on it: the exits, stored by the
+-- merge task (chart_exit_rows). last_position is the track's position on the previous edition.
 CREATE OR REPLACE VIEW chart_exits AS
-WITH appearances AS (
-    SELECT x.*,
-           LEAD(edition_no) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no) AS next_edition_no
-    FROM chart_edition_entries AS x
-)
-SELECT n.grain, n.playlist_id, n.chart_label, n.chart_date, n.snapshot_id, n.observed_at,
-       n.edition_no, a.position AS last_position, a.track_id, a.track_name, a.artist_ids,
-       a.artist_names, n.previous_chart_date, n.previous_snapshot_id, n.missing_days
-FROM appearances AS a
-JOIN chart_editions AS n
-  ON n.grain = a.grain AND n.playlist_id = a.playlist_id AND n.edition_no = a.edition_no + 1
-WHERE a.next_edition_no IS NULL OR a.next_edition_no > a.edition_no + 1;
+SELECT grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at,
+       edition_no, last_position, track_id, track_name, artist_ids,
+       artist_names, previous_chart_date, previous_snapshot_id, missing_days
+FROM chart_exit_rows;
 
 -- The daily chart (the snapshot of each day's latest read; unchanged days included, days
 -- without a read absent) with its movements and exits.

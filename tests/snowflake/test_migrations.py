@@ -46,12 +46,14 @@ def test_files_run_in_version_order_then_repeatables():
         "snowflake_only/V8__drop_unread_pipes_and_streams.sql",
         "V9__drop_unread_tables.sql",
         "V10__chart_exports.sql",
+        "V11__chart_store.sql",
+        "snowflake_only/R__chart_store_refresh.sql",
         "R__chart_views.sql",
         "snowflake_only/R__ingest_watchdog.sql",
         "snowflake_only/R__merge_task.sql",
     ]
     assert [m.snowflake_only for m in discover()] == [False, False, True, True, True, False, True, True, False, False,
-                                                        False, True, True]
+                                                        False, True, False, True, True]
 
 
 def test_every_placeholder_has_a_value_in_a_real_deployment():

@@ -6,9 +6,14 @@
 -- all history (firehose/contract.py: NATURAL_KEY, OBSERVATION_KEY).
 -- Each MERGE reads one landing stream (rows landed since the last successful run) and
 -- is idempotent and order-independent: a row merged twice, or rows of two batches
--- merged in either order, give the same final table. Locally, the local Snowpipe
--- (localdev/local_snowflake/snowpipe.py) runs these same MERGE statements after each
--- load, with every stream replaced by its landing table (see snowflake/charts/pipes.py).
+-- merged in either order, give the same final table. Before them, the task notes which
+-- playlists the landed rows can change, and from which date (chart_refresh_requests);
+-- after them it has the chart store recomputed from there (refresh_chart_store,
+-- R__chart_store_refresh.sql). The requests and the MERGEs are one transaction: every
+-- statement in it sees the same stream offsets, and the streams advance at its COMMIT
+-- (a failed run consumes nothing and is retried whole). Locally, the local Snowpipe
+-- (localdev/local_snowflake/snowpipe.py) runs these same statements after each load,
+-- with every stream replaced by its landing table (see snowflake/charts/pipes.py).
 CREATE OR REPLACE TASK merge_curated_task
     WAREHOUSE = {{ warehouse }}
     SCHEDULE = '{{ merge_schedule }}'
@@ -22,6 +27,31 @@ CREATE OR REPLACE TASK merge_curated_task
 AS
 EXECUTE IMMEDIATE $$
 BEGIN
+    BEGIN TRANSACTION;
+
+    -- A landed row can change the charts from its own date, and from the date of every
+    -- read of its snapshot (its entries complete that read) and the snapshot's first
+    -- sighting: refresh each playlist from the earliest of these.
+    INSERT INTO chart_refresh_requests (playlist_id, from_date)
+    WITH landed_snapshots AS (
+        SELECT DISTINCT playlist_id, snapshot_id FROM landing_chart_entries_stream
+    )
+    SELECT playlist_id, MIN(chart_date)
+    FROM (
+        SELECT playlist_id, chart_date FROM landing_chart_entries_stream
+        UNION ALL
+        SELECT playlist_id, chart_date FROM landing_chart_observations_stream
+        UNION ALL
+        SELECT o.playlist_id, o.chart_date
+        FROM chart_observations AS o
+        JOIN landed_snapshots AS l ON l.playlist_id = o.playlist_id AND l.snapshot_id = o.snapshot_id
+        UNION ALL
+        SELECT c.playlist_id, c.chart_date
+        FROM chart_entries AS c
+        JOIN landed_snapshots AS l ON l.playlist_id = c.playlist_id AND l.snapshot_id = c.snapshot_id
+    ) AS changed
+    GROUP BY playlist_id;
+
     -- chart_entries: the first observation of a key wins (earliest observed_at, then
     -- the earliest batch). A rerun of a batch brings identical rows: nothing changes.
     MERGE INTO chart_entries AS t
@@ -94,6 +124,9 @@ BEGIN
     VALUES (
         s.chart_date, s.playlist_id, s.chart_label, s.playlist_name, s.snapshot_id, s.poll_id,
         s.observed_at, s.entry_count, s.source_file, s.batch_id, s.batch_at, s.origin);
+
+    COMMIT;
+    CALL refresh_chart_store();
 END;
 $$;
 
