@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,6 +78,18 @@ CHART_GROUPS = {
 }
 
 
+# Load bounds (#21 item 7). Every tab refreshes every 10 s and each refresh asks several
+# endpoints at once; they share one Snowflake connection, one query at a time. So: at most
+# MAX_IN_FLIGHT API requests are answered at once, a request waits QUEUE_SECONDS for its
+# turn and is otherwise answered 503 with Retry-After (the page retries on its next
+# refresh); and the chart list, which every endpoint reads to find its chart, is read at
+# most once per CHART_LIST_SECONDS (it changes only when a load lands).
+MAX_IN_FLIGHT = 4
+QUEUE_SECONDS = 2.0
+RETRY_AFTER_SECONDS = 2
+CHART_LIST_SECONDS = 10.0
+
+
 class BadRequestError(ValueError):
     """A query parameter has an unusable value (answered with 400)."""
 
@@ -125,14 +138,38 @@ class SnowflakeViews:
             self._close()
 
 
+class ChartListCache:
+    """The chart list, read at most once per ``seconds``; callers that ask while it is read
+    wait for that read. A failed read is not kept: the next caller reads again."""
+
+    def __init__(self, read: Callable[[], list], seconds: float = CHART_LIST_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
+        self._read, self.seconds, self._clock = read, seconds, clock
+        self._lock = threading.Lock()
+        self._value: list | None = None
+        self._read_at = 0.0
+        self.reads = 0
+
+    def get(self) -> list:
+        with self._lock:
+            if self._value is None or self._clock() - self._read_at >= self.seconds:
+                self._value, self._read_at = None, self._clock()
+                self._value = self._read()
+                self.reads += 1
+            return self._value
+
+
 class DashboardData:
     """What the endpoints answer, from the producer's S3 outputs and the Snowflake views."""
 
-    def __init__(self, settings: MonitorSettings, snowflake: SnowflakeViews, snowflake_local: bool = True):
+    def __init__(self, settings: MonitorSettings, snowflake: SnowflakeViews, snowflake_local: bool = True,
+                 chart_list_seconds: float = CHART_LIST_SECONDS):
         self.settings = settings
         self.outputs = ProducerOutputs(settings.state_bucket, settings.state_prefix) if settings.state_bucket else None
         self.snowflake = snowflake
         self.snowflake_local = snowflake_local
+        # Read outside snowflake.run (which does not nest): before a request's own queries.
+        self.chart_list = ChartListCache(lambda: self.snowflake.run(views.list_charts), chart_list_seconds)
 
     # -- charts ---------------------------------------------------------------------
 
@@ -149,7 +186,7 @@ class DashboardData:
         problem = None
         if self.snowflake.enabled:
             try:
-                loaded = self.snowflake.run(views.list_charts)
+                loaded = self.chart_list.get()
             except Exception:  # noqa: BLE001 - the producer's charts still show
                 error_id = log_error(log, "Snowflake views unreadable")
                 loaded, problem = [], f"Snowflake views unreadable ({error_reference(error_id)})"
@@ -190,7 +227,9 @@ class DashboardData:
         report = None
         if self.snowflake.enabled:
             try:
-                report = self.snowflake.run(lambda db: build_report(db, playlist_id, movers=0, artists=0))
+                charts = self.chart_list.get()
+                report = self.snowflake.run(lambda db: build_report(db, playlist_id, movers=0, artists=0,
+                                                                    charts=charts))
             except views.ChartNotFoundError:
                 report = None
             except Exception:  # noqa: BLE001 - the producer's state still shows the chart
@@ -234,8 +273,10 @@ class DashboardData:
         if not 1 <= top <= MAX_TOP:
             raise BadRequestError(f"top must be between 1 and {MAX_TOP}")
 
+        charts = self.chart_list.get()
+
         def read(db):
-            info = views.find_chart(db, chart if chart else None)
+            info = views.find_chart(db, chart if chart else None, charts)
             end = last or info.last_date
             start = first or max(info.first_date, end - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
             if start > end:
@@ -270,8 +311,10 @@ class DashboardData:
         if not track_id:
             raise BadRequestError("track is required (a track id)")
 
+        charts = self.chart_list.get()
+
         def read(db):
-            info = views.find_chart(db, chart)
+            info = views.find_chart(db, chart, charts)
             return info, views.track_history(db, info.playlist_id, track_id)
 
         info, rows = self.snowflake.run(read)
@@ -382,24 +425,37 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path not in routes:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
+        if not self.server.in_flight.acquire(timeout=self.server.queue_seconds):
+            self.server.refused += 1
+            self._send_json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "busy: too many requests at once, retry shortly"},
+                            {"Retry-After": str(RETRY_AFTER_SECONDS)})
+            return
         try:
-            body, status = routes[url.path](), HTTPStatus.OK
+            self._answer(url.path, routes[url.path])
+        finally:
+            self.server.in_flight.release()
+
+    def _answer(self, path: str, route: Callable[[], Any]) -> None:
+        try:
+            body, status = route(), HTTPStatus.OK
         except BadRequestError as error:
             body, status = {"error": str(error)}, HTTPStatus.BAD_REQUEST
         except (NotFoundError, views.ChartNotFoundError) as error:  # messages written for users
             body, status = {"error": str(error)}, HTTPStatus.NOT_FOUND
         except Exception:  # noqa: BLE001 - answer the page, log the cause
-            error_id = log_error(log, "%s failed", url.path)
+            error_id = log_error(log, "%s failed", path)
             body, status = {"error": f"internal error ({error_reference(error_id)})", "error_id": error_id}, \
                 HTTPStatus.INTERNAL_SERVER_ERROR
         self._send_json(status, body)
 
-    def _send_json(self, status: HTTPStatus, body: Any) -> None:
+    def _send_json(self, status: HTTPStatus, body: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(body, default=_json_default, ensure_ascii=False).encode(),
-                   "application/json; charset=utf-8")
+                   "application/json; charset=utf-8", headers)
 
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -417,8 +473,12 @@ class _Handler(BaseHTTPRequestHandler):
 class DashboardServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, data: DashboardData, port: int = 0):
+    def __init__(self, data: DashboardData, port: int = 0, *, max_in_flight: int = MAX_IN_FLIGHT,
+                 queue_seconds: float = QUEUE_SECONDS):
         self.data = data
+        self.in_flight = threading.BoundedSemaphore(max_in_flight)  # API requests being answered
+        self.queue_seconds = queue_seconds
+        self.refused = 0  # API requests answered 503 (busy)
         super().__init__(("127.0.0.1", port), _Handler)
 
     @property

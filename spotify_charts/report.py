@@ -39,9 +39,10 @@ class ChartReport:
 
 
 def build_report(db, chart: str | None = None, day: date | None = None, movers: int = 5,
-                 artists: int = 10) -> ChartReport:
-    """Read everything the report shows; ``day`` defaults to the chart's latest date."""
-    info = views.find_chart(db, chart)
+                 artists: int = 10, charts: list[views.ChartInfo] | None = None) -> ChartReport:
+    """Read everything the report shows; ``day`` defaults to the chart's latest date.
+    ``charts``: the chart list, if the caller has it (``views.find_chart``)."""
+    info = views.find_chart(db, chart, charts)
     day = day or info.last_date
     entries = views.daily_chart(db, info.playlist_id, day)
     if not entries:

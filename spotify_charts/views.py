@@ -79,10 +79,10 @@ def list_charts(db) -> list[ChartInfo]:
     return [ChartInfo(**row, cadence=cadence_of(row["playlist_id"])) for row in rows]
 
 
-def find_chart(db, chart: str | None) -> ChartInfo:
+def find_chart(db, chart: str | None, charts: list[ChartInfo] | None = None) -> ChartInfo:
     """The chart named by label or playlist id; without a name, the first of DEFAULT_CHARTS
-    held, or the only chart."""
-    charts = list_charts(db)
+    held, or the only chart. ``charts``: the chart list if the caller has it (else read)."""
+    charts = list_charts(db) if charts is None else charts
     if not charts:
         raise ChartNotFoundError("no charts in the Snowflake views yet (nothing loaded?)")
     if chart is None:

@@ -218,14 +218,13 @@ FROM moves;
 -- are aligned arrays). An export names its artists as one credited string and no ids
 -- ('SZA, Phoebe Bridgers': a name may hold a comma, so it is not split): artist_id is
 -- null there and artist_key, what the per-artist views group by, is the name.
+-- Stored by the merge task (chart_artist_rows), flattened from daily_chart's rows this way:
+--   FROM daily_chart AS d, LATERAL FLATTEN(input => d.artist_ids) AS a,
+--        LATERAL FLATTEN(input => d.artist_names) AS n WHERE a.index = n.index
+-- artist_id = a.value, artist_name = n.value, artist_key = COALESCE(artist_id, artist_name).
 CREATE OR REPLACE VIEW daily_chart_artists AS
-SELECT d.chart_date, d.playlist_id, d.chart_label, d.position, d.status, d.track_id,
-       a.value::VARCHAR AS artist_id, n.value::VARCHAR AS artist_name,
-       COALESCE(a.value::VARCHAR, n.value::VARCHAR) AS artist_key
-FROM daily_chart AS d,
-     LATERAL FLATTEN(input => d.artist_ids) AS a,
-     LATERAL FLATTEN(input => d.artist_names) AS n
-WHERE a.index = n.index;
+SELECT chart_date, playlist_id, chart_label, position, status, track_id, artist_id, artist_name, artist_key
+FROM chart_artist_rows;
 
 -- Per artist and daily chart: how many tracks, the best position, how many are new.
 CREATE OR REPLACE VIEW daily_artist_counts AS

@@ -1,4 +1,4 @@
--- The chart store: the editions, movements and exits of every chart, stored (#21 item 7).
+-- The chart store: the editions, movements, exits and artists of every chart, stored (#21 item 7).
 --
 -- The views used to compute every edition and movement from all history on every read,
 -- so a dashboard refresh cost more every day. Now the merge task stores them once, as
@@ -76,6 +76,19 @@ CREATE TABLE IF NOT EXISTS chart_exit_rows (
     previous_chart_date DATE,
     previous_snapshot_id VARCHAR,
     missing_days NUMBER(38,0)
+);
+
+-- daily_chart_artists' rows: one per artist of every track of every daily chart.
+CREATE TABLE IF NOT EXISTS chart_artist_rows (
+    chart_date DATE NOT NULL,
+    playlist_id VARCHAR NOT NULL,
+    chart_label VARCHAR NOT NULL,
+    position NUMBER(38,0) NOT NULL,
+    status VARCHAR NOT NULL,
+    track_id VARCHAR NOT NULL,
+    artist_id VARCHAR,
+    artist_name VARCHAR,
+    artist_key VARCHAR
 );
 
 -- An account that already holds charts: every playlist from its first date (the next

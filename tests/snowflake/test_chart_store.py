@@ -26,7 +26,7 @@ from snowflake.charts import connection
 from snowflake.charts.pipes import load_definitions
 from tests.snowflake.builders import load_rows, query
 
-STORES = ("chart_edition_rows", "chart_movement_rows", "chart_exit_rows")
+STORES = ("chart_edition_rows", "chart_movement_rows", "chart_exit_rows", "chart_artist_rows")
 FIRST, LAST = date(2023, 5, 18), date(2023, 6, 10)
 GAP_DAY = date(2023, 5, 25)  # US: its read and entries arrive last
 
@@ -130,4 +130,5 @@ def test_the_refresh_statements_parse_as_snowflake_sql_and_write_only_the_store(
     # The requests first (read from the streams before the MERGEs), then the store, requests emptied last.
     assert written[0] == "chart_refresh_requests" and written[-1] == "chart_refresh_requests"
     assert written[1:-1] == ["chart_edition_rows", "chart_edition_rows", "chart_movement_rows",
-                             "chart_movement_rows", "chart_exit_rows", "chart_exit_rows"]
+                             "chart_movement_rows", "chart_exit_rows", "chart_exit_rows", "chart_artist_rows",
+                             "chart_artist_rows"]

@@ -21,8 +21,8 @@ BEGIN
     BEGIN TRANSACTION;
 
     DELETE FROM chart_edition_rows AS e
-    WHERE EXISTS (SELECT 1 FROM chart_refresh_requests AS r
-                  WHERE r.playlist_id = e.playlist_id AND e.chart_date >= r.from_date);
+    USING (SELECT playlist_id, MIN(from_date) AS from_date FROM chart_refresh_requests GROUP BY playlist_id) AS s
+    WHERE s.playlist_id = e.playlist_id AND e.chart_date >= s.from_date;
 
     -- Editions dated on or after a playlist's from_date: as chart_editions defines them,
     -- numbered after the last one kept, each compared with the edition before it.
@@ -106,8 +106,8 @@ BEGIN
     WHERE is_fresh;
 
     DELETE FROM chart_movement_rows AS m
-    WHERE EXISTS (SELECT 1 FROM chart_refresh_requests AS r
-                  WHERE r.playlist_id = m.playlist_id AND m.chart_date >= r.from_date);
+    USING (SELECT playlist_id, MIN(from_date) AS from_date FROM chart_refresh_requests GROUP BY playlist_id) AS s
+    WHERE s.playlist_id = m.playlist_id AND m.chart_date >= s.from_date;
 
     -- The tracks of the new editions (chart_edition_entries), each compared with its last
     -- appearance: in the new editions, or else the last one kept (chart_movements).
@@ -130,10 +130,12 @@ BEGIN
     ), appearances AS (
         SELECT grain, playlist_id, track_id, edition_no, position, chart_date, TRUE AS is_fresh
         FROM entries
-        UNION ALL  -- each track's last appearance kept
+        UNION ALL  -- the last appearance kept of each track of the new editions
         SELECT m.grain, m.playlist_id, m.track_id, m.edition_no, m.position, m.chart_date, FALSE AS is_fresh
         FROM chart_movement_rows AS m
         JOIN scope AS s ON s.playlist_id = m.playlist_id AND m.chart_date < s.from_date
+        JOIN (SELECT DISTINCT grain, playlist_id, track_id FROM entries) AS t
+          ON t.grain = m.grain AND t.playlist_id = m.playlist_id AND t.track_id = m.track_id
         QUALIFY ROW_NUMBER() OVER (PARTITION BY m.grain, m.playlist_id, m.track_id ORDER BY m.edition_no DESC) = 1
     ), lagged AS (
         SELECT grain, playlist_id, track_id, edition_no, is_fresh,
@@ -162,8 +164,8 @@ BEGIN
      AND l.edition_no = x.edition_no;
 
     DELETE FROM chart_exit_rows AS x
-    WHERE EXISTS (SELECT 1 FROM chart_refresh_requests AS r
-                  WHERE r.playlist_id = x.playlist_id AND x.chart_date >= r.from_date);
+    USING (SELECT playlist_id, MIN(from_date) AS from_date FROM chart_refresh_requests GROUP BY playlist_id) AS s
+    WHERE s.playlist_id = x.playlist_id AND x.chart_date >= s.from_date;
 
     -- Exits from the new editions: the tracks of the edition before each (a new one, or
     -- the last one kept) that are not on it (chart_exits).
@@ -202,6 +204,25 @@ BEGIN
     FROM followed AS a
     JOIN fresh AS n ON n.grain = a.grain AND n.playlist_id = a.playlist_id AND n.edition_no = a.edition_no + 1
     WHERE a.next_edition_no IS NULL OR a.next_edition_no > a.edition_no + 1;
+
+    DELETE FROM chart_artist_rows AS a
+    USING (SELECT playlist_id, MIN(from_date) AS from_date FROM chart_refresh_requests GROUP BY playlist_id) AS s
+    WHERE s.playlist_id = a.playlist_id AND a.chart_date >= s.from_date;
+
+    -- One row per artist of every track of the new daily charts (daily_chart_artists).
+    INSERT INTO chart_artist_rows (chart_date, playlist_id, chart_label, position, status, track_id, artist_id,
+                                   artist_name, artist_key)
+    SELECT d.chart_date, d.playlist_id, d.chart_label, d.position, d.status, d.track_id,
+           a.value::VARCHAR AS artist_id, n.value::VARCHAR AS artist_name,
+           COALESCE(a.value::VARCHAR, n.value::VARCHAR) AS artist_key
+    FROM (SELECT m.*  -- the new rows, before flattening
+          FROM chart_movement_rows AS m
+          JOIN (SELECT playlist_id, MIN(from_date) AS from_date FROM chart_refresh_requests GROUP BY playlist_id) AS s
+            ON s.playlist_id = m.playlist_id AND m.chart_date >= s.from_date
+          WHERE m.grain = 'day') AS d,
+         LATERAL FLATTEN(input => d.artist_ids) AS a,
+         LATERAL FLATTEN(input => d.artist_names) AS n
+    WHERE a.index = n.index;
 
     DELETE FROM chart_refresh_requests;
 
