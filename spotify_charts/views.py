@@ -113,13 +113,13 @@ def daily_chart(db, playlist_id: str, day: date) -> list[dict[str, Any]]:
 
 
 def track_stats_as_of(db, playlist_id: str, day: date) -> dict[str, dict[str, Any]]:
-    """Per track: peak position and days on chart over the daily charts up to ``day``
-    (as ``track_chart_stats`` counts them, but as of that day, so old reports stay true)."""
+    """Per track of ``day``'s chart: peak position and days on chart over the daily charts up
+    to ``day`` (as ``track_chart_stats`` counts them, but as of that day, so old reports stay
+    true), stored with the day's chart (``daily_chart_track_stats``)."""
     rows = _rows(db, """
-        SELECT track_id, MIN(position) AS peak_position, COUNT(*) AS days_on_chart
-        FROM daily_chart
-        WHERE playlist_id = %s AND chart_date <= %s
-        GROUP BY track_id""", (playlist_id, day))
+        SELECT track_id, peak_position, days_on_chart
+        FROM daily_chart_track_stats
+        WHERE playlist_id = %s AND chart_date = %s""", (playlist_id, day))
     return {row.pop("track_id"): row for row in rows}
 
 

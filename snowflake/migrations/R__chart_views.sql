@@ -149,6 +149,13 @@ SELECT playlist_id, chart_label, snapshot_id, observed_at, chart_date, last_posi
 FROM chart_exits
 WHERE grain = 'snapshot';
 
+-- Per daily chart and track: its peak position and days on chart up to that date, that day
+-- included (what track_chart_stats says of a track, as of the date: old reports stay true).
+CREATE OR REPLACE VIEW daily_chart_track_stats AS
+SELECT chart_date, playlist_id, chart_label, track_id, peak_position, appearances AS days_on_chart
+FROM chart_movement_rows
+WHERE grain = 'day';
+
 -- Per track and chart, over the daily charts: entry, peak, days on chart, current streak.
 -- Days count daily charts in the data (a day the chart did not change counts; a day
 -- without a chart does not). A streak is a run of consecutive AVAILABLE daily

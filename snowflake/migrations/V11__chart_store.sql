@@ -56,7 +56,11 @@ CREATE TABLE IF NOT EXISTS chart_movement_rows (
     previous_snapshot_id VARCHAR,
     missing_days NUMBER(38,0),
     last_chart_date DATE,
-    last_chart_position NUMBER(38,0)
+    last_chart_position NUMBER(38,0),
+    -- The track's appearances on the chart (of this grain) and its best position so far,
+    -- this edition included: a day's peak and days on chart without reading all history.
+    appearances NUMBER(38,0) NOT NULL,
+    peak_position NUMBER(38,0) NOT NULL
 );
 
 -- chart_exits' rows: a track of an edition's previous edition that is not on it.

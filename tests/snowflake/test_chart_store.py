@@ -106,6 +106,8 @@ def test_the_store_refreshed_as_rows_arrive_equals_one_computed_from_scratch(con
     assert incremental == refreshed_from_scratch(conn, loader)
     assert query(conn, "SELECT COUNT(*) FROM chart_refresh_requests") == [(0,)]
 
+    assert running_stats(conn) == stats_counted_from_daily_charts(conn)
+
     # The same history loaded in date order, in one go, into another database.
     environ = {**engine_environ, "SNOWFLAKE_DATABASE": engine_environ["SNOWFLAKE_DATABASE"] + "_ONCE"}
     with connection.connect(environ) as once:
@@ -113,6 +115,22 @@ def test_the_store_refreshed_as_rows_arrive_equals_one_computed_from_scratch(con
         load(CuratedLoader(once, tmp_path / "once"), "all",
              [r for day in sorted(days) for r in days[day][0]], [r for day in sorted(days) for r in days[day][1]])
         assert stored(once) == incremental
+
+
+def running_stats(db) -> dict[tuple, tuple[int, int]]:
+    rows = query(db, "SELECT playlist_id, chart_date, track_id, peak_position, days_on_chart FROM daily_chart_track_stats")
+    return {(p, d, t): (peak, days) for p, d, t, peak, days in rows}
+
+
+def stats_counted_from_daily_charts(db) -> dict[tuple, tuple[int, int]]:
+    """Each daily chart's tracks: best position and daily charts on, up to that date, counted here."""
+    seen: dict[tuple, tuple[int, int]] = {}
+    stats = {}
+    for playlist, day, track, position in query(
+            db, "SELECT playlist_id, chart_date, track_id, position FROM daily_chart ORDER BY chart_date"):
+        peak, days = seen.get((playlist, track), (position, 0))
+        seen[(playlist, track)] = stats[(playlist, day, track)] = (min(peak, position), days + 1)
+    return stats
 
 
 def refresh_statements() -> list[str]:

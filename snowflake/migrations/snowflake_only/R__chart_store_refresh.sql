@@ -110,11 +110,13 @@ BEGIN
     WHERE s.playlist_id = m.playlist_id AND m.chart_date >= s.from_date;
 
     -- The tracks of the new editions (chart_edition_entries), each compared with its last
-    -- appearance: in the new editions, or else the last one kept (chart_movements).
+    -- appearance: in the new editions, or else the last one kept (chart_movements); with
+    -- its appearances on the chart and its best position so far, this edition included.
     INSERT INTO chart_movement_rows (grain, playlist_id, chart_label, chart_date, snapshot_id, observed_at,
                                      edition_no, position, previous_position, change, status, track_id,
                                      track_name, artist_ids, artist_names, streams, previous_chart_date,
-                                     previous_snapshot_id, missing_days, last_chart_date, last_chart_position)
+                                     previous_snapshot_id, missing_days, last_chart_date, last_chart_position,
+                                     appearances, peak_position)
     WITH scope AS (
         SELECT playlist_id, MIN(from_date) AS from_date FROM chart_refresh_requests GROUP BY playlist_id
     ), entries AS (
@@ -128,20 +130,26 @@ BEGIN
         QUALIFY ROW_NUMBER() OVER (
             PARTITION BY e.grain, e.playlist_id, e.edition_no, c.track_id ORDER BY c.position) = 1
     ), appearances AS (
-        SELECT grain, playlist_id, track_id, edition_no, position, chart_date, TRUE AS is_fresh
+        SELECT grain, playlist_id, track_id, edition_no, position, chart_date, 1 AS appearances,
+               position AS peak_position, TRUE AS is_fresh
         FROM entries
-        UNION ALL  -- the last appearance kept of each track of the new editions
-        SELECT m.grain, m.playlist_id, m.track_id, m.edition_no, m.position, m.chart_date, FALSE AS is_fresh
+        UNION ALL  -- what is kept of each track of the new editions: its last appearance, counts to it
+        SELECT m.grain, m.playlist_id, m.track_id, MAX(m.edition_no), MAX_BY(m.position, m.edition_no),
+               MAX(m.chart_date), MAX(m.appearances), MIN(m.peak_position), FALSE AS is_fresh
         FROM chart_movement_rows AS m
         JOIN scope AS s ON s.playlist_id = m.playlist_id AND m.chart_date < s.from_date
         JOIN (SELECT DISTINCT grain, playlist_id, track_id FROM entries) AS t
           ON t.grain = m.grain AND t.playlist_id = m.playlist_id AND t.track_id = m.track_id
-        QUALIFY ROW_NUMBER() OVER (PARTITION BY m.grain, m.playlist_id, m.track_id ORDER BY m.edition_no DESC) = 1
+        GROUP BY m.grain, m.playlist_id, m.track_id
     ), lagged AS (
         SELECT grain, playlist_id, track_id, edition_no, is_fresh,
                LAG(edition_no) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no) AS last_edition_no,
                LAG(position) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no) AS last_chart_position,
-               LAG(chart_date) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no) AS last_chart_date
+               LAG(chart_date) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no) AS last_chart_date,
+               SUM(appearances) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS appearances,
+               MIN(peak_position) OVER (PARTITION BY grain, playlist_id, track_id ORDER BY edition_no
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS peak_position
         FROM appearances
     )
     SELECT x.grain, x.playlist_id, x.chart_label, x.chart_date, x.snapshot_id, x.observed_at, x.edition_no,
@@ -157,7 +165,7 @@ BEGIN
            END AS status,
            x.track_id, x.track_name, x.artist_ids, x.artist_names, x.streams,
            x.previous_chart_date, x.previous_snapshot_id, x.missing_days,
-           l.last_chart_date, l.last_chart_position
+           l.last_chart_date, l.last_chart_position, l.appearances, l.peak_position
     FROM entries AS x
     JOIN lagged AS l
       ON l.is_fresh AND l.grain = x.grain AND l.playlist_id = x.playlist_id AND l.track_id = x.track_id
