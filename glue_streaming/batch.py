@@ -17,8 +17,10 @@ from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from firehose import contract
+from firehose import ledger
 from glue_streaming import curated
 from glue_streaming import transforms as T
+from glue_streaming.manifest import batch_keys, manifest_files
 from glue_streaming.metrics import BatchMetrics
 from glue_streaming.publish import Published, publish
 from glue_streaming.storage import HadoopFiles
@@ -84,6 +86,7 @@ def process_batch(spark: SparkSession, raw_files: DataFrame, batch_id: str, path
         in_parallel(*[(lambda rows=rows, dataset=dataset: writer.publish(rows(records, writer.batch), dataset))
                       for n, rows, dataset in outputs if n])
         writer.record(metrics)
+        writer.write_manifest(records)
         writer.files.delete(writer.staging)
     finally:
         records.unpersist()
@@ -131,6 +134,13 @@ class _BatchWriter:
                             self.batch.batch_id)
         self.published[dataset.name] = published
         return published
+
+    def write_manifest(self, records: DataFrame) -> None:
+        """The curated files this batch published and the keys in each (glue_streaming/manifest.py)."""
+        published = {name: dict(zip(p.partitions, p.paths)) for name, p in self.published.items()}
+        files = manifest_files(batch_keys(records), published)
+        self.files.write_text(ledger.manifest_key(self.paths.checkpoint, self.batch.batch_id),
+                              ledger.manifest_json(self.batch.batch_id, files))
 
     def record(self, metrics: BatchMetrics) -> None:
         """Counts and files of what was published into ``metrics``, in dataset order."""

@@ -173,3 +173,33 @@ def test_a_backlog_split_into_batches_is_curated_once(spark, job_paths):
     assert metrics.total("curated") == 6
     assert sorted({r["batch_id"][:6] for r in rows(job_paths["curated"], "chart_entries")}) == [
         "000000", "000001", "000002"]
+
+
+def test_each_batch_writes_a_manifest_of_the_files_and_keys_it_curated(spark, job_paths):
+    """Reconciliation's curated ledger (firehose/ledger.py): every published file, with the
+    contract keys it holds, exactly those of its rows; rejected lines are in none."""
+    from firehose import ledger
+
+    write_object(job_paths["raw"], "a", encoded(
+        chart(3, snapshot_id="s1", observed_at="2026-11-20T10:00:00Z")
+        + chart(2, snapshot_id="s2", observed_at="2026-11-21T10:00:00Z", poll_id="poll-2")
+        + [observation(snapshot_id="s1", observed_at="2026-11-20T10:00:00Z"),
+           observation(poll_id="poll-2", snapshot_id="s2", observed_at="2026-11-21T10:00:00Z")]
+    ) + [json_line({**record(), "position": 0})])
+    run_job(spark, job_paths)
+
+    [manifest] = (job_paths["checkpoint"] / "manifests").glob("*.json")
+    files = ledger.read_manifest(manifest.read_text())
+    written = sorted(p.relative_to(job_paths["curated"]).as_posix() for p in job_paths["curated"].rglob("*.parquet"))
+    assert sorted(Path(f.key.removeprefix("file:")).relative_to(job_paths["curated"]).as_posix()
+                  for f in files) == written
+    keys = ledger.CuratedKeys()
+    keys.add(files)
+    entries = rows(job_paths["curated"], "chart_entries")
+    assert set(keys.entries) == {(r["playlist_id"], r["snapshot_id"], r["position"]) for r in entries}
+    assert set(keys.observations) == {(r["playlist_id"], r["poll_id"]) for r in rows(job_paths["curated"],
+                                                                                     "chart_observations")}
+    for key, file in keys.entries.items():  # each key names the file that holds it
+        held = read_file(Path(file.removeprefix("file:")), ["playlist_id", "snapshot_id", "position"]).to_pylist()
+        assert dict(zip(("playlist_id", "snapshot_id", "position"), key)) in held
+    assert manifest.name == f"{entries[0]['batch_id']}.json"
