@@ -6,8 +6,10 @@
    chart entries of every changed playlist and one observation record per playlist
    read, changed or unchanged: the snapshot in force, when it was seen. A day's chart is
    built from the observations, so an unchanged day costs one small record, not 50.
-3. Only for playlists whose records were all accepted: advance the state and
-   report the chart's movements since the previous delivered version.
+3. Keep the records Firehose accepted in the sent ledger (one object per poll,
+   ``firehose/ledger.py``), which the reconciler compares with what was curated.
+4. Only for playlists whose records were all accepted and recorded: advance the state
+   and report the chart's movements since the previous delivered version.
 
 A rate limit that does not fit the time left stops the poll from starting more
 playlists; those are reported as deferred and read next time. So are playlists
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from firehose import ledger
 from firehose.contract import RecordContractError, encode
 from firehose.writer import DeliveryReport, FirehoseDeliveryError, FirehoseWriter
 from producer.config import Playlist, ProducerConfig
@@ -186,6 +189,7 @@ class ChartPoller:
                                          self.config.playlists))
         renew_lease()  # raises LeaseLostError, before anything is sent, if another poll took over
         delivery = self._deliver(outcomes, time_left)
+        self._record_sent(poll_id, outcomes)
         if stop.is_set():
             self.state.save_rate_limit(self.reader.gate.resume_at)
         for outcome in self._save_states([o for o in outcomes if o.status == CHANGED]):
@@ -314,6 +318,23 @@ class ChartPoller:
             if records[index] is outcome.observation and index not in refused_indices:
                 outcome.observation_accepted = True
         return report
+
+    def _record_sent(self, poll_id: str, outcomes: list[PlaylistOutcome]) -> None:
+        """Keep what Firehose accepted (a changed chart's entries, every read's observation)
+        in the sent ledger. If that fails, the charts it would have recorded fail: their state
+        stays put and the next poll sends them again (the MERGE drops the repeats), so a
+        record is never accepted without a trace the reconciler can follow."""
+        recorded = [o for o in outcomes if o.status in (CHANGED, UNCHANGED) and o.observation_accepted]
+        records = [r for o in recorded for r in (o.records if o.status == CHANGED else []) + [o.observation]]
+        if not records:
+            return
+        try:
+            self.state.save_sent(poll_id, ledger.encode_sent(records))
+        except Exception as error:  # noqa: BLE001 - the charts fail, the poll goes on
+            for outcome in recorded:
+                outcome.status = FAILED
+                outcome.error = f"delivered, but not recorded as sent ({type(error).__name__}: {error})"
+            self._log("error", "sent ledger not written", error=str(error), playlists=len(recorded))
 
     def _save_states(self, delivered: list[PlaylistOutcome]) -> list[PlaylistOutcome]:
         """Write the new state of each playlist delivered whole; those whose write failed

@@ -16,10 +16,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
+from firehose import ledger
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,13 @@ class StateStore:
 
     def load_last_poll(self) -> dict[str, Any] | None:
         return self._get_json(self._last_poll_key)
+
+    def save_sent(self, poll_id: str, body: bytes, sent_at: datetime | None = None) -> str:
+        """Keep a poll's accepted records, as sent, in the sent ledger (firehose/ledger.py); its key."""
+        key = ledger.sent_key(self.prefix, sent_at or datetime.now(timezone.utc), poll_id)
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/x-ndjson",
+                               ContentEncoding="gzip")
+        return key
 
     def save_event(self, name: str, day: str, event_id: str, body: dict[str, Any]) -> str:
         """Keep an event (e.g. a poll's chart movements) for live views; returns its key."""
