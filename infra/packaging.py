@@ -8,7 +8,7 @@ Each artifact holds only the modules that run there: its entry module and every 
 of this project it imports, directly or through others (read from the code, so nothing
 local-only or test-only can ride along).
 
-* Lambda zip: ``producer.handler`` and ``producer.imports`` (the two Lambdas it serves) and
+* Lambda zip: ``producer.handler``, ``producer.imports`` and ``producer.reconcile`` (the three Lambdas it serves) and
   what they import (``producer``, ``firehose``)
   plus the runtime dependencies of ``pyproject.toml``, pinned by ``requirements.lock``
   and installed as wheels for the Lambda runtime's platform (Python 3.12, Linux,
@@ -34,8 +34,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ENTRY_MODULE = "producer.handler"
-# Every handler module the one Lambda zip serves: the producer's and the chart-export import's.
-LAMBDA_ENTRY_MODULES = (LAMBDA_ENTRY_MODULE, "producer.imports")
+# Every handler module the one Lambda zip serves: the producer's, the chart-export import's, the reconciler's.
+LAMBDA_ENTRY_MODULES = (LAMBDA_ENTRY_MODULE, "producer.imports", "producer.reconcile")
 GLUE_ENTRY_MODULE = "glue_streaming.job"
 # The project's packages an artifact may take modules from.
 DEPLOYED_PACKAGES = ("producer", "firehose", "glue_streaming")

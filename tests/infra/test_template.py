@@ -587,3 +587,74 @@ def test_outputs_name_what_the_readme_and_snowflake_need(template):
             "SnowflakeRoleArn", "SnowpipeQueueArn", "AlertsTopicArn", "DashboardUrl", "SnowflakeErrorsTopicArn",
             "SnowflakeNotificationRoleArn", "GlueLogGroupPrefix"} <= set(template["Outputs"])
 
+
+
+# --- reconciliation (#21 item 3) ----------------------------------------------------------
+def test_the_reconciler_gets_what_its_config_reads_and_the_manifests_glue_writes(resources):
+    from firehose import ledger
+    from producer import reconcile
+
+    props = resources["ReconcilerFunction"]["Properties"]
+    assert props["Handler"] == "producer.reconcile.lambda_handler" and "producer.reconcile" in packaging.LAMBDA_ENTRY_MODULES
+    assert props["Code"] == {"S3Bucket": {"Ref": "ArtifactsBucketName"}, "S3Key": {"Ref": "ProducerCodeKey"}}
+    env = props["Environment"]["Variables"]
+    required = {name for name, needed in reconcile.ENV_VARS.items() if needed}
+    assert required <= set(env) and set(env) - set(reconcile.ENV_VARS) <= POWERTOOLS_ENV
+    assert (env["DELIVERY_STREAM_NAME"], env["STATE_BUCKET"], env["CURATED_BUCKET"]) == (
+        {"Ref": "DeliveryStream"}, {"Ref": "StateBucket"}, {"Ref": "CuratedBucket"})
+    assert env["STATE_PREFIX"] == resources["ProducerFunction"]["Properties"]["Environment"]["Variables"]["STATE_PREFIX"]
+    # The Glue job writes its manifests under its checkpoint (firehose/ledger.py): the same prefix.
+    checkpoint = sub_text(glue_arguments(resources)["--checkpoint_path"]).removeprefix("s3://${CuratedBucket}/")
+    assert env["MANIFEST_PREFIX"] == ledger.manifest_key(checkpoint, "x").removesuffix("x.json")
+    assert env["POWERTOOLS_SERVICE_NAME"] == "chart-reconciler" == reconcile.SERVICE
+    rule = resources["ReconcilerScheduleRule"]["Properties"]
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["ReconcilerFunction", "Arn"]}
+    assert resources["ReconcilerSchedulePermission"]["Properties"]["SourceArn"] == {
+        "Fn::GetAtt": ["ReconcilerScheduleRule", "Arn"]}
+
+
+def test_the_reconciler_reads_ledgers_restores_versions_and_sends_but_never_deletes(resources):
+    statements = {s["Sid"]: s for s in
+                  resources["ReconcilerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    actions = {a for s in statements.values() for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert not {a for a in actions if "Delete" in a}
+    assert sub_text(statements["ReadSentLedger"]["Resource"]) == "${StateBucket.Arn}/${StatePrefix}sent/*"
+    assert statements["ReadSentLedger"]["Action"] == "s3:GetObject"  # the producer's records: read only
+    assert sub_text(statements["KeepProgress"]["Resource"]) == "${StateBucket.Arn}/${StatePrefix}reconcile/*"
+    assert sub_text(statements["ReadManifests"]["Resource"]) == \
+        "${CuratedBucket.Arn}/_checkpoints/curate-charts/manifests/*"
+    assert statements["RestoreCuratedFiles"]["Action"] == ["s3:GetObjectVersion", "s3:PutObject"]
+    assert sub_text(statements["RestoreCuratedFiles"]["Resource"]) == "${CuratedBucket.Arn}/curated/*"
+    assert statements["ResendRecords"] == {"Sid": "ResendRecords", "Effect": "Allow",
+                                           "Action": "firehose:PutRecordBatch",
+                                           "Resource": {"Fn::GetAtt": ["DeliveryStream", "Arn"]}}
+    for sid in ("ListSentLedger", "ListManifestsAndCuratedVersions"):
+        assert "s3:prefix" in statements[sid]["Condition"]["StringLike"]
+
+
+def test_the_sent_ledger_outlives_the_reconciliation_window(template, resources):
+    from firehose import ledger
+
+    rules = resources["StateBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    [rule] = [r for r in rules if r["Id"] == "sent-ledger-expire"]
+    assert sub_text(rule["Prefix"]) == "${StatePrefix}" + ledger.SENT_FOLDER
+    parameters = template["Parameters"]
+    assert parameters["SentLedgerExpirationDays"]["Default"] > parameters["ReconcileWindowDays"]["MaxValue"]
+    # A curated file's published version is still there for the whole window.
+    assert parameters["CuratedNoncurrentVersionDays"]["Default"] >= parameters["ReconcileWindowDays"]["Default"]
+
+
+def test_what_reconciliation_cannot_repair_alarms_and_so_does_a_reconciler_that_never_runs(resources):
+    from producer import reconcile
+
+    emitted = set(re.findall(r'add_metric\("([A-Za-z]+)"', (REPO / "producer" / "reconcile.py").read_text()))
+    unrepaired = resources["ReconcileUnrepairedAlarm"]["Properties"]
+    assert (unrepaired["MetricName"], unrepaired["ComparisonOperator"], unrepaired["Threshold"]) == (
+        "ReconcileUnrepaired", "GreaterThanOrEqualToThreshold", 1)
+    never = resources["NoReconcileRunAlarm"]["Properties"]
+    assert (never["MetricName"], never["TreatMissingData"], never["Period"]) == ("ReconcileSucceeded", "breaching", 86400)
+    for props in (unrepaired, never):
+        assert props["MetricName"] in emitted
+        assert props["Dimensions"] == [{"Name": "service", "Value": reconcile.SERVICE}]
+    errors = resources["ReconcilerErrorsAlarm"]["Properties"]
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ReconcilerFunction"}}]
