@@ -74,6 +74,14 @@ class CuratedLoader:
                  path, pipe.table, outcome.rows)
         return outcome
 
+    def loaded_paths(self) -> set[str]:
+        """The paths below the stage folder (``<bucket>/<key>``) the engine's load history
+        holds as loaded, what Snowflake's COPY_HISTORY says of a pipe's files."""
+        cursor = self.conn.cursor()
+        cursor.execute("SELECT file_name FROM information_schema.load_history WHERE status = 'LOADED'")
+        root = self.stage_dir.as_uri() + "/"
+        return {name[len(root):] for (name,) in cursor.fetchall() if name.startswith(root)}
+
     def merge(self) -> None:
         """The task's statements (its refresh requests, its merges, the chart store's
         refresh), then empty the landing tables they read (what consuming a stream does).

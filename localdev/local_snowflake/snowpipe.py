@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote_plus
@@ -105,6 +105,16 @@ def parse_notification(body: str) -> list[S3Object] | None:
         except (KeyError, TypeError):
             raise MessageFormatError("a record lacks s3.bucket.name or s3.object.key") from None
     return objects
+
+
+@dataclass
+class RefreshStats:
+    """What a refresh (``LocalSnowpipe.refresh``) found and did."""
+
+    files_listed: int = 0  # curated files a pipe loads
+    files_loaded: int = 0  # not in the load history before: loaded now
+    rows_loaded: int = 0
+    failed: list[str] = field(default_factory=list)  # keys that could not load (corrupt, ...)
 
 
 class LocalSnowpipe:
@@ -181,6 +191,33 @@ class LocalSnowpipe:
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])
             ])
+
+    def refresh(self, bucket: str) -> RefreshStats:
+        """What ``ALTER PIPE ... REFRESH`` does on Snowflake (snowflake_only/R__load_reconciliation.sql):
+        load every curated file of ``bucket`` (under this runner's prefix) that a pipe loads and
+        the engine's load history does not hold, whatever became of its notification, then
+        merge. A file that cannot load is listed in ``failed`` and left, as Snowpipe leaves it."""
+        stats = RefreshStats()
+        loaded = self.loader.loaded_paths()
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=self.prefix)
+        for key in sorted(o["Key"] for page in pages for o in page.get("Contents", [])):
+            if self.loader.definitions.match(key) is None:
+                continue
+            stats.files_listed += 1
+            if f"{bucket}/{key}" in loaded:
+                continue
+            rows_before = self.stats.rows_loaded
+            try:
+                self.load_object(S3Object(bucket, key))
+            except Exception as error:  # noqa: BLE001 - one bad file must not stop the others
+                stats.failed.append(key)
+                log.error("refresh: s3://%s/%s not loaded: %s", bucket, key, error)
+                continue
+            stats.files_loaded += 1
+            stats.rows_loaded += self.stats.rows_loaded - rows_before
+        if stats.files_loaded:
+            self.loader.merge()
+        return stats
 
     def receive(self, wait_seconds: int) -> list[dict]:
         return self.sqs.receive_message(

@@ -47,13 +47,16 @@ def test_files_run_in_version_order_then_repeatables():
         "V9__drop_unread_tables.sql",
         "V10__chart_exports.sql",
         "V11__chart_store.sql",
+        "snowflake_only/V12__landing_stream_retention.sql",
         "snowflake_only/R__chart_store_refresh.sql",
         "R__chart_views.sql",
         "snowflake_only/R__ingest_watchdog.sql",
+        "snowflake_only/R__load_reconciliation.sql",
         "snowflake_only/R__merge_task.sql",
+        "snowflake_only/R__stale_streams_alert.sql",
     ]
     assert [m.snowflake_only for m in discover()] == [False, False, True, True, True, False, True, True, False, False,
-                                                        False, True, False, True, True]
+                                                        False, True, True, False, True, True, True, True]
 
 
 def test_every_placeholder_has_a_value_in_a_real_deployment():
@@ -152,22 +155,72 @@ def test_every_pipe_and_the_task_report_their_errors_to_the_notification_integra
     assert {p.name for p in load_definitions().pipes} < {parse_pipe(p).name for p in pipes}
     assert len(load_definitions().pipes) == 2
     tasks = snowflake_only_statements("TASK")
+    assert len(tasks) == 2  # the merge task, the load reconciliation
     for statement in pipes + tasks:
         assert re.search(rf"\bERROR_INTEGRATION\s*=\s*{integration}\b", header(statement)), statement[:80]
-    assert re.search(r"SUSPEND_TASK_AFTER_NUM_FAILURES\s*=\s*\d+", header(tasks[0]))
+    assert re.search(r"SUSPEND_TASK_AFTER_NUM_FAILURES\s*=\s*\d+", header(created("TASK", "merge_curated_task")))
+    for alert in snowflake_only_statements("ALERT"):  # what raises no error notifies too
+        assert f"SNOWFLAKE.NOTIFICATION.INTEGRATION('{integration}')" in alert, alert[:60]
 
 
-def test_watchdog_alert_watches_the_real_landing_table_and_task():
-    (alert,) = snowflake_only_statements("ALERT")
+def created(kind: str, name: str) -> str:
+    """The (last) CREATE statement of a snowflake_only object."""
+    return [s for s in snowflake_only_statements(kind) if re.search(rf"\b{kind}\s+{name}\b", s, re.IGNORECASE)][-1]
+
+
+def alert_condition(alert: str) -> exp.Expr:
+    return parse(re.search(r"\bIF\s*\(\s*EXISTS\s*\((?P<query>.*)\)\s*\)\s*THEN\b", alert, re.DOTALL)["query"])
+
+
+def test_watchdog_alert_watches_every_pipe_and_the_task():
+    alert = created("ALERT", "ingest_watchdog_alert")
     definitions = load_definitions()
-    entries_pipe = next(p for p in definitions.pipes if p.dataset == "chart_entries")
-    assert f"TABLE_NAME => '{entries_pipe.table.upper()}'" in alert
+    for pipe in definitions.pipes:  # a pipe whose notifications stopped raises no error
+        assert f"TABLE_NAME => '{pipe.table.upper()}'" in alert, pipe.name
     assert f"TASK_NAME => '{definitions.task.name.upper()}'" in alert
     assert f"SNOWFLAKE.NOTIFICATION.INTEGRATION('{SAMPLE_VARIABLES['notification_integration']}')" in alert
-    condition = re.search(r"\bIF\s*\(\s*EXISTS\s*\((?P<query>.*)\)\s*\)\s*THEN\b", alert, re.DOTALL)["query"]
-    assert isinstance(parse(condition), exp.Union)  # two checks, each parsed: no load, no successful merge
+    assert isinstance(alert_condition(alert), exp.Union)  # a check per pipe and the merge, each parsed
     migration = next(m for m in discover() if m.script.endswith("R__ingest_watchdog.sql"))
     assert migration.statements(SAMPLE_VARIABLES)[-1] == "ALTER ALERT ingest_watchdog_alert RESUME"
+
+
+def test_landing_streams_outlive_a_long_suspension_of_the_merge_task():
+    migration = next(m for m in discover() if m.script.endswith("V12__landing_stream_retention.sql"))
+    settings = {}
+    for statement in migration.statements(SAMPLE_VARIABLES):
+        match = re.fullmatch(r"ALTER TABLE (\w+) SET DATA_RETENTION_TIME_IN_DAYS = (\d+) "
+                             r"MAX_DATA_EXTENSION_TIME_IN_DAYS = (\d+)", statement)
+        assert match, statement
+        settings[match[1]] = (int(match[2]), int(match[3]))
+    # Every table a stream of the merge task is on; 35 days: weeks beyond the watchdog's and the
+    # stale-streams alert's notices, within Snowflake's 90-day maximum.
+    assert set(settings) == set(load_definitions().task.streams.values())
+    assert all(retention == 1 and 30 <= extension <= 90 for retention, extension in settings.values())
+
+
+def test_the_stale_streams_alert_reads_every_stream_the_merge_task_consumes():
+    alert = created("ALERT", "stale_streams_alert")
+    condition = alert_condition(alert)
+    read = {t.name.lower() for t in condition.find_all(exp.Table)}
+    assert read == set(load_definitions().task.streams)
+    assert "SYSDATE()" in alert and "DATEADD(day, -2, SYSDATE())" in alert  # batch_at is UTC, like SYSDATE
+    migration = next(m for m in discover() if m.script.endswith("R__stale_streams_alert.sql"))
+    assert migration.statements(SAMPLE_VARIABLES)[-1] == "ALTER ALERT stale_streams_alert RESUME"
+
+
+def test_the_load_reconciliation_refreshes_every_pipe_and_reports_every_table():
+    task = created("TASK", "reconcile_curated_loads_task")
+    body = task.split("$$")[1]
+    refreshed = set(re.findall(r"ALTER PIPE (\w+) REFRESH;", body))
+    definitions = load_definitions()
+    assert refreshed == {p.name for p in definitions.pipes}
+    alert = created("ALERT", "unloaded_curated_files_alert")
+    assert isinstance(alert_condition(alert), exp.Union)
+    for pipe in definitions.pipes:
+        assert f"TABLE_NAME => '{pipe.table.upper()}'" in alert, pipe.name
+    migration = next(m for m in discover() if m.script.endswith("R__load_reconciliation.sql"))
+    assert [s.split()[:3] for s in migration.statements(SAMPLE_VARIABLES) if s.startswith("ALTER")] == [
+        ["ALTER", "TASK", "reconcile_curated_loads_task"], ["ALTER", "ALERT", "unloaded_curated_files_alert"]]
 
 
 def test_migrations_create_no_integration_and_grant_nothing():

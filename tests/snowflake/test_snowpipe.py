@@ -200,3 +200,30 @@ def test_a_backlog_is_merged_once_or_every_merge_every_files(conn, curated_bucke
     assert (stats.files_loaded, stats.merges) == (25, 3)  # after 10, 20 and the last 5
     assert query(conn, "SELECT COUNT(*) FROM daily_chart") == [(96,)]
     assert queue_depth(queue_url) == (0, 0)
+
+
+def test_a_refresh_loads_what_no_notification_announced_and_reports_what_cannot_load(conn, curated_bucket, tmp_path):
+    """ALTER PIPE ... REFRESH, as the local runner does it (snowflake_only/R__load_reconciliation.sql)."""
+    bucket, queue_url = curated_bucket
+    runner = LocalSnowpipe(conn, queue_url, tmp_path / "stage", prefix=PREFIX, visibility_timeout=2)
+    upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, day_rows("2024-01-01 12:00", "s1", "AB"), "one.parquet")
+    runner.drain()
+    [lost] = upload(tmp_path, bucket, curated.CHART_ENTRIES_DATASET, day_rows("2024-01-02 12:00", "s2", "CD"),
+                    "two.parquet")
+    sqs = boto3.client("sqs")
+    for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])  # the notification is lost
+    corrupt = PREFIX + "chart_entries/chart_date=2024-01-03/three.parquet"
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=bucket, Key=corrupt, Body=b"PAR1 not really parquet")
+    s3.put_object(Bucket=bucket, Key=PREFIX + "chart_entries/_SUCCESS", Body=b"")  # no pipe loads it
+    runner.receive(1)  # the corrupt file's own notification, not for this test: let it expire
+    assert query(conn, "SELECT COUNT(*) FROM chart_entries") == [(2,)]
+
+    stats = runner.refresh(bucket)
+    assert (stats.files_listed, stats.files_loaded, stats.rows_loaded, stats.failed) == (3, 1, 2, [corrupt])
+    assert query(conn, "SELECT snapshot_id, COUNT(*) FROM chart_entries GROUP BY 1 ORDER BY 1") == [("s1", 2), ("s2", 2)]
+    assert query(conn, "SELECT COUNT(*) FROM daily_chart WHERE chart_date = '2024-01-02'") == [(2,)]  # and merged
+    again = runner.refresh(bucket)
+    assert (again.files_loaded, again.failed) == (0, [corrupt])
+    assert f"{bucket}/{lost}" in runner.loader.loaded_paths() and f"{bucket}/{corrupt}" not in runner.loader.loaded_paths()

@@ -1,0 +1,21 @@
+-- Real Snowflake only: the landing streams outlive the merge task's longest plausible
+-- suspension (#21 item 5).
+--
+-- A stream goes stale once its offset is older than its table's data retention; for a
+-- stream nobody consumes, Snowflake extends the retention up to the table's
+-- MAX_DATA_EXTENSION_TIME_IN_DAYS (14 days by default). A stale stream skips the rows it
+-- held: rows landed but never merged, lost without an error.
+--
+-- How long can the merge task stop? It suspends itself after 10 failed runs in a row (50
+-- minutes at its 5-minute schedule), and each failure notifies; the watchdog
+-- (R__ingest_watchdog.sql) notifies once a day without a successful merge; the stale
+-- streams alert (R__stale_streams_alert.sql) after 2 days of unmerged rows. A failure
+-- that needs an administrator who is away (a revoked grant, a dropped warehouse, over a
+-- holiday) can still take weeks: 35 days of extension, 5 weeks, covers that with room,
+-- and costs only the storage of the rows still unmerged.
+--
+-- DATA_RETENTION_TIME_IN_DAYS stays 1: Time Travel on the landing tables is of no use
+-- (the final tables hold what matters) and more than 1 day needs Enterprise Edition; the
+-- extension applies on every edition.
+ALTER TABLE landing_chart_entries SET DATA_RETENTION_TIME_IN_DAYS = 1 MAX_DATA_EXTENSION_TIME_IN_DAYS = 35;
+ALTER TABLE landing_chart_observations SET DATA_RETENTION_TIME_IN_DAYS = 1 MAX_DATA_EXTENSION_TIME_IN_DAYS = 35;
