@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Sequence
@@ -29,6 +30,7 @@ from pyspark.sql import functions as F
 
 from glue_streaming import metrics as M
 from glue_streaming.batch import JobPaths, process_batch
+from glue_streaming.run_lease import run_lease
 from glue_streaming.schema import RAW_FILE_SCHEMA
 from glue_streaming.storage import HadoopFiles
 from glue_streaming.transforms import batch_id_for
@@ -41,6 +43,8 @@ OPTIONAL_JOB_ARGUMENTS: dict[str, str] = {
     "metrics_namespace": "",  # CloudWatch namespace, e.g. SpotifyCharts/Glue; empty: no CloudWatch
     "max_files_per_trigger": "0",  # split a large backlog into batches of this many files; 0: one batch
     "shuffle_partitions": "0",  # 0: one per core Spark has (AQE, off in streaming, would not coalesce them)
+    "lease_seconds": "60",  # the checkpoint's run lease lasts this long unless renewed (run_lease.py)
+    "lease_wait_seconds": "180",  # a run waits this long for another run's lease, then fails
 }
 # The job's own arguments, without "--" (Glue adds JOB_NAME and its own --xxx arguments).
 JOB_ARGUMENTS: tuple[str, ...] = REQUIRED_JOB_ARGUMENTS + tuple(OPTIONAL_JOB_ARGUMENTS)
@@ -60,6 +64,8 @@ class JobSettings:
     metrics_namespace: str
     max_files_per_trigger: int
     shuffle_partitions: int
+    lease_seconds: int = 60
+    lease_wait_seconds: int = 180
 
     @classmethod
     def from_arguments(cls, args: dict[str, str]) -> "JobSettings":
@@ -73,6 +79,8 @@ class JobSettings:
             metrics_namespace=values["metrics_namespace"],
             max_files_per_trigger=_non_negative_int(values, "max_files_per_trigger"),
             shuffle_partitions=_non_negative_int(values, "shuffle_partitions"),
+            lease_seconds=max(3, _non_negative_int(values, "lease_seconds")),
+            lease_wait_seconds=_non_negative_int(values, "lease_wait_seconds"),
         )
 
 
@@ -188,29 +196,37 @@ def on_glue(argv: Sequence[str]) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     argv = list(sys.argv if argv is None else argv)
-    if not on_glue(argv):
-        glue_job = None
-        args = parse_local_arguments(argv[1:])
-        settings = JobSettings.from_arguments(args)
-        spark = local_session(args["spark_master"], args["driver_memory"])
-    else:
-        from awsglue.context import GlueContext
-        from awsglue.job import Job
+    if on_glue(argv):
         from awsglue.utils import getResolvedOptions
-        from pyspark.context import SparkContext
 
         args = _glue_arguments(argv, getResolvedOptions)
-        settings = JobSettings.from_arguments(args)
-        glue_context = GlueContext(SparkContext.getOrCreate())
-        spark = glue_context.spark_session
-        glue_job = Job(glue_context)
-        glue_job.init(args["JOB_NAME"], args)
-
-    run_metrics = run(spark, settings)
-    print(run_metrics.log_line(), flush=True)
-    if glue_job is not None:
-        glue_job.commit()
+    else:
+        args = parse_local_arguments(argv[1:])
+    settings = JobSettings.from_arguments(args)
+    # One run at a time on the checkpoint, taken before Spark starts: a run that must wait
+    # or give up costs no JVM.
+    with run_lease(settings.paths.checkpoint, f"{settings.job_name}-{uuid.uuid4().hex[:12]}",
+                   settings.lease_seconds, settings.lease_wait_seconds):
+        spark, glue_job = _session(argv, args)
+        run_metrics = run(spark, settings)
+        print(run_metrics.log_line(), flush=True)
+        if glue_job is not None:
+            glue_job.commit()
     return 0
+
+
+def _session(argv: Sequence[str], args: dict[str, str]):
+    """(the Spark session, Glue's Job object or None): Glue's on Glue, else a local one."""
+    if not on_glue(argv):
+        return local_session(args["spark_master"], args["driver_memory"]), None
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from pyspark.context import SparkContext
+
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    glue_job = Job(glue_context)
+    glue_job.init(args["JOB_NAME"], args)
+    return glue_context.spark_session, glue_job
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ The work is done by one part per responsibility, each a class in a module of its
 (``producer_clock.ProducerClock``: the Spotify side and the producer's polls), ``imports``
 (``chart_imports.ChartImports``: chart exports through the import Lambda), ``glue``
 (``glue_runs.GlueRuns``), ``snowflake`` (``snowflake_load.SnowflakeLoad``: the engine and
-the local Snowpipe); module functions read the views (``views``) and run the pipeline
+the local Snowpipe), ``reconciliation`` (``reconciliation.Reconciliation``: the deployed
+reconciler Lambda and the Snowflake side's refresh); module functions read the views (``views``) and run the pipeline
 over time (``replay``). This class composes them and keeps one small interface for the
 command, tests and benchmarks. A new source or stage is one more part, started here in
 its place.
@@ -42,6 +43,7 @@ from localdev.pipeline.chart_imports import ChartImports
 from localdev.pipeline.glue_runs import GlueRuns
 from localdev.pipeline.producer_clock import ProducerClock
 from localdev.pipeline.progress import print_line
+from localdev.pipeline.reconciliation import ReconcileOutcome, Reconciliation
 from localdev.pipeline.settings import STATE_PREFIX, PipelineSettings
 from localdev.pipeline.snowflake_load import SnowflakeLoad
 from localdev.pipeline.stack import Stack
@@ -57,6 +59,7 @@ class LocalPipeline:
         self.snowflake = SnowflakeLoad(self.settings, self.say, self.stack)
         self.glue = GlueRuns(self.settings, self.say, self.stack, published=self.snowflake.published)
         self.imports = ChartImports(self.say, self.stack)
+        self.reconciliation = Reconciliation(self.say, self.stack, self.snowflake)
         self._exit = ExitStack()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -142,6 +145,12 @@ class LocalPipeline:
 
     def load(self, timeout: float = 60.0) -> RunStats:
         return self.snowflake.load(timeout)
+
+    def reconcile(self) -> ReconcileOutcome:
+        """Both halves of reconciliation (``reconciliation.Reconciliation``): what was sent against
+        what was curated (records sent again: the next Glue run curates them), curated files
+        restored, and every curated file no pipe loaded, loaded."""
+        return self.reconciliation.run()
 
     @property
     def spotify(self):

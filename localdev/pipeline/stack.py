@@ -22,6 +22,10 @@ KEPT_BUCKETS = ("RawBucketName", "StateBucketName", "QuarantineBucketName", "Cur
                 "ImportsBucketName")
 # The template's smallest interval; the schedule is then set to ``poll_schedule``.
 DEPLOYED_POLL_MINUTES = "5"
+# Template parameters of every local deploy (PipelineSettings.stack_parameters override them):
+# the pipeline runs Glue itself and reconciles after a Glue run, so what was sent before
+# is due in the curated data at once (localdev/pipeline/reconciliation.py).
+LOCAL_STACK_PARAMETERS = {"ReconcileGraceHours": "0"}
 
 
 class Stack:
@@ -67,7 +71,7 @@ class Stack:
         argv = [sys.executable, "-m", "infra.deploy", "--stack-name", s.stack_name, "--build-dir", str(s.build_dir),
                 "--poll-seconds", "1", "--json", "--playlists", s.playlists,
                 "-p", f"PollIntervalMinutes={DEPLOYED_POLL_MINUTES}"]
-        for name, value in {**spotify_parameters, **s.stack_parameters}.items():
+        for name, value in {**LOCAL_STACK_PARAMETERS, **spotify_parameters, **s.stack_parameters}.items():
             argv += ["-p", f"{name}={value}"]
         started = time.monotonic()
         self._deploying = True
