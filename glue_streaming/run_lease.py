@@ -89,7 +89,10 @@ class S3RunLease:
 
     def __enter__(self) -> "S3RunLease":
         deadline = self.clock() + self.wait_seconds
-        while not self._try_acquire():
+        if not self._try_acquire():
+            log.info("run lease s3://%s/%s held by %s: waiting up to %.0f s", self.bucket, self.key,
+                     (self._read()[0] or {}).get("holder"), self.wait_seconds)
+        while self.etag is None and not self._try_acquire():
             if self.clock() >= deadline:
                 raise CheckpointLeaseHeldError(f"another run holds s3://{self.bucket}/{self.key}: {self._read()[0]}")
             self.sleep(min(2.0, max(0.1, self.seconds / 10)))

@@ -24,10 +24,10 @@ import json
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Callable
+
+from localdev.firehose_faults import ForwardingHandler
 
 PUT_RECORD_BATCH = "Firehose_20150804.PutRecordBatch"
 PASS, DROP, LOSE_REPLY, STALL, DENY, GO_DOWN = "pass", "drop", "lose_reply", "stall", "deny", "go_down"
@@ -67,31 +67,6 @@ class FlakyFirehoseEndpoint(ThreadingHTTPServer):
         """Refuse every new connection from now on (the socket stays open until exit)."""
         self.socket.shutdown(socket.SHUT_RDWR)
         threading.Thread(target=self.shutdown, daemon=True).start()  # serve_forever ends at once
-
-
-class ForwardingHandler(BaseHTTPRequestHandler):
-    """Forwards a request to ``self.server.target`` and replies; the fault proxies' base."""
-
-    def _forward(self, body: bytes) -> tuple[int, dict, bytes]:
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        request = urllib.request.Request(self.server.target + self.path, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-
-    def _reply(self, status: int, headers: dict, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", headers.get("Content-Type", "application/x-amz-json-1.1"))
-        self.send_header("Content-Length", str(len(body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 - quiet
-        pass
 
 
 class _Handler(ForwardingHandler):

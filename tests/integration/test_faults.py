@@ -35,7 +35,7 @@ from localdev.pipeline.settings import CURATED_PREFIX, RAW_PREFIX
 from localdev.process import free_port
 from tests.integration.chart_expectations import (comparable, expected_editions, expected_keys,
                                                   natural_keys_in_table, view_editions)
-from tests.integration.firehose_faults import firehose_faults
+from localdev.firehose_faults import firehose_faults
 from tests.integration.pipelines import PIPELINE_DAYS, PIPELINE_MARKETS, running_pipeline
 
 # The whole pipeline: LocalStack, the Glue job on Spark, fakesnow, the local Spotify server.
