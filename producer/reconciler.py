@@ -159,9 +159,14 @@ class CuratedStore:
         return found
 
     def restore(self, key: str, version_id: str) -> None:
-        """Make version ``version_id`` of ``key`` current again (a copy of it: a new version)."""
+        """Make version ``version_id`` of ``key`` current again (a copy of it: a new version,
+        same bytes, so same ETag). S3 refuses a copy of an object onto itself that changes
+        nothing but the version, so the copy restates the version's own metadata (REPLACE)."""
+        head = self.client.head_object(Bucket=self.bucket, Key=key, VersionId=version_id)
         self.client.copy_object(Bucket=self.bucket, Key=key,
-                                CopySource={"Bucket": self.bucket, "Key": key, "VersionId": version_id})
+                                CopySource={"Bucket": self.bucket, "Key": key, "VersionId": version_id},
+                                MetadataDirective="REPLACE", Metadata=head.get("Metadata", {}),
+                                ContentType=head.get("ContentType", "application/octet-stream"))
 
 
 class Reconciler:

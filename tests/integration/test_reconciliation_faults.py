@@ -139,13 +139,13 @@ def test_3_a_curated_file_whose_notification_was_lost_is_loaded_by_reconciliatio
     pipeline.advance_day()  # 2024-03-16: a new chart day
     pipeline.poll()
     pipeline.run_glue()
-    lost = drop_notifications(pipeline, "chart_observations")
+    lost = drop_notifications(pipeline, "chart_entries")
     assert len(lost) == 1
     pipeline.snowflake.unloaded_files -= len(lost)  # what the load waits for: the notified files
     pipeline.load()
     days = DAYS + LATER[:1]
     assert pipeline.chart_date() == days[-1]
-    assert chart_days_held(pipeline, "global") == charted(DAYS)  # the day's reads never loaded: no chart for it
+    assert chart_days_held(pipeline, "global") == charted(DAYS)  # its entries never loaded: the day has no chart
     outcome = pipeline.reconcile()
     assert (outcome.refresh.files_loaded, outcome.refresh.failed) == (1, [])
     views_equal_the_truth(pipeline, days)
