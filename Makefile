@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SYSTEM := sh localdev/system_packages.sh
 
 .PHONY: help venv run history run-producer test test-unit test-integration test-localstack localstack bench bench-freshness \
-        bench-history bench-import deploy clean system-run system-test system-test-integration system-localstack system-spark
+        bench-history bench-import bench-views chaos deploy clean system-run system-test system-test-integration system-localstack system-spark
 .NOTPARALLEL:  # the system check comes before the virtualenv
 
 help:
@@ -26,6 +26,8 @@ help:
 	@echo "make bench-freshness  end-to-end freshness: chart change -> live view and -> Snowflake views (~9 min)"
 	@echo "make bench-history    the whole history through the pipeline (rows, days, minutes), then every market against the CSV truth"
 	@echo "make bench-import     a year of chart exports from upload to queryable views, per stage, against DuckDB; then the CSV truth"
+	@echo "make bench-views      load bounds: the report, a dashboard refresh and a day's merge over today's history and 10x it (~5 min)"
+	@echo "make chaos            3 weeks of real charts through the pipeline fault-free, then with seeded random faults in every stage; the views must be equal (~15 min); ARGS='--seed 7 --restart'"
 	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -91,6 +93,14 @@ bench-history: system-run $(STAMP)
 # bundled month) from upload to queryable views, with DuckDB on the same files as the reference (~3 min).
 bench-import: system-run $(STAMP)
 	$(PY) benchmarks/bench_import.py $(ARGS)
+
+# Not part of `make bench`: 10 eras of the real history (2.8 million chart rows) into the local engine (~5 min).
+bench-views: $(STAMP)
+	$(PY) benchmarks/bench_views.py $(ARGS)
+
+# Not part of `make bench`: the whole pipeline twice (fault-free, then under seeded random faults), views compared (~15 min).
+chaos: system-run $(STAMP)
+	$(PY) benchmarks/bench_chaos.py $(ARGS)
 
 deploy: $(STAMP)
 	$(PY) -m infra.deploy $(ARGS)
