@@ -20,24 +20,13 @@ from functools import lru_cache
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from benchmarks.bench_snowflake import track_columns
 from glue_streaming.curated import CHART_ENTRIES_DATASET, CHART_OBSERVATIONS_DATASET
-from local_spotify.catalog import FIRST_DATE, LAST_DATE, MARKETS_BY_LABEL, ChartTrack, load_market
+from local_spotify.catalog import FIRST_DATE, LAST_DATE, MARKETS_BY_LABEL, load_market
 from localdev.local_snowflake.curated_files import to_table
 
 ERA_DAYS = (LAST_DATE - FIRST_DATE).days + 1  # 560 calendar days
 READ_AT = time(6, 0)  # the producer's daily read (UTC)
-
-
-@lru_cache(maxsize=None)
-def _track_columns(track: ChartTrack) -> dict:
-    """The columns an entry takes from its track (ids are hashes: computed once)."""
-    return {
-        "position": track.position, "entry_type": "track", "track_id": track.track_id,
-        "track_name": track.song, "artist_ids": list(track.artist_ids), "artist_names": list(track.artists),
-        "album_id": track.album_id, "album_name": track.album_name, "album_release_date": track.release_date,
-        "album_release_date_precision": track.release_date_precision, "duration_ms": track.duration_ms,
-        "explicit": track.explicit, "isrc": track.isrc, "popularity": track.popularity,
-    }
 
 
 def _common(label: str, day: date, snapshot_id: str) -> dict:
@@ -57,7 +46,7 @@ def _market_rows(label: str) -> tuple[list[dict], list[dict]]:
         if content != previous:
             snapshot_id, previous = f"snap-{label}-{day}", content
             common = _common(label, day, snapshot_id)
-            entries += [{**common, **_track_columns(t), "added_at": None, "streams": None, "previous_rank": None,
+            entries += [{**common, **track_columns(t), "added_at": None, "streams": None, "previous_rank": None,
                          "peak_rank": None, "days_on_chart": None, "weeks_on_chart": None, "label": None}
                         for t in tracks]
         observations.append({**_common(label, day, snapshot_id), "entry_count": len(tracks)})
