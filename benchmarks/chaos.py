@@ -263,7 +263,8 @@ class ChaosReplay:
         if not polls:
             return
         self.report.faults["duplicate_late"] += 1
-        chosen = [r for r in records if r["poll_id"] == self.rng.choice(polls)]
+        poll = self.rng.choice(polls)
+        chosen = [r for r in records if r["poll_id"] == poll]
         for start in range(0, len(chosen), 500):
             self.pipeline.aws("firehose").put_record_batch(
                 DeliveryStreamName=self.pipeline.outputs["DeliveryStreamName"],

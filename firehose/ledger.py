@@ -101,9 +101,11 @@ class CuratedKeys:
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str, int], str] = {}
         self.observations: dict[tuple[str, str], str] = {}
+        self._files: set[str] = set()  # every file named, those holding only repeated keys too
 
     def add(self, files: Iterable[CuratedFile]) -> None:
         for file in files:
+            self._files.add(file.key)
             for playlist, snapshots in file.entries.items():
                 for snapshot, positions in snapshots.items():
                     for position in positions:
@@ -119,4 +121,5 @@ class CuratedKeys:
         return self.entries.get((record["playlist_id"], record["snapshot_id"], int(record["position"])))
 
     def files(self) -> set[str]:
-        return set(self.entries.values()) | set(self.observations.values())
+        """Every curated file the manifests name (a file of records curated before included)."""
+        return set(self._files)

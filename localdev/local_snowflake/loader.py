@@ -2,8 +2,9 @@
 
 A file below the local stage folder is copied by the pipe whose path it is under,
 with that pipe's own COPY statement; :meth:`CuratedLoader.merge` then runs the merge
-task's MERGE statements (see :mod:`snowflake.charts.pipes`). The Snowpipe runner,
-the tests and the benchmark all load through here.
+task's statements: its MERGEs and the chart store's refresh (see
+:mod:`snowflake.charts.pipes`). The Snowpipe runner, the tests and the benchmark all
+load through here.
 """
 from __future__ import annotations
 

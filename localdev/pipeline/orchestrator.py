@@ -95,8 +95,9 @@ class LocalPipeline:
         """Restart LocalStack between stages and bring the pipeline back (``Stack.restart``);
         returns the seconds. The curated files' notifications reach the new queue; the local
         Snowpipe skips files it loaded before. The Snowflake engine lives outside LocalStack.
-        A Glue run after the restart sees the raw objects under new paths and reads them
-        again; deduplication on the records' natural key keeps nothing twice."""
+        The new buckets have new names; the Glue checkpoint's file paths move with them (as
+        on AWS, where a bucket keeps its name), so a Glue run after the restart reads only
+        what is new; anything read twice would meet the MERGE on the natural key."""
         seconds = self.stack.restart()
         self.snowflake.unloaded_files = len(self.glue.curated_files())  # each one notified again
         return seconds

@@ -20,6 +20,8 @@ from localdev.pipeline.settings import REPO_ROOT, PipelineError, PipelineSetting
 # in the curated bucket, under _checkpoints/).
 KEPT_BUCKETS = ("RawBucketName", "StateBucketName", "QuarantineBucketName", "CuratedBucketName",
                 "ImportsBucketName")
+# The Glue job's checkpoints (the template's --checkpoint_path lies below it).
+CHECKPOINTS_PREFIX = "_checkpoints/"
 # The template's smallest interval; the schedule is then set to ``poll_schedule``.
 DEPLOYED_POLL_MINUTES = "5"
 # Template parameters of every local deploy (PipelineSettings.stack_parameters override them):
@@ -119,10 +121,12 @@ class Stack:
         LocalStack's community edition keeps nothing across a restart, so before it the
         objects of every bucket (raw, producer state, quarantine, curated with the Glue
         job's checkpoint) are read into memory; after it the stack is deployed again and
-        they are put back. The new stack's buckets have new names.
+        they are put back. The new stack's buckets have new names; the Glue checkpoint's
+        paths are moved to them.
         """
         started = time.monotonic()
         kept = {output: self._read_objects(self.outputs[output]) for output in KEPT_BUCKETS}
+        old_names = {output: self.outputs[output] for output in KEPT_BUCKETS}
         counts = ", ".join(f"{len(objects)} {output.removesuffix('BucketName').lower()}"
                            for output, objects in kept.items())
         self.say("restart", f"kept the objects of every bucket ({counts}); restarting LocalStack ...")
@@ -130,8 +134,15 @@ class Stack:
         self._clients.clear()
         self.deploy(*self._spotify)
         s3 = self.aws("s3")
+        # On AWS a bucket keeps its name; here the redeployed stack's buckets get new ones, so
+        # the Glue checkpoint's file paths (its source log names every raw object it read)
+        # move with them: a Glue run after the restart takes only what is new, as on AWS.
+        renames = {f"s3://{old_names[o]}/".encode(): f"s3://{self.outputs[o]}/".encode() for o in KEPT_BUCKETS}
         for output, objects in kept.items():
             for key, body in objects.items():
+                if key.startswith(CHECKPOINTS_PREFIX):
+                    for old, new in renames.items():
+                        body = body.replace(old, new)
                 s3.put_object(Bucket=self.outputs[output], Key=key, Body=body)
         seconds = time.monotonic() - started
         self.say("restart", f"LocalStack restarted, stack redeployed, objects restored ({counts}) ({seconds:.1f} s)")

@@ -136,12 +136,14 @@ def test_an_overwritten_or_deleted_curated_file_gets_its_published_version_back(
     overwritten = site.curate(records[:2], body=published)
     deleted = site.curate(records[2:3], body=published)
     untouched = site.curate(records[3:], body=published)
+    repeated = site.curate(records[:2], body=published)  # the same records curated again (a redelivery)
     site.s3.put_object(Bucket=site.curated, Key=overwritten, Body=b"\x00 corrupt \x00")
+    site.s3.put_object(Bucket=site.curated, Key=repeated, Body=b"\x00 corrupt too \x00")
     site.s3.delete_object(Bucket=site.curated, Key=deleted)
     site.hours_later = 2
     run = site.reconciler().run(lambda: 60)
-    assert sorted(run.files_restored) == sorted([overwritten, deleted]) and run.unrepaired == {}
-    for key in (overwritten, deleted, untouched):
+    assert sorted(run.files_restored) == sorted([overwritten, deleted, repeated]) and run.unrepaired == {}
+    for key in (overwritten, deleted, untouched, repeated):
         assert site.s3.get_object(Bucket=site.curated, Key=key)["Body"].read() == published
     again = site.reconciler().run(lambda: 60)  # restored: nothing more to do
     assert again.files_restored == [] and again.files_checked == run.files_checked
