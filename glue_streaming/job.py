@@ -1,16 +1,12 @@
-"""Entry point of the Glue streaming job: one pass over the raw files that are new
-since the last run (Structured Streaming file source, ``trigger(availableNow=True)``,
-checkpoint under ``--checkpoint_path``).
+"""The Glue job's entry script: arguments -> session -> a streaming query over the raw
+files that are new since the last run, whose foreachBatch calls the pure transforms
+(``transforms.py``) and publishes their output -> ``job.commit()``.
 
-On AWS Glue 5.1, which passes ``--JOB_NAME`` (and its own ``--JOB_ID``, ...) to every
-run, arguments come from ``awsglue``'s ``getResolvedOptions`` and the session from a
-``GlueContext``; elsewhere the same module runs with argparse and a plain SparkSession::
+On AWS Glue, which passes ``--JOB_NAME`` to every run, arguments come from ``awsglue``'s
+getResolvedOptions and the session from a GlueContext; elsewhere from argparse and a plain
+SparkSession (glue_streaming/README.md, "Run it locally")::
 
-    python -m glue_streaming.job --source_path P --target_path P \\
-        --quarantine_path P --checkpoint_path P
-
-Paths are ``s3://`` on Glue; locally ``s3://`` too (with an S3 connector in the session,
-which local tooling adds from outside) or local folders.
+    python -m glue_streaming.job --source_path P --target_path P --quarantine_path P --checkpoint_path P
 """
 from __future__ import annotations
 
@@ -22,16 +18,18 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Sequence
+from functools import partial
+from typing import Callable, Sequence
 
-from pyspark.sql import SparkSession
+from pyspark import InheritableThread, StorageLevel
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
+from firehose import contract
+from glue_streaming import curated
 from glue_streaming import metrics as M
-from glue_streaming.batch import JobPaths, process_batch
-from glue_streaming.schema import RAW_FILE_SCHEMA
-from glue_streaming.storage import HadoopFiles
-from glue_streaming.transforms import batch_id_for
+from glue_streaming import transforms as T
+from glue_streaming.publish import HadoopFiles, publish
 
 log = logging.getLogger("glue_streaming")
 
@@ -45,12 +43,29 @@ OPTIONAL_JOB_ARGUMENTS: dict[str, str] = {
 # The job's own arguments, without "--" (Glue adds JOB_NAME and its own --xxx arguments).
 JOB_ARGUMENTS: tuple[str, ...] = REQUIRED_JOB_ARGUMENTS + tuple(OPTIONAL_JOB_ARGUMENTS)
 LOCAL_ONLY_ARGUMENTS: dict[str, str] = {"spark_master": "local[*]", "driver_memory": "2g", "job_name": "local"}
-
 QUERY_ID_PROPERTY = "sql.streaming.queryId"  # set by Spark on the thread that runs a batch
 
 
 class JobArgumentError(ValueError):
     """A job argument has an unusable value."""
+
+
+@dataclass(frozen=True)
+class JobPaths:
+    source: str
+    target: str
+    quarantine: str
+    checkpoint: str
+
+    @property
+    def stream_checkpoint(self) -> str:
+        return f"{self.checkpoint}/stream"
+
+    def dataset(self, dataset: curated.Dataset) -> str:
+        return self.quarantine if dataset.name == curated.QUARANTINE else f"{self.target}/{dataset.name}"
+
+    def staging(self, batch_id: str) -> str:
+        return f"{self.checkpoint}/staging/{batch_id}"
 
 
 @dataclass(frozen=True)
@@ -67,13 +82,11 @@ class JobSettings:
         missing = [name for name in REQUIRED_JOB_ARGUMENTS if not values.get(name)]
         if missing:
             raise JobArgumentError(f"missing job arguments: {', '.join('--' + m for m in missing)}")
-        return cls(
-            paths=JobPaths.of(*(values[name] for name in REQUIRED_JOB_ARGUMENTS)),
-            job_name=values.get("JOB_NAME") or values.get("job_name") or "local",
-            metrics_namespace=values["metrics_namespace"],
-            max_files_per_trigger=_non_negative_int(values, "max_files_per_trigger"),
-            shuffle_partitions=_non_negative_int(values, "shuffle_partitions"),
-        )
+        return cls(JobPaths(*(values[name].rstrip("/") for name in REQUIRED_JOB_ARGUMENTS)),
+                   job_name=values.get("JOB_NAME") or values.get("job_name") or "local",
+                   metrics_namespace=values["metrics_namespace"],
+                   max_files_per_trigger=_non_negative_int(values, "max_files_per_trigger"),
+                   shuffle_partitions=_non_negative_int(values, "shuffle_partitions"))
 
 
 def _non_negative_int(values: dict[str, str], name: str) -> int:
@@ -87,90 +100,12 @@ def _non_negative_int(values: dict[str, str], name: str) -> int:
 
 
 def parse_local_arguments(argv: Sequence[str]) -> dict[str, str]:
-    parser = argparse.ArgumentParser(prog="python -m glue_streaming.job", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m glue_streaming.job", description="The Glue job, run locally.")
     for name in REQUIRED_JOB_ARGUMENTS:
         parser.add_argument(f"--{name}", required=True)
     for name, default in {**OPTIONAL_JOB_ARGUMENTS, **LOCAL_ONLY_ARGUMENTS}.items():
         parser.add_argument(f"--{name}", default=default)
     return vars(parser.parse_args(argv))
-
-
-def configure_session(spark: SparkSession, settings: JobSettings) -> None:
-    """Session settings the output format relies on (also applied on Glue)."""
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    partitions = settings.shuffle_partitions or spark.sparkContext.defaultParallelism
-    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
-    # The streaming engine runs a batch's plans without AQE; only those that also read
-    # curated files would get it, and on a batch's few rows its re-planning and one
-    # job per stage cost more than it saves (1 new day after 30: 0.5 s of 6).
-    spark.conf.set("spark.sql.adaptive.enabled", "false")
-
-
-def local_session(master: str, driver_memory: str = "2g", app_name: str = "glue_streaming") -> SparkSession:
-    """A plain local SparkSession, for running the job outside Glue. Local-only tuning,
-    if any, comes from the environment (PYSPARK_SUBMIT_ARGS, spark-defaults.conf)."""
-    # Python workers need this interpreter's packages (pyarrow); PySpark defaults to "python3".
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master(master).appName(app_name)
-             .config("spark.driver.memory", driver_memory)  # local mode: the driver runs the tasks too
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
-
-
-def run(spark: SparkSession, settings: JobSettings) -> M.RunMetrics:
-    """Process every raw file not yet processed, as one or more micro-batches."""
-    configure_session(spark, settings)
-    paths = settings.paths
-    run_metrics = M.RunMetrics(started_at=_utc_now())
-    started = time.monotonic()
-
-    files = HadoopFiles(spark)
-    if not files.exists(paths.source):  # on S3: no object under the prefix yet
-        log.warning("source path %s does not exist (yet): nothing to process", paths.source)
-        return _finish(files, run_metrics, started, settings)
-
-    reader = spark.readStream.format("binaryFile").schema(RAW_FILE_SCHEMA).option("recursiveFileLookup", "true")
-    if settings.max_files_per_trigger:
-        reader = reader.option("maxFilesPerTrigger", settings.max_files_per_trigger)
-    # In a streaming query current_timestamp() is the batch's time from the offset log:
-    # a replayed batch gets the time of its first attempt.
-    raw_files = reader.load(paths.source).withColumn("batch_at", F.current_timestamp())
-
-    def handle_batch(batch_frame, batch_number: int) -> None:
-        query_id = batch_frame.sparkSession.sparkContext.getLocalProperty(QUERY_ID_PROPERTY)
-        if not query_id:  # Spark sets it for every batch; without it file names would not be stable
-            raise RuntimeError(f"Spark did not set {QUERY_ID_PROPERTY} for batch {batch_number}")
-        batch_id = batch_id_for(batch_number, query_id)
-        batch_metrics = process_batch(spark, batch_frame, batch_id, paths)
-        log.info("batch %s", json.dumps({k: v for k, v in batch_metrics.__dict__.items() if k != "files_written"}))
-        run_metrics.batches.append(batch_metrics)
-
-    query = (
-        raw_files.writeStream.foreachBatch(handle_batch)
-        .option("checkpointLocation", paths.stream_checkpoint)
-        .trigger(availableNow=True)
-        .queryName(f"glue_streaming_{settings.job_name}")
-        .start()
-    )
-    query.awaitTermination()  # raises StreamingQueryException if a batch failed
-    return _finish(files, run_metrics, started, settings)
-
-
-def _finish(files: HadoopFiles, run_metrics: M.RunMetrics, started: float, settings: JobSettings) -> M.RunMetrics:
-    """Record the run's metrics: JSON next to the checkpoint, CloudWatch when asked."""
-    run_metrics.seconds = time.monotonic() - started
-    run_metrics.finished_at = _utc_now()
-    stamp = run_metrics.started_at.replace("-", "").replace(":", "").replace(".", "")
-    files.write_text(f"{settings.paths.run_metrics}/run-{stamp}.json", json.dumps(run_metrics.to_dict(), indent=1))
-    if settings.metrics_namespace:
-        M.put_cloudwatch(run_metrics, settings.metrics_namespace, settings.job_name)
-    return run_metrics
-
-
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _glue_arguments(argv: Sequence[str], get_resolved_options) -> dict[str, str]:
@@ -185,15 +120,143 @@ def on_glue(argv: Sequence[str]) -> bool:
     return "--JOB_NAME" in argv
 
 
+def local_session(master: str, driver_memory: str) -> SparkSession:
+    """A plain local SparkSession; local-only tuning, if any, comes from the environment."""
+    # Python workers need this interpreter's packages (pyarrow); PySpark defaults to "python3".
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = (SparkSession.builder.master(master).appName("glue_streaming")
+             .config("spark.driver.memory", driver_memory)  # local mode: the driver runs the tasks too
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def configure_session(spark: SparkSession, settings: JobSettings) -> None:
+    """Session settings the output format relies on (also applied on Glue)."""
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    partitions = settings.shuffle_partitions or spark.sparkContext.defaultParallelism
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    # On a batch's few rows AQE's re-planning and one job per stage cost more than they save.
+    spark.conf.set("spark.sql.adaptive.enabled", "false")
+
+
+def run(spark: SparkSession, settings: JobSettings) -> M.RunMetrics:
+    """Process every raw file not yet processed, as one or more micro-batches."""
+    configure_session(spark, settings)
+    paths, run_metrics, started = settings.paths, M.RunMetrics(started_at=_utc_now()), time.monotonic()
+    files = HadoopFiles(spark)
+    if files.exists(paths.source):  # on S3: absent until the first object arrives
+        reader = spark.readStream.format("binaryFile").schema(T.RAW_FILE_SCHEMA).option("recursiveFileLookup", "true")
+        if settings.max_files_per_trigger:
+            reader = reader.option("maxFilesPerTrigger", settings.max_files_per_trigger)
+        # In a streaming query current_timestamp() is the batch's time from the offset log:
+        # a replayed batch gets the time of its first attempt.
+        raw_files = reader.load(paths.source).withColumn("batch_at", F.current_timestamp())
+
+        def handle_batch(batch_frame: DataFrame, batch_number: int) -> None:
+            query_id = batch_frame.sparkSession.sparkContext.getLocalProperty(QUERY_ID_PROPERTY)
+            if not query_id:  # Spark sets it for every batch; without it file names would not be stable
+                raise RuntimeError(f"Spark did not set {QUERY_ID_PROPERTY} for batch {batch_number}")
+            batch_metrics = process_batch(spark, batch_frame, batch_id_for(batch_number, query_id), paths)
+            log.info("batch %s", json.dumps({k: v for k, v in batch_metrics.__dict__.items() if k != "files_written"}))
+            run_metrics.batches.append(batch_metrics)
+
+        query = (raw_files.writeStream.foreachBatch(handle_batch)
+                 .option("checkpointLocation", paths.stream_checkpoint)
+                 .trigger(availableNow=True)
+                 .queryName(f"glue_streaming_{settings.job_name}")
+                 .start())
+        query.awaitTermination()  # raises StreamingQueryException if a batch failed
+    else:
+        log.warning("source path %s does not exist (yet): nothing to process", paths.source)
+    run_metrics.seconds, run_metrics.finished_at = time.monotonic() - started, _utc_now()
+    stamp = run_metrics.started_at.replace("-", "").replace(":", "").replace(".", "")
+    files.write_text(f"{paths.checkpoint}/run_metrics/run-{stamp}.json", json.dumps(run_metrics.to_dict(), indent=1))
+    if settings.metrics_namespace:
+        M.put_cloudwatch(run_metrics, settings.metrics_namespace, settings.job_name)
+    return run_metrics
+
+
+def batch_id_for(batch_number: int, query_id: str) -> str:
+    """Batch numbers restart with a new checkpoint; the query id (kept in the checkpoint)
+    keeps ids, and so file names, unique across checkpoints."""
+    return f"{batch_number:06d}-{query_id.replace('-', '')[:8]}"
+
+
+def process_batch(spark: SparkSession, raw_files: DataFrame, batch_id: str, paths: JobPaths) -> M.BatchMetrics:
+    """One micro-batch (binaryFile rows plus batch_at): read, check, publish, count. A
+    replay of the batch has the same files and batch_at, so it computes the same rows."""
+    started, metrics = time.monotonic(), M.BatchMetrics(batch_id=batch_id)
+    raw = Observation("raw_files")
+    raw_files = raw_files.observe(raw, F.count(F.lit(1)).alias("files"),
+                                  F.unix_micros(F.max("batch_at")).alias("batch_at"))
+    # The one pass over the raw data; the writes below read these rows.
+    records = T.read_records(raw_files).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        valid, record_type = F.col("problem").isNull(), F.col("record_type")
+        counts = records.agg(*[F.count(F.when(condition, True)).alias(name) for name, condition in (
+            ("records", F.lit(True)), ("quarantined", ~valid),
+            ("entries", valid & (record_type == contract.CHART_ENTRY)),
+            ("observations", valid & (record_type == contract.CHART_OBSERVATION)))]).first()
+        metrics.files_read = raw.get["files"]
+        if not metrics.files_read:
+            return metrics
+        metrics.records_read, metrics.quarantined = counts["records"], counts["quarantined"]
+        metrics.curated, metrics.observations = counts["entries"], counts["observations"]
+        batch, files, staging = T.Batch(batch_id, raw.get["batch_at"]), HadoopFiles(spark), paths.staging(batch_id)
+        published: dict[str, dict[str, str]] = {}  # dataset -> {partition value: file} (filled from threads)
+
+        def write(rows_of: Callable[[DataFrame, T.Batch], DataFrame], dataset: curated.Dataset) -> None:
+            published[dataset.name] = publish(files, rows_of(records, batch), dataset, paths.dataset(dataset),
+                                              staging, batch_id)
+
+        # Small, independent writes side by side: each one's planning, scheduling and file
+        # copying overlap the others' work. A dataset with no rows writes nothing.
+        in_parallel(*[partial(write, rows_of, dataset) for count, rows_of, dataset in (
+            (metrics.quarantined, T.quarantine_rows, curated.QUARANTINE_DATASET),
+            (metrics.curated, T.chart_entries_rows, curated.CHART_ENTRIES_DATASET),
+            (metrics.observations, T.chart_observations_rows, curated.CHART_OBSERVATIONS_DATASET)) if count])
+        metrics.chart_dates = sorted({day for name in curated.DATASETS for day in published.get(name, {})})
+        metrics.files_written = [path for name in curated.ALL_DATASETS for path in published.get(name, {}).values()]
+        files.delete(staging)
+    finally:
+        records.unpersist()
+        metrics.seconds = round(time.monotonic() - started, 3)
+    return metrics
+
+
+def in_parallel(*steps: Callable[[], None]) -> None:
+    """Run ``steps`` in threads of their own (Spark runs their jobs side by side); the first
+    step's error, if any, is raised once all have ended."""
+    errors: list[BaseException | None] = [None] * len(steps)
+
+    def run_step(index: int) -> None:
+        try:
+            steps[index]()
+        except BaseException as error:  # handed to the calling thread
+            errors[index] = error
+
+    # InheritableThread: the JVM side of the thread gets this thread's local properties.
+    threads = [InheritableThread(target=run_step, args=(index,)) for index in range(len(steps))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     argv = list(sys.argv if argv is None else argv)
-    if not on_glue(argv):
-        glue_job = None
-        args = parse_local_arguments(argv[1:])
-        settings = JobSettings.from_arguments(args)
-        spark = local_session(args["spark_master"], args["driver_memory"])
-    else:
+    glue_job = None
+    if on_glue(argv):
         from awsglue.context import GlueContext
         from awsglue.job import Job
         from awsglue.utils import getResolvedOptions
@@ -205,9 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         spark = glue_context.spark_session
         glue_job = Job(glue_context)
         glue_job.init(args["JOB_NAME"], args)
+    else:
+        args = parse_local_arguments(argv[1:])
+        settings = JobSettings.from_arguments(args)
+        spark = local_session(args["spark_master"], args["driver_memory"])
 
     run_metrics = run(spark, settings)
-    print(run_metrics.log_line(), flush=True)
+    print(run_metrics.log_line(), flush=True)  # the run's counts, the last line on stdout
     if glue_job is not None:
         glue_job.commit()
     return 0

@@ -1,9 +1,6 @@
-"""Run metrics: counts per micro-batch and per run; one JSON log line, a JSON object
-next to the checkpoint, and CloudWatch metrics when a namespace is given.
-
-Conservation, per batch and per run: records_read = curated + observations + quarantined (the job does not
-deduplicate: Snowflake's MERGE does).
-"""
+"""Run metrics: counts per micro-batch and per run, as one JSON log line, a JSON object next
+to the checkpoint and CloudWatch metrics (glue_streaming/README.md, "Arguments").
+Per batch and run: records_read = curated + observations + quarantined, exactly."""
 from __future__ import annotations
 
 import json
