@@ -1,13 +1,8 @@
 """The Glue job's entry script: arguments -> session -> a streaming query over the raw
-files that are new since the last run, whose foreachBatch calls the pure transforms
-(``transforms.py``) and publishes their output -> ``job.commit()``.
-
-On AWS Glue, which passes ``--JOB_NAME`` to every run, arguments come from ``awsglue``'s
-getResolvedOptions and the session from a GlueContext; elsewhere from argparse and a plain
-SparkSession (glue_streaming/README.md, "Run it locally")::
-
-    python -m glue_streaming.job --source_path P --target_path P --quarantine_path P --checkpoint_path P
-"""
+files new since the last run, whose foreachBatch applies the pure transforms
+(``transforms.py``) and publishes their output -> ``job.commit()``. On Glue (which passes
+``--JOB_NAME``) with getResolvedOptions and a GlueContext; elsewhere with argparse and a
+plain SparkSession (glue_streaming/README.md, "Run it locally")."""
 from __future__ import annotations
 
 import argparse
@@ -16,16 +11,16 @@ import logging
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from typing import Callable, Sequence
 
-from pyspark import InheritableThread, StorageLevel
+from pyspark import StorageLevel, inheritable_thread_target
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from firehose import contract
 from glue_streaming import curated
 from glue_streaming import metrics as M
 from glue_streaming import transforms as T
@@ -63,9 +58,6 @@ class JobPaths:
 
     def dataset(self, dataset: curated.Dataset) -> str:
         return self.quarantine if dataset.name == curated.QUARANTINE else f"{self.target}/{dataset.name}"
-
-    def staging(self, batch_id: str) -> str:
-        return f"{self.checkpoint}/staging/{batch_id}"
 
 
 @dataclass(frozen=True)
@@ -159,7 +151,7 @@ def run(spark: SparkSession, settings: JobSettings) -> M.RunMetrics:
             if not query_id:  # Spark sets it for every batch; without it file names would not be stable
                 raise RuntimeError(f"Spark did not set {QUERY_ID_PROPERTY} for batch {batch_number}")
             batch_metrics = process_batch(spark, batch_frame, batch_id_for(batch_number, query_id), paths)
-            log.info("batch %s", json.dumps({k: v for k, v in batch_metrics.__dict__.items() if k != "files_written"}))
+            log.info("batch %s", json.dumps(batch_metrics.summary()))
             run_metrics.batches.append(batch_metrics)
 
         query = (raw_files.writeStream.foreachBatch(handle_batch)
@@ -194,17 +186,14 @@ def process_batch(spark: SparkSession, raw_files: DataFrame, batch_id: str, path
     # The one pass over the raw data; the writes below read these rows.
     records = T.read_records(raw_files).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        valid, record_type = F.col("problem").isNull(), F.col("record_type")
-        counts = records.agg(*[F.count(F.when(condition, True)).alias(name) for name, condition in (
-            ("records", F.lit(True)), ("quarantined", ~valid),
-            ("entries", valid & (record_type == contract.CHART_ENTRY)),
-            ("observations", valid & (record_type == contract.CHART_OBSERVATION)))]).first()
+        counts = T.record_counts(records).first()
         metrics.files_read = raw.get["files"]
         if not metrics.files_read:
             return metrics
-        metrics.records_read, metrics.quarantined = counts["records"], counts["quarantined"]
-        metrics.curated, metrics.observations = counts["entries"], counts["observations"]
-        batch, files, staging = T.Batch(batch_id, raw.get["batch_at"]), HadoopFiles(spark), paths.staging(batch_id)
+        metrics.records_read, metrics.quarantined = counts["records"], counts[curated.QUARANTINE]
+        metrics.curated, metrics.observations = counts[curated.CHART_ENTRIES], counts[curated.CHART_OBSERVATIONS]
+        batch, files = T.Batch(batch_id, raw.get["batch_at"]), HadoopFiles(spark)
+        staging = f"{paths.checkpoint}/staging/{batch_id}"
         published: dict[str, dict[str, str]] = {}  # dataset -> {partition value: file} (filled from threads)
 
         def write(rows_of: Callable[[DataFrame, T.Batch], DataFrame], dataset: curated.Dataset) -> None:
@@ -213,10 +202,9 @@ def process_batch(spark: SparkSession, raw_files: DataFrame, batch_id: str, path
 
         # Small, independent writes side by side: each one's planning, scheduling and file
         # copying overlap the others' work. A dataset with no rows writes nothing.
-        in_parallel(*[partial(write, rows_of, dataset) for count, rows_of, dataset in (
-            (metrics.quarantined, T.quarantine_rows, curated.QUARANTINE_DATASET),
-            (metrics.curated, T.chart_entries_rows, curated.CHART_ENTRIES_DATASET),
-            (metrics.observations, T.chart_observations_rows, curated.CHART_OBSERVATIONS_DATASET)) if count])
+        in_parallel(*[partial(write, rows_of, dataset) for rows_of, dataset in (
+            (T.quarantine_rows, curated.QUARANTINE_DATASET), (T.chart_entries_rows, curated.CHART_ENTRIES_DATASET),
+            (T.chart_observations_rows, curated.CHART_OBSERVATIONS_DATASET)) if counts[dataset.name]])
         metrics.chart_dates = sorted({day for name in curated.DATASETS for day in published.get(name, {})})
         metrics.files_written = [path for name in curated.ALL_DATASETS for path in published.get(name, {}).values()]
         files.delete(staging)
@@ -227,25 +215,12 @@ def process_batch(spark: SparkSession, raw_files: DataFrame, batch_id: str, path
 
 
 def in_parallel(*steps: Callable[[], None]) -> None:
-    """Run ``steps`` in threads of their own (Spark runs their jobs side by side); the first
-    step's error, if any, is raised once all have ended."""
-    errors: list[BaseException | None] = [None] * len(steps)
-
-    def run_step(index: int) -> None:
-        try:
-            steps[index]()
-        except BaseException as error:  # handed to the calling thread
-            errors[index] = error
-
-    # InheritableThread: the JVM side of the thread gets this thread's local properties.
-    threads = [InheritableThread(target=run_step, args=(index,)) for index in range(len(steps))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for error in errors:
-        if error is not None:
-            raise error
+    """Run ``steps`` in threads of their own, each with this thread's Spark local properties
+    (Spark runs their jobs side by side); the first step's error is raised once all have ended."""
+    with ThreadPoolExecutor(max_workers=max(len(steps), 1)) as pool:
+        futures = [pool.submit(inheritable_thread_target(step)) for step in steps]
+    for future in futures:
+        future.result()
 
 
 def _utc_now() -> str:

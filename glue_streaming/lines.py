@@ -82,10 +82,10 @@ def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
     try:
         data = gzip.decompress(content) if content[:2] == GZIP_MAGIC else content
     except (OSError, EOFError, zlib.error) as error:
-        yield _rows(path, [0], [f"unreadable file: {type(error).__name__}: {error}"], [None], [{}])
+        yield _line_rows(path, [0], [f"unreadable file: {type(error).__name__}: {error}"], [None], {})
         return
-    try:
-        text = _utf8_text(data)
+    try:  # checked in C, and a copy: faster than validating the bytes in place
+        text = pa.array([data], pa.large_binary()).cast(pa.large_string())
     except pa.ArrowInvalid:  # rare: the contract finds the lines that are not UTF-8
         numbered = [(n, raw.removesuffix(b"\r")) for n, raw in enumerate(data.split(b"\n"), start=1)
                     if raw.strip(_BLANK.encode())]
@@ -114,15 +114,6 @@ def read_object(path: str, content: bytes) -> Iterator[pa.RecordBatch]:
         yield _decided(path, numbers.filter(slow).to_pylist(), lines.filter(slow).to_pylist())
 
 
-def _utf8_text(data: bytes) -> pa.Array:
-    """``data`` as a one-value Arrow string array, without copying; ArrowInvalid when it is
-    not UTF-8 (checked in C, about ten times faster than a cast, which copies)."""
-    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
-    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
-    text.validate(full=True)
-    return text
-
-
 def _fast_rows(kind: contract.RecordType, path: str, lines: pa.Array,
                numbers: pa.Array) -> tuple[pa.RecordBatch | None, pa.Array]:
     """The certified rows of one record type's lines, and a mask of the lines left to the
@@ -142,19 +133,13 @@ def _fast_rows(kind: contract.RecordType, path: str, lines: pa.Array,
         return None, everything
     columns = {name: table[name].combine_chunks() for name in table.column_names}
     certified = _certify(kind, columns, lines)
-    count = pc.sum(certified).as_py() or 0
-    arrays = []
-    for field in contract.ALL_FIELDS:
-        if field.name not in columns:
-            arrays.append(pa.nulls(count, ARROW_TYPES[field.type]))
-            continue
-        column = columns[field.name].filter(certified)
-        try:
-            arrays.append(pc.cast(column, ARROW_TYPES[field.type]) if field.name in _PATTERNS else column)
-        except pa.ArrowInvalid:  # the patterns admit days that do not exist; Arrow refuses them
-            return None, everything
-    nulls = pa.nulls(count, pa.string())
-    return _line_rows(path, numbers.filter(certified), nulls, nulls, arrays), pc.invert(certified)
+    try:  # timestamps and dates from text; the patterns admit days that do not exist, Arrow does not
+        fields = {name: pc.cast(column.filter(certified), ARROW_LINE_SCHEMA.field(name).type)
+                  for name, column in columns.items()}
+    except pa.ArrowInvalid:
+        return None, everything
+    nulls = pa.nulls(len(fields["schema_version"]), pa.string())
+    return _line_rows(path, numbers.filter(certified), nulls, nulls, fields), pc.invert(certified)
 
 
 def _certify(kind: contract.RecordType, columns: dict[str, pa.Array], lines: pa.Array) -> pa.Array:
@@ -185,7 +170,8 @@ def _decided(path: str, numbers: list[int], lines: list[str | bytes]) -> pa.Reco
     verdicts = [decide_line(line) for line in lines]
     raw_lines = [(line.decode("utf-8", "replace") if isinstance(line, bytes) else line) if problem else None
                  for line, (problem, _) in zip(lines, verdicts)]  # undecodable bytes replaced
-    return _rows(path, numbers, [problem for problem, _ in verdicts], raw_lines, [record for _, record in verdicts])
+    return _line_rows(path, numbers, [problem for problem, _ in verdicts], raw_lines,
+                      {f.name: [record.get(f.name) for _, record in verdicts] for f in contract.ALL_FIELDS})
 
 
 def decide_line(line: str | bytes) -> tuple[str | None, dict[str, Any]]:
@@ -220,17 +206,10 @@ def _is_long(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _rows(path: str, numbers: list[int], problems: list[str | None], raw_lines: list[str | None],
-          records: list[dict[str, Any]]) -> pa.RecordBatch:
-    """ARROW_LINE_SCHEMA rows from Python values (a record is {} for a problem line)."""
-    columns = [pa.array([r.get(f.name) for r in records], ARROW_TYPES[f.type]) for f in contract.ALL_FIELDS]
-    return _line_rows(path, pa.array(numbers, pa.int64()), pa.array(problems, pa.string()),
-                      pa.array(raw_lines, pa.string()), columns)
-
-
-def _line_rows(path: str, numbers: pa.Array, problems: pa.Array, raw_lines: pa.Array,
-               columns: list[pa.Array]) -> pa.RecordBatch:
-    """One batch of ARROW_LINE_SCHEMA: rows of one object, each standing for one line."""
-    return pa.RecordBatch.from_arrays(
-        [pa.repeat(pa.scalar(path, pa.string()), len(numbers)), numbers, problems, raw_lines, *columns],
-        schema=ARROW_LINE_SCHEMA)
+def _line_rows(path: str, numbers, problems, raw_lines, fields: dict[str, Any]) -> pa.RecordBatch:
+    """Rows of one object in ARROW_LINE_SCHEMA, from Arrow arrays or Python lists; the
+    fields not given (those of the other record type, or all for a problem) are null."""
+    nulls = {f.name: pa.nulls(len(numbers), ARROW_TYPES[f.type]) for f in contract.ALL_FIELDS}
+    return pa.RecordBatch.from_pydict({"source_file": pa.repeat(pa.scalar(path, pa.string()), len(numbers)),
+                                       "line_number": numbers, "problem": problems, "raw_line": raw_lines,
+                                       **nulls, **fields}, schema=ARROW_LINE_SCHEMA)

@@ -12,18 +12,13 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema, from_arrow_type
-from pyspark.sql.types import BinaryType, LongType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import StructField, StructType
 
 from firehose import contract
 from glue_streaming import curated, lines
 
 # What binaryFile yields per raw object; a streaming source needs it up front.
-RAW_FILE_SCHEMA = StructType([
-    StructField("path", StringType(), False),
-    StructField("modificationTime", TimestampType(), False),
-    StructField("length", LongType(), False),
-    StructField("content", BinaryType(), True),
-])
+RAW_FILE_SCHEMA = "path STRING NOT NULL, modificationTime TIMESTAMP NOT NULL, length BIGINT NOT NULL, content BINARY"
 LINE_SCHEMA = from_arrow_schema(lines.ARROW_LINE_SCHEMA)
 
 
@@ -52,6 +47,17 @@ def read_records(files: DataFrame) -> DataFrame:
         files.select("path", "content").mapInArrow(lines.read_objects, LINE_SCHEMA)
         .withColumn("chart_date", F.coalesce("chart_date", F.to_date("observed_at")))
         .withColumn("origin", F.coalesce("origin", F.lit(contract.ORIGIN_PLAYLIST)))
+    )
+
+
+def record_counts(records: DataFrame) -> DataFrame:
+    """One row: how many records, and how many of them each dataset takes."""
+    valid, record_type = F.col("problem").isNull(), F.col("record_type")
+    return records.agg(
+        F.count(F.lit(1)).alias("records"),
+        F.count(F.when(~valid, True)).alias(curated.QUARANTINE),
+        F.count(F.when(valid & (record_type == contract.CHART_ENTRY), True)).alias(curated.CHART_ENTRIES),
+        F.count(F.when(valid & (record_type == contract.CHART_OBSERVATION), True)).alias(curated.CHART_OBSERVATIONS),
     )
 
 
