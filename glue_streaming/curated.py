@@ -1,8 +1,6 @@
 """The curated datasets the Glue job writes, as plain data (no pyspark): the Snowflake
 landing tables, the Glue catalog and the tests derive from them. What each holds, the
-Parquet types and the layout: glue_streaming/README.md, "Datasets and columns".
-Columns that come from the record take their type, nullability and doc from the contract.
-"""
+Parquet types, the layout: glue_streaming/README.md, "Datasets and columns"."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,24 +36,22 @@ class Dataset:
         return tuple(c.name for c in self.columns)
 
     def column(self, name: str) -> Column:
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(f"{self.name} has no column {name!r}")
+        return {c.name: c for c in self.columns}[name]
 
 
 _RECORD_FIELDS = {f.name: f for f in contract.ALL_FIELDS}
 
 
 def _record_columns(*names: str) -> tuple[Column, ...]:
-    """Columns copied from the record contract (type, nullability, doc)."""
+    """Columns copied from the record contract: type, nullability, doc."""
     return tuple(Column(n, _RECORD_FIELDS[n].type, _RECORD_FIELDS[n].nullable, _RECORD_FIELDS[n].doc) for n in names)
 
 
 # Columns every curated dataset of records carries, around the record's own.
 _CHART_DATE = Column("chart_date", DATE, doc="The record's chart_date, else the UTC date of observed_at.")
 _SOURCE_FILE = Column("source_file", contract.STRING, doc="Raw object the record was read from.")
-BATCH_ID = Column("batch_id", contract.STRING, doc="Micro-batch that wrote the row: '<batch number>-<query id prefix>'.")
+BATCH_ID = Column("batch_id", contract.STRING,
+                  doc="Micro-batch that wrote the row: '<batch number>-<query id prefix>'.")
 BATCH_AT = Column("batch_at", contract.TIMESTAMP,
                   doc="When the micro-batch was planned (stable across retries of the batch).")
 _CHART = ("playlist_id", "chart_label", "playlist_name", "snapshot_id", "poll_id", "observed_at")

@@ -56,9 +56,6 @@ class JobPaths:
     def stream_checkpoint(self) -> str:
         return f"{self.checkpoint}/stream"
 
-    def dataset(self, dataset: curated.Dataset) -> str:
-        return self.quarantine if dataset.name == curated.QUARANTINE else f"{self.target}/{dataset.name}"
-
 
 @dataclass(frozen=True)
 class JobSettings:
@@ -112,30 +109,14 @@ def on_glue(argv: Sequence[str]) -> bool:
     return "--JOB_NAME" in argv
 
 
-def local_session(master: str, driver_memory: str) -> SparkSession:
-    """A plain local SparkSession; local-only tuning, if any, comes from the environment."""
-    # Python workers need this interpreter's packages (pyarrow); PySpark defaults to "python3".
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master(master).appName("glue_streaming")
-             .config("spark.driver.memory", driver_memory)  # local mode: the driver runs the tasks too
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
-
-
-def configure_session(spark: SparkSession, settings: JobSettings) -> None:
-    """Session settings the output format relies on (also applied on Glue)."""
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    partitions = settings.shuffle_partitions or spark.sparkContext.defaultParallelism
-    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
-    # On a batch's few rows AQE's re-planning and one job per stage cost more than they save.
-    spark.conf.set("spark.sql.adaptive.enabled", "false")
-
-
 def run(spark: SparkSession, settings: JobSettings) -> M.RunMetrics:
     """Process every raw file not yet processed, as one or more micro-batches."""
-    configure_session(spark, settings)
+    spark.conf.set("spark.sql.session.timeZone", "UTC")  # the output format relies on these
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    spark.conf.set("spark.sql.shuffle.partitions", str(settings.shuffle_partitions
+                                                       or spark.sparkContext.defaultParallelism))
+    # On a batch's few rows AQE's re-planning and one job per stage cost more than they save.
+    spark.conf.set("spark.sql.adaptive.enabled", "false")
     paths, run_metrics, started = settings.paths, M.RunMetrics(started_at=_utc_now()), time.monotonic()
     files = HadoopFiles(spark)
     if files.exists(paths.source):  # on S3: absent until the first object arrives
@@ -150,7 +131,10 @@ def run(spark: SparkSession, settings: JobSettings) -> M.RunMetrics:
             query_id = batch_frame.sparkSession.sparkContext.getLocalProperty(QUERY_ID_PROPERTY)
             if not query_id:  # Spark sets it for every batch; without it file names would not be stable
                 raise RuntimeError(f"Spark did not set {QUERY_ID_PROPERTY} for batch {batch_number}")
-            batch_metrics = process_batch(spark, batch_frame, batch_id_for(batch_number, query_id), paths)
+            # Batch numbers restart with a new checkpoint; the query id (kept in the checkpoint)
+            # keeps batch ids, and so file names, unique across checkpoints.
+            batch_id = f"{batch_number:06d}-{query_id.replace('-', '')[:8]}"
+            batch_metrics = process_batch(spark, batch_frame, batch_id, paths)
             log.info("batch %s", json.dumps(batch_metrics.summary()))
             run_metrics.batches.append(batch_metrics)
 
@@ -170,12 +154,6 @@ def run(spark: SparkSession, settings: JobSettings) -> M.RunMetrics:
     return run_metrics
 
 
-def batch_id_for(batch_number: int, query_id: str) -> str:
-    """Batch numbers restart with a new checkpoint; the query id (kept in the checkpoint)
-    keeps ids, and so file names, unique across checkpoints."""
-    return f"{batch_number:06d}-{query_id.replace('-', '')[:8]}"
-
-
 def process_batch(spark: SparkSession, raw_files: DataFrame, batch_id: str, paths: JobPaths) -> M.BatchMetrics:
     """One micro-batch (binaryFile rows plus batch_at): read, check, publish, count. A
     replay of the batch has the same files and batch_at, so it computes the same rows."""
@@ -188,23 +166,23 @@ def process_batch(spark: SparkSession, raw_files: DataFrame, batch_id: str, path
     try:
         counts = T.record_counts(records).first()
         metrics.files_read = raw.get["files"]
-        if not metrics.files_read:
-            return metrics
         metrics.records_read, metrics.quarantined = counts["records"], counts[curated.QUARANTINE]
         metrics.curated, metrics.observations = counts[curated.CHART_ENTRIES], counts[curated.CHART_OBSERVATIONS]
         batch, files = T.Batch(batch_id, raw.get["batch_at"]), HadoopFiles(spark)
         staging = f"{paths.checkpoint}/staging/{batch_id}"
         published: dict[str, dict[str, str]] = {}  # dataset -> {partition value: file} (filled from threads)
 
-        def write(rows_of: Callable[[DataFrame, T.Batch], DataFrame], dataset: curated.Dataset) -> None:
-            published[dataset.name] = publish(files, rows_of(records, batch), dataset, paths.dataset(dataset),
-                                              staging, batch_id)
+        def write(dataset: curated.Dataset, rows_of: Callable[[DataFrame, T.Batch], DataFrame]) -> None:
+            folder = paths.quarantine if dataset is curated.QUARANTINE_DATASET else f"{paths.target}/{dataset.name}"
+            published[dataset.name] = publish(files, rows_of(records, batch), dataset, folder, staging, batch_id)
 
-        # Small, independent writes side by side: each one's planning, scheduling and file
-        # copying overlap the others' work. A dataset with no rows writes nothing.
-        in_parallel(*[partial(write, rows_of, dataset) for rows_of, dataset in (
-            (T.quarantine_rows, curated.QUARANTINE_DATASET), (T.chart_entries_rows, curated.CHART_ENTRIES_DATASET),
-            (T.chart_observations_rows, curated.CHART_OBSERVATIONS_DATASET)) if counts[dataset.name]])
+        # Small, independent writes side by side (their planning, scheduling and copying overlap), each
+        # thread with this thread's Spark local properties. A dataset without rows writes nothing.
+        with ThreadPoolExecutor(max_workers=len(T.DATASET_ROWS)) as pool:
+            writes = [pool.submit(inheritable_thread_target(partial(write, dataset, rows_of)))
+                      for dataset, rows_of in T.DATASET_ROWS if counts[dataset.name]]
+        for done in writes:
+            done.result()  # the first write's error, if any, once all have ended
         metrics.chart_dates = sorted({day for name in curated.DATASETS for day in published.get(name, {})})
         metrics.files_written = [path for name in curated.ALL_DATASETS for path in published.get(name, {}).values()]
         files.delete(staging)
@@ -212,15 +190,6 @@ def process_batch(spark: SparkSession, raw_files: DataFrame, batch_id: str, path
         records.unpersist()
         metrics.seconds = round(time.monotonic() - started, 3)
     return metrics
-
-
-def in_parallel(*steps: Callable[[], None]) -> None:
-    """Run ``steps`` in threads of their own, each with this thread's Spark local properties
-    (Spark runs their jobs side by side); the first step's error is raised once all have ended."""
-    with ThreadPoolExecutor(max_workers=max(len(steps), 1)) as pool:
-        futures = [pool.submit(inheritable_thread_target(step)) for step in steps]
-    for future in futures:
-        future.result()
 
 
 def _utc_now() -> str:
@@ -246,7 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args = parse_local_arguments(argv[1:])
         settings = JobSettings.from_arguments(args)
-        spark = local_session(args["spark_master"], args["driver_memory"])
+        # A plain session; local-only tuning, if any, comes from the environment (PYSPARK_SUBMIT_ARGS).
+        # Python workers need this interpreter's packages (pyarrow); PySpark defaults to "python3".
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        spark = (SparkSession.builder.master(args["spark_master"]).appName("glue_streaming")
+                 .config("spark.driver.memory", args["driver_memory"])  # local mode: the driver runs the tasks
+                 .getOrCreate())
+        spark.sparkContext.setLogLevel("WARN")
 
     run_metrics = run(spark, settings)
     print(run_metrics.log_line(), flush=True)  # the run's counts, the last line on stdout

@@ -1,7 +1,5 @@
-"""A batch's Parquet files under names derived from the batch id, published by copy (see
-glue_streaming/README.md, "Exactly once"), through the Hadoop FileSystem of the Spark
-session: ``file://`` locally, ``s3://`` on Glue.
-"""
+"""A batch's Parquet files, published by copy under names derived from the batch id
+(glue_streaming/README.md, "Exactly once"), through the Spark session's Hadoop FileSystem."""
 from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
@@ -19,7 +17,7 @@ class PublishError(RuntimeError):
 
 
 class HadoopFiles:
-    """File operations on any path Spark can reach."""
+    """File operations on any path Spark can reach: ``file://`` locally, ``s3://`` on Glue."""
 
     def __init__(self, spark: SparkSession):
         jvm = spark.sparkContext._jvm

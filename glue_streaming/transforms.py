@@ -1,10 +1,6 @@
-"""The job's transforms: pure ``DataFrame -> DataFrame`` functions, no I/O.
-
-    raw files --read_records--> records (one per line: a problem, or the typed fields)
-    records --quarantine_rows / chart_entries_rows / chart_observations_rows--> datasets
-
-Spark types derive from the Arrow types of ``lines`` (pyspark converts them).
-"""
+"""The job's transforms: pure ``DataFrame -> DataFrame`` functions, no I/O. Raw files ->
+``read_records`` (one row per line: a problem, or the typed fields) -> one function per
+dataset. Spark types derive from the Arrow types of ``lines`` (pyspark converts them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,18 +59,9 @@ def record_counts(records: DataFrame) -> DataFrame:
 
 def quarantine_rows(records: DataFrame, batch: Batch) -> DataFrame:
     """The rejected lines, with their reason, in the quarantine dataset's columns."""
-    return conform(
-        records.where(F.col("problem").isNotNull()).select(
-            "raw_line",
-            F.col("problem").alias("reason"),
-            "source_file",
-            "line_number",
-            F.lit(batch.batch_id).alias("batch_id"),
-            batch.batch_at.alias("quarantined_at"),
-            F.to_date(batch.batch_at).alias("run_date"),
-        ),
-        curated.QUARANTINE_DATASET,
-    )
+    rejected = records.where(F.col("problem").isNotNull()).withColumnRenamed("problem", "reason")
+    return conform(rejected.withColumns({"batch_id": F.lit(batch.batch_id), "quarantined_at": batch.batch_at,
+                                         "run_date": F.to_date(batch.batch_at)}), curated.QUARANTINE_DATASET)
 
 
 def chart_entries_rows(records: DataFrame, batch: Batch) -> DataFrame:
@@ -86,11 +73,15 @@ def chart_observations_rows(records: DataFrame, batch: Batch) -> DataFrame:
     return valid_rows(records, contract.CHART_OBSERVATION, batch, curated.CHART_OBSERVATIONS_DATASET)
 
 
+# Each dataset and the transform that gives its rows, in the order a batch writes them.
+DATASET_ROWS = ((curated.QUARANTINE_DATASET, quarantine_rows), (curated.CHART_ENTRIES_DATASET, chart_entries_rows),
+                (curated.CHART_OBSERVATIONS_DATASET, chart_observations_rows))
+
+
 def valid_rows(records: DataFrame, record_type: str, batch: Batch, dataset: curated.Dataset) -> DataFrame:
     """The valid records of ``record_type``, stamped with the batch, in ``dataset``'s columns."""
     valid = records.where(F.col("problem").isNull() & (F.col("record_type") == record_type))
-    return conform(valid.withColumn("batch_id", F.lit(batch.batch_id)).withColumn("batch_at", batch.batch_at),
-                   dataset)
+    return conform(valid.withColumns({"batch_id": F.lit(batch.batch_id), "batch_at": batch.batch_at}), dataset)
 
 
 def conform(frame: DataFrame, dataset: curated.Dataset) -> DataFrame:
