@@ -211,7 +211,22 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
                                             "130 interrupted")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("deploy", help=DEPLOY.help, add_help=False)
+    for add_command in (_add_poll, _add_glue, _add_import, _add_report, _add_export, _add_live, _add_dashboard,
+                        auth.add_parser):
+        add_command(commands)
+    for name, command in (added or {}).items():
+        if name in commands.choices:
+            raise TypeError(f"an installed package adds a command named {name!r}, which spotify-charts has already")
+        if isinstance(command, Passthrough):
+            commands.add_parser(name, help=command.help, add_help=False)
+        else:
+            sub = commands.add_parser(name, help=command.help, description=command.description)
+            command.add_arguments(sub)
+            sub.set_defaults(handler=command.run)
+    return parser
 
+
+def _add_poll(commands) -> None:
     poll = commands.add_parser("poll", help="one producer poll", description=(
         "Poll every configured chart once, as the Lambda does. In process by default, with the producer's "
         "environment (PLAYLISTS, DELIVERY_STREAM_NAME, STATE_BUCKET, SPOTIFY_*; producer/README.md 'Configuration'); "
@@ -221,6 +236,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     poll.add_argument("--verbose", action="store_true", help="show the producer's JSON logs and EMF metrics (stderr)")
     poll.set_defaults(handler=cmd_poll)
 
+
+def _add_glue(commands) -> None:
     glue = commands.add_parser("glue", help="start a run of the deployed Glue job", description=(
         "Start a run of the deployed Glue job (boto3), optionally overriding its paths; with --wait, "
         "check its state until it ends (exit 1 if it failed). Paths default to GLUE_SOURCE_PATH, "
@@ -235,6 +252,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     glue.add_argument("--json", action="store_true", help="print the run's id and state as JSON")
     glue.set_defaults(handler=cmd_glue)
 
+
+def _add_import(commands) -> None:
     imports = commands.add_parser("import", help="import chart exports through the deployed import path",
                                   description=(
         "Upload charts.spotify.com chart exports (CSV, .csv.gz, or .zip archives; folders are searched) to "
@@ -250,6 +269,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     imports.add_argument("--json", action="store_true", help="also print every upload's results as JSON")
     imports.set_defaults(handler=cmd_import)
 
+
+def _add_report(commands) -> None:
     report = commands.add_parser("report", help="a chart on a date, from the Snowflake views", description=(
         "The chart with position, change (▲3 ▼2 =, NEW, RE-ENTRY), streams (imported Top 200 exports), peak "
         "and days (weeks) on chart as of the date; the biggest climbers and fallers; new entries and exits; "
@@ -265,6 +286,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     report.add_argument("--json", action="store_true", help="print the report as JSON")
     report.set_defaults(handler=cmd_report)
 
+
+def _add_export(commands) -> None:
     exports = commands.add_parser("export", help="daily charts with movements and streams, as CSV, JSON or Parquet",
                                   description=(
         "Write the daily charts of one or more charts over a date range from the Snowflake views: chart, date, "
@@ -277,6 +300,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     exports.add_argument("--out", metavar="PATH", help="write here (default: stdout; parquet needs a file)")
     exports.set_defaults(handler=cmd_export)
 
+
+def _add_live(commands) -> None:
     live = commands.add_parser("live", help="chart movements as they happen", description=(
         "List the latest chart movements from the producer's event objects (s3://STATE_BUCKET/"
         "STATE_PREFIX/events/chart_movements/), seconds after each poll and before any batch runs. "
@@ -292,6 +317,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     live.add_argument("--json", action="store_true", help="one JSON object per movement (JSON lines)")
     live.set_defaults(handler=cmd_live)
 
+
+def _add_dashboard(commands) -> None:
     board = commands.add_parser("dashboard", help="the web dashboard on 127.0.0.1", description=(
         "Serve the dashboard on http://127.0.0.1:PORT/: the current chart, a rank-over-time bump chart, "
         "the latest movements and the pipeline's health, with JSON endpoints under /api/."))
@@ -305,18 +332,6 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     board.add_argument("--for", dest="duration", type=positive(float), metavar="SECONDS",
                        help="stop after this many seconds (default: until Ctrl-C)")
     board.set_defaults(handler=cmd_dashboard)
-
-    auth.add_parser(commands)
-    for name, command in (added or {}).items():
-        if name in commands.choices:
-            raise TypeError(f"an installed package adds a command named {name!r}, which spotify-charts has already")
-        if isinstance(command, Passthrough):
-            commands.add_parser(name, help=command.help, add_help=False)
-        else:
-            sub = commands.add_parser(name, help=command.help, description=command.description)
-            command.add_arguments(sub)
-            sub.set_defaults(handler=command.run)
-    return parser
 
 
 def _interrupt(signum, frame) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from firehose import contract
 from glue_streaming import lines as L
-from glue_streaming.schema import line_schema
+from glue_streaming.transforms import LINE_SCHEMA
 from tests.glue_streaming.raw_data import record
 
 BASE = record()
@@ -220,5 +220,5 @@ def test_read_objects_yields_every_line_of_every_object():
 def test_the_arrow_and_spark_schemas_agree():
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    spark_fields = [(f.name, f.dataType) for f in line_schema().fields]
+    spark_fields = [(f.name, f.dataType) for f in LINE_SCHEMA.fields]
     assert [(f.name, f.dataType) for f in from_arrow_schema(L.ARROW_LINE_SCHEMA).fields] == spark_fields

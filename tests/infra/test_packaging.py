@@ -30,7 +30,7 @@ def test_glue_wheel_holds_the_glue_packages_with_a_valid_record(tmp_path):
     # The job's modules and nothing else: not the Firehose writer, no local tuning, no test hook.
     job_modules = {p.name for p in (packaging.REPO_ROOT / "glue_streaming").glob("*.py")}
     assert code == ["firehose/__init__.py", "firehose/contract.py"] + [f"glue_streaming/{m}" for m in sorted(job_modules)]
-    assert job_modules >= {"__init__.py", "job.py", "batch.py", "transforms.py", "lines.py"}
+    assert job_modules >= {"__init__.py", "job.py", "publish.py", "transforms.py", "lines.py"}
     with zipfile.ZipFile(artifact.path) as wheel:
         dist_info = f"{packaging.GLUE_WHEEL_NAME}-{version}.dist-info"
         record = wheel.read(f"{dist_info}/RECORD").decode().splitlines()

@@ -333,9 +333,9 @@ def test_the_glue_job_s_checkpoint_and_staging_lie_where_the_role_may_delete(res
     arguments = resources["GlueJob"]["Properties"]["DefaultArguments"]
     assert sub_text(arguments["--checkpoint_path"]).startswith("s3://${CuratedBucket}/_checkpoints/")
     assert sub_text(arguments["--target_path"]) == "s3://${CuratedBucket}/curated/"
-    from glue_streaming.batch import JobPaths
+    from glue_streaming.job import JobPaths
 
-    paths = JobPaths.of("s3://r/raw/", "s3://c/curated/", "s3://q/quarantine/", "s3://c/_checkpoints/curate-charts/")
+    paths = JobPaths("s3://r/raw", "s3://c/curated", "s3://q/quarantine", "s3://c/_checkpoints/curate-charts")
     for deleted in (paths.staging("b1"), paths.stream_checkpoint, paths.run_metrics):
         assert deleted.startswith("s3://c/_checkpoints/")
 
