@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
+
+from producer.schedule import ScheduleSettings
 
 DEFAULT_API_URL = "https://api.spotify.com/v1/"
 DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"
@@ -27,7 +29,14 @@ ENV_VARS: dict[str, bool] = {
     "STATE_PREFIX": False,
     "MAX_CONCURRENCY": False,  # playlists fetched at once (default 8)
     "MOVEMENT_THRESHOLD": False,  # climbs/falls of at least this many places are movements (default 5)
+    # Adaptive polling (producer/schedule.py); without POLL_SCHEDULE every poll reads every chart.
+    "POLL_SCHEDULE": False,  # "adaptive" or "fixed" (default fixed)
+    "POLL_INTERVAL_MINUTES": False,  # adaptive: plain interval of a chart with no history (default 15)
+    "FLIP_WINDOW_MINUTES": False,  # adaptive: dense reads start this long before a learned flip (default 3)
+    "SAFETY_INTERVAL_MINUTES": False,  # adaptive: no chart goes unread longer (default 120)
+    "FLIP_HISTORY_DAYS": False,  # adaptive: flips are learned from this many days (default 28)
 }
+ADAPTIVE, FIXED = "adaptive", "fixed"
 
 
 class ConfigError(ValueError):
@@ -74,6 +83,7 @@ class ProducerConfig:
     market: str | None = None
     max_concurrency: int = 8
     movement_threshold: int = 5
+    schedule: ScheduleSettings | None = None  # adaptive polling; None: every poll reads every chart
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ProducerConfig":
@@ -112,7 +122,39 @@ class ProducerConfig:
             market=get("SPOTIFY_MARKET"),
             max_concurrency=max_concurrency,
             movement_threshold=threshold,
+            schedule=schedule_settings(get),
         )
+
+
+def schedule_settings(get: Callable[[str], str | None]) -> ScheduleSettings | None:
+    """Adaptive polling's settings from the environment; None for a fixed schedule."""
+    mode = (get("POLL_SCHEDULE") or FIXED).lower()
+    if mode not in (ADAPTIVE, FIXED):
+        raise ConfigError(f"POLL_SCHEDULE must be {ADAPTIVE} or {FIXED}, not {mode!r}")
+    if mode == FIXED:
+        return None
+    defaults = ScheduleSettings()
+    minutes = {
+        "POLL_INTERVAL_MINUTES": defaults.interval_seconds / 60,
+        "FLIP_WINDOW_MINUTES": defaults.window_seconds / 60,
+        "SAFETY_INTERVAL_MINUTES": defaults.safety_seconds / 60,
+        "FLIP_HISTORY_DAYS": defaults.history_days,
+    }
+    for name in minutes:
+        try:
+            minutes[name] = float(get(name) or minutes[name])
+        except ValueError:
+            raise ConfigError(f"{name} must be a number") from None
+        if minutes[name] <= 0:
+            raise ConfigError(f"{name} must be more than 0")
+    if minutes["SAFETY_INTERVAL_MINUTES"] < minutes["POLL_INTERVAL_MINUTES"]:
+        raise ConfigError("SAFETY_INTERVAL_MINUTES must be at least POLL_INTERVAL_MINUTES")
+    return ScheduleSettings(
+        interval_seconds=60 * minutes["POLL_INTERVAL_MINUTES"],
+        window_seconds=60 * minutes["FLIP_WINDOW_MINUTES"],
+        safety_seconds=60 * minutes["SAFETY_INTERVAL_MINUTES"],
+        history_days=int(minutes["FLIP_HISTORY_DAYS"]),
+    )
 
 
 def _with_slash(url: str) -> str:
