@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SYSTEM := sh localdev/system_packages.sh
 
 .PHONY: help venv run history run-producer test test-unit test-integration test-localstack localstack bench bench-freshness \
-        bench-history deploy clean system-run system-test system-test-integration system-localstack system-spark
+        bench-history bench-polling deploy clean system-run system-test system-test-integration system-localstack system-spark
 .NOTPARALLEL:  # the system check comes before the virtualenv
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make bench      benchmarks (print figures)"
 	@echo "make bench-freshness  end-to-end freshness: chart change -> live view and -> Snowflake views (~9 min)"
 	@echo "make bench-history    the whole history through the pipeline (rows, days, minutes), then every market against the CSV truth"
+	@echo "make bench-polling    adaptive polling vs a fixed 15-minute schedule: reads per chart per day, flip-to-detection delay (~3 min)"
 	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -82,6 +83,10 @@ bench-freshness: system-run $(STAMP)
 # Not part of `make bench`: 10 markets x 560 days through the whole pipeline (~10 min), then the truth check.
 bench-history: system-run $(STAMP)
 	$(PY) benchmarks/bench_history.py --truth $(ARGS)
+
+# Not part of `make bench`: 35 replayed days x 10 charts, a tick a minute, both schedules (~3 min).
+bench-polling: $(STAMP)
+	$(PY) benchmarks/bench_polling.py $(ARGS)
 
 deploy: $(STAMP)
 	$(PY) -m infra.deploy $(ARGS)

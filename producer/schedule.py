@@ -39,9 +39,10 @@ DAY = 86_400.0
 # EventBridge fires "every minute" give or take some seconds, and reads are dated in
 # whole seconds: a read due within this long is made now rather than a minute late.
 EARLY_SECONDS = 30.0
-# A flip seen this long before a window's centre is that window's flip (charts change
-# about once a day): the window has nothing left to catch.
-SAME_FLIP_SECONDS = DAY / 2
+# A flip seen up to this long before a window opened is taken as that window's flip, come
+# early: the window has nothing left to catch. One seen earlier belongs to an earlier day
+# (an off-hour flip late the day before must not close today's window).
+EARLY_FLIP_SECONDS = 3600.0
 # The learned time is the median of this many latest flips: one off-hour flip does not
 # move it, a chart that moves its hour takes it along after three flips.
 RECENT_FLIPS = 5
@@ -203,7 +204,7 @@ def decide(history: ChartHistory, now: float, settings: ScheduleSettings) -> Dec
 
 def flip_seen_for(history: ChartHistory, window: Window) -> bool:
     """Whether the flip this window waits for has already been seen."""
-    return bool(history.flips) and history.flips[-1].seen >= window.centre - SAME_FLIP_SECONDS
+    return bool(history.flips) and history.flips[-1].seen >= window.start - EARLY_FLIP_SECONDS
 
 
 # -- recording ----------------------------------------------------------------------------

@@ -145,6 +145,16 @@ def test_an_off_hour_flip_is_caught_by_a_safety_read_and_does_not_move_the_learn
     assert abs(learned_flip(history, at(12, 0), SETTINGS).seconds_of_day - 14 * HOUR) < 2 * MINUTE
 
 
+def test_an_off_hour_flip_late_the_day_before_does_not_close_todays_window():
+    usual = usual_history(14.0)
+    late = Flip(at(5, 22), at(5, 23.5))  # day 5's chart came at 23:xx, caught by a safety read
+    history = ChartHistory(**{**usual.__dict__, "flips": usual.flips + (late,), "last_read": at(6, 13)})
+    assert decide(history, at(6, 14) - 2 * MINUTE, SETTINGS) == (True, WINDOW)
+    early = Flip(at(6, 13) - 40, at(6, 13) + 20)  # day 6's chart came an hour early: the window has it
+    history = ChartHistory(**{**usual.__dict__, "flips": usual.flips + (early,), "last_read": at(6, 13.9)})
+    assert decide(history, at(6, 14) - 2 * MINUTE, SETTINGS) == (False, NOT_DUE)
+
+
 def test_a_failed_read_is_retried_on_the_plain_interval():
     history = record(usual_history(last_read=at(5, 3)), ReadResult("c", at(5, 3), None, False), SETTINGS)
     assert history.last_failed and history.snapshot_id == "s5"  # what was seen before stays
