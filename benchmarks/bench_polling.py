@@ -33,6 +33,7 @@ import os
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as time_of_day, timedelta, timezone
 from pathlib import Path
@@ -41,10 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from local_spotify import catalog  # noqa: E402
 from local_spotify.flips import SPREAD, FlipSchedule, clock_text  # noqa: E402
-from local_spotify.server import LocalSpotifyServer  # noqa: E402
+from local_spotify.control import LocalSpotifyControl  # noqa: E402
+from localdev.local_spotify_process import LocalSpotifyProcess  # noqa: E402
 from producer.config import schedule_settings  # noqa: E402
 from producer.schedule import ChartHistory, ReadResult, ScheduleSettings, decide, record  # noqa: E402
-from producer.spotify import ChartReader, ResponseClock, build_spotify  # noqa: E402
+from producer.spotify import ChartReader, PlaylistVersion, ResponseClock, build_spotify  # noqa: E402
 
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"  # local stand-in values, not credentials
 TICK_SECONDS = 60  # EventBridge rate(1 minute)
@@ -52,6 +54,7 @@ TICK_OFFSET_SECONDS = 7  # an invocation fires some seconds into its minute
 FIXED_EVERY_TICKS = 15  # the fixed schedule: rate(15 minutes)
 MOVING_CHART = "us"  # moves its flip hour by MOVE_HOURS halfway through
 MOVE_HOURS = 7
+READERS = 8  # charts read at once, as the producer's MAX_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,15 @@ class Policy:
     def counts(self, flip: TrueFlip) -> bool:
         return self.counted[0] < flip.at < self.counted[1]
 
-    def read(self, chart: str, truth: list[TrueFlip], settings: ScheduleSettings, now: float, why: str) -> None:
-        version = self.reader.version(chart, lambda: 60.0)
+    def read(self, pool: ThreadPoolExecutor, charts: list[str], truth: dict[str, list[TrueFlip]],
+             settings: ScheduleSettings, now: float, why: dict[str, str]) -> None:
+        """Read the charts at once, as the producer does (``MAX_CONCURRENCY``), then learn in order."""
+        versions = pool.map(lambda chart: self.reader.version(chart, lambda: 60.0), charts)
+        for chart, version in zip(charts, versions):
+            self.observe(chart, version, truth[chart], settings, now, why.get(chart, self.name))
+
+    def observe(self, chart: str, version: PlaylistVersion, truth: list[TrueFlip], settings: ScheduleSettings,
+                now: float, why: str) -> None:
         self.reads += now < self.counted[1]
         self.histories[chart] = record(self.histories.get(chart, ChartHistory()),
                                        ReadResult(chart, version.observed_at, version.snapshot_id, True), settings)
@@ -117,10 +127,10 @@ def truth_of(control, first: date, last: date, charts: list[str]) -> dict[str, l
                 for f in listed[c] if f["changes"]] for c in charts}
 
 
-def make_reader(server: LocalSpotifyServer) -> ChartReader:
+def make_reader(server: LocalSpotifyProcess) -> ChartReader:
     clock = ResponseClock()
     client = build_spotify(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_url=server.api_url,
-                           token_url=server.token_url, clock=clock)
+                           token_url=server.token_url, clock=clock, pool_size=READERS)
     return ChartReader(client, clock=clock)
 
 
@@ -132,6 +142,7 @@ def replay(server, args, charts, truth, settings) -> tuple[Policy, Policy]:
     # On past the last day for as long as the slowest detection may take (see Policy).
     ticks = int(args.days * 86_400 + settings.safety_seconds + settings.interval_seconds) // TICK_SECONDS
     began = time.monotonic()
+    pool = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="read")
     for tick in range(ticks):
         now = start + tick * TICK_SECONDS + TICK_OFFSET_SECONDS
         fixed_due = charts if tick % FIXED_EVERY_TICKS == 0 else []
@@ -140,13 +151,12 @@ def replay(server, args, charts, truth, settings) -> tuple[Policy, Policy]:
         if not fixed_due and not adaptive_due:
             continue
         server.control.set_time(datetime.fromtimestamp(now, timezone.utc))
-        for chart in fixed_due:
-            fixed.read(chart, truth[chart], settings, now, "fixed")
-        for chart in adaptive_due:
-            adaptive.read(chart, truth[chart], settings, now, decisions[chart].reason)
+        fixed.read(pool, fixed_due, truth, settings, now, {})
+        adaptive.read(pool, adaptive_due, truth, settings, now, {c: d.reason for c, d in decisions.items()})
         if (tick + 1) % (7 * 1440) == 0:
             print(f"  day {(tick + 1) // 1440} of {args.days}: fixed {fixed.reads} reads, adaptive {adaptive.reads}, "
                   f"{time.monotonic() - began:.0f} s", flush=True)
+    pool.shutdown()
     return fixed, adaptive
 
 
@@ -187,9 +197,12 @@ def main(argv=None) -> int:
     print(f"Polling {len(charts)} charts over {args.days} replayed days ({args.start} to {last}), a tick a minute; "
           f"adaptive: window {settings.window_seconds / 60:g} min, safety {settings.safety_seconds / 60:g} min, "
           f"plain interval {settings.interval_seconds / 60:g} min; fixed: every {FIXED_EVERY_TICKS} min", flush=True)
-    with LocalSpotifyServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, start_date=args.start,
-                            missing_days="hold", flips=flip_settings(args, args.start, charts)) as server:
-        truth = truth_of(server.control, args.start, last + timedelta(days=1), charts)
+    # The server in a child process (stopped by pid), so that it and the readers use both cores.
+    env = {"LOCAL_SPOTIFY_CLIENT_ID": CLIENT_ID, "LOCAL_SPOTIFY_CLIENT_SECRET": CLIENT_SECRET}
+    with LocalSpotifyProcess("--start-date", args.start.isoformat(), "--missing-days", "hold", env=env) as server:
+        server.control.configure(**flip_settings(args, args.start, charts))
+        # Listing the flips computes every chart of every day: more than a control call's usual 10 s.
+        truth = truth_of(LocalSpotifyControl(server.base_url, timeout=300), args.start, last + timedelta(days=1), charts)
         counted = (server_start(args) + TICK_OFFSET_SECONDS, server_start(args) + args.days * 86_400)
         flips = sum(1 for c in charts for f in truth[c] if counted[0] < f.at < counted[1])
         started = time.monotonic()
