@@ -245,9 +245,20 @@ def reads_of(outcomes: Iterable[Any], now: float) -> list[ReadResult]:
 
 # -- state --------------------------------------------------------------------------------
 
-def histories_to_json(histories: Mapping[str, ChartHistory]) -> dict[str, Any]:
-    return {"version": 1, "charts": {pid: {**asdict(h), "flips": [[f.after, f.seen] for f in h.flips]}
-                                     for pid, h in histories.items()}}
+def histories_to_json(histories: Mapping[str, ChartHistory], settings: ScheduleSettings) -> dict[str, Any]:
+    """The state object: every chart's history, and the settings it was kept with (so that
+    readers such as the dashboard's health page learn the same flip times)."""
+    return {"version": 1, "settings": asdict(settings),
+            "charts": {pid: {**asdict(h), "flips": [[f.after, f.seen] for f in h.flips]}
+                       for pid, h in histories.items()}}
+
+
+def settings_from_json(raw: Any) -> ScheduleSettings:
+    """The settings kept in the state object; the defaults if it has none readable."""
+    try:
+        return ScheduleSettings(**raw["settings"])
+    except (KeyError, TypeError):
+        return ScheduleSettings()
 
 
 def histories_from_json(raw: Any) -> dict[str, ChartHistory]:
@@ -312,4 +323,4 @@ class ReadSchedule:
         if reads:
             configured = {p.id for p in playlists}
             self.state.save_schedule(histories_to_json(
-                {pid: h for pid, h in self.histories.items() if pid in configured}))
+                {pid: h for pid, h in self.histories.items() if pid in configured}, self.settings))

@@ -25,6 +25,7 @@ from producer.schedule import (
     learned_flip,
     reads_of,
     record,
+    settings_from_json,
 )
 
 SETTINGS = ScheduleSettings(interval_seconds=900, window_seconds=180, safety_seconds=7200, history_days=28)
@@ -168,7 +169,7 @@ def test_a_failed_read_is_retried_on_the_plain_interval():
 
 def test_lost_or_damaged_state_starts_every_chart_afresh_on_the_plain_interval():
     assert histories_from_json(None) == {} and histories_from_json(["not", "a", "dict"]) == {}
-    kept = histories_to_json({"good": usual_history(), "new": ChartHistory()})
+    kept = histories_to_json({"good": usual_history(), "new": ChartHistory()}, SETTINGS)
     kept["charts"]["bad"] = {"flips": "garbage"}
     kept["charts"]["worse"] = {"last_read": "yesterday"}
     histories = histories_from_json(kept)
@@ -234,7 +235,9 @@ def test_reads_are_counted_per_utc_day_and_flips_bracketed_by_two_reads():
     history = record(history, ReadResult("c", at(1, 0.1), "b", True), SETTINGS)
     assert (history.reads_day, history.reads_today) == ("2024-03-02", 1)
     assert history.flips == (Flip(at(0, 23.95), at(1, 0.1)),)
-    assert histories_from_json(histories_to_json({"c": history})) == {"c": history}
+    kept = histories_to_json({"c": history}, SETTINGS)
+    assert histories_from_json(kept) == {"c": history} and settings_from_json(kept) == SETTINGS
+    assert settings_from_json({"charts": {}}) == ScheduleSettings() == settings_from_json(None)
 
 
 @dataclass
