@@ -16,6 +16,7 @@ from local_spotify.flips import (
     schedule_from_json,
 )
 from local_spotify.replay import ReplayError, SimulatedClock
+from tests.local_spotify.test_replay import FakeTime
 
 GLOBAL, US = catalog.MARKETS[0].playlist_id, catalog.MARKETS[1].playlist_id
 NAMES = {"global": GLOBAL, "us": US, GLOBAL: GLOBAL, US: US}
@@ -89,14 +90,6 @@ def test_flip_settings_from_json_name_playlists_by_market_and_refuse_bad_values(
                          ({"flip_moves": [{"playlist": "us"}]}, "flip move")):
         with pytest.raises(FlipScheduleError, match=message):
             schedule_from_json(bad, NAMES)
-
-
-class FakeTime:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_the_clock_can_be_put_at_an_instant_and_runs_on_from_there():
