@@ -10,7 +10,9 @@ a chart only when one of these holds:
   that day's flip has not been seen yet: it is read at every invocation (dense);
 - **last flip**: the chart's latest flip came off its learned time (a chart moving its
   hour): a window around that flip's time too, so the new hour is caught at once;
-- **retry**: the last read failed (Spotify or Firehose): read again on the plain interval;
+- **retry**: the last read failed (Spotify did not answer, or Firehose refused its
+  records): nothing else applies until a read succeeds, retried on the plain interval
+  counted from the last answered read (interval x failures in a row);
 - **safety**: the last read is ``safety_seconds`` old: read anyway (sparse), so that a
   flip off its usual hour is still caught.
 
@@ -24,8 +26,12 @@ those flips strayed from it, and closes as far after.
 Everything here is a pure function of a chart's history, the settings and the clock
 (epoch seconds); :class:`ReadSchedule` at the end keeps the histories in the producer's
 state (``StateStore.load_schedule``/``save_schedule``). Reads are dated by Spotify's
-``Date`` header (as the charts are); the clock is this machine's. A last read dated in
-the future (clocks apart, a replay moved back) counts as no read.
+``Date`` header (as the charts are); the clock is this machine's. In production the two
+agree; a replay that serves old charts dates its reads in the past, so there every poll
+finds every chart due, as a replay that jumps days between polls needs. A read Spotify did
+not answer has no Spotify time: it does not move the chart's last read, it counts as a
+failure (and for a chart never answered, this machine's clock spaces the retries). A last
+read dated in the future (clocks apart, a replay moved back) counts as no read.
 """
 from __future__ import annotations
 
@@ -81,8 +87,10 @@ class Flip:
 class ChartHistory:
     """What the schedule keeps of one chart."""
 
-    last_read: float | None = None  # the last read that reached Spotify
-    last_failed: bool = False  # it failed, or its records were not delivered
+    last_read: float | None = None  # the last read Spotify answered (its Date header)
+    last_failed: bool = False  # the last read failed, or its records were not delivered
+    failures: int = 0  # failed reads in a row
+    failed_at: float | None = None  # this machine's clock at the last read Spotify did not answer
     snapshot_id: str | None = None  # the last snapshot seen
     seen_at: float | None = None  # when it was last seen
     flips: tuple[Flip, ...] = ()  # oldest first
@@ -186,10 +194,12 @@ def windows(history: ChartHistory, now: float, settings: ScheduleSettings) -> li
 def decide(history: ChartHistory, now: float, settings: ScheduleSettings) -> Decision:
     """Whether to read the chart at ``now``, and why."""
     if history.last_read is None or history.last_read > now + EARLY_SECONDS:
+        if history.failed_at is not None and 0 <= now - history.failed_at < settings.interval_seconds - EARLY_SECONDS:
+            return Decision(False, RETRY)  # never answered: not every minute either
         return Decision(True, FIRST_READ)
     elapsed = now - history.last_read
-    if history.last_failed and elapsed >= settings.interval_seconds - EARLY_SECONDS:
-        return Decision(True, RETRY)
+    if history.last_failed:
+        return Decision(elapsed >= settings.interval_seconds * max(1, history.failures) - EARLY_SECONDS, RETRY)
     open_windows = windows(history, now, settings)
     if not open_windows:
         return Decision(elapsed >= settings.interval_seconds - EARLY_SECONDS, NO_HISTORY)
@@ -212,11 +222,11 @@ def flip_seen_for(history: ChartHistory, window: Window) -> bool:
 def record(history: ChartHistory, read: ReadResult, settings: ScheduleSettings) -> ChartHistory:
     """The chart's history after ``read``: a new snapshot after a known one is a flip."""
     day = datetime.fromtimestamp(read.read_at, timezone.utc).date().isoformat()
-    reads_today = (history.reads_today if history.reads_day == day else 0) + 1
-    updated = replace(history, last_read=read.read_at, last_failed=not read.delivered, reads_day=day,
-                      reads_today=reads_today)
-    if read.snapshot_id is None:
-        return updated
+    counted = replace(history, reads_day=day, reads_today=(history.reads_today if history.reads_day == day else 0) + 1)
+    if read.snapshot_id is None:  # Spotify did not answer: no Spotify time, one failure more
+        return replace(counted, last_failed=True, failures=history.failures + 1, failed_at=read.read_at)
+    updated = replace(counted, last_read=read.read_at, last_failed=not read.delivered,
+                      failures=0 if read.delivered else 1, failed_at=None)
     flips = history.flips
     if history.snapshot_id not in (None, read.snapshot_id) and history.seen_at is not None \
             and history.seen_at < read.read_at:
@@ -282,6 +292,8 @@ def _history(entry: Mapping[str, Any]) -> ChartHistory:
     return ChartHistory(
         last_read=moment(entry.get("last_read")),
         last_failed=bool(entry.get("last_failed")),
+        failures=int(entry.get("failures") or 0),
+        failed_at=moment(entry.get("failed_at")),
         snapshot_id=None if snapshot_id is None else str(snapshot_id),
         seen_at=moment(entry.get("seen_at")),
         flips=tuple(Flip(float(after), float(seen)) for after, seen in entry.get("flips") or []),

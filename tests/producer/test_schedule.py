@@ -156,13 +156,46 @@ def test_an_off_hour_flip_late_the_day_before_does_not_close_todays_window():
     assert decide(history, at(6, 14) - 2 * MINUTE, SETTINGS) == (False, NOT_DUE)
 
 
-def test_a_failed_read_is_retried_on_the_plain_interval():
-    history = record(usual_history(last_read=at(5, 3)), ReadResult("c", at(5, 3), None, False), SETTINGS)
-    assert history.last_failed and history.snapshot_id == "s5"  # what was seen before stays
-    assert decide(history, at(5, 3) + 10 * MINUTE, SETTINGS) == (False, NOT_DUE)
+def test_a_failed_read_is_retried_on_the_plain_interval_and_nothing_else_until_one_succeeds():
+    answered = usual_history(last_read=at(5, 3))
+    history = record(answered, ReadResult("c", at(5, 3) + 5 * MINUTE, None, False), SETTINGS)
+    assert history.last_failed and history.failures == 1
+    assert history.last_read == at(5, 3) and history.snapshot_id == "s5"  # no Spotify time: the anchor stays
+    assert decide(history, at(5, 3) + 10 * MINUTE, SETTINGS) == (False, RETRY)
     assert decide(history, at(5, 3) + 15 * MINUTE, SETTINGS) == (True, RETRY)
-    delivered = record(history, ReadResult("c", at(5, 3.25), "s5", True), SETTINGS)
-    assert not delivered.last_failed and delivered.flips == history.flips  # same snapshot: no flip
+    again = record(history, ReadResult("c", at(5, 3) + 15 * MINUTE, None, False), SETTINGS)
+    assert decide(again, at(5, 3) + 29 * MINUTE, SETTINGS) == (False, RETRY)  # not every minute
+    assert decide(again, at(5, 3) + 30 * MINUTE, SETTINGS) == (True, RETRY)
+    in_window = record(usual_history(last_read=at(5, 13.9)), ReadResult("c", at(5, 13.95), None, False), SETTINGS)
+    assert decide(in_window, at(5, 14), SETTINGS) == (False, RETRY)  # a failing chart is not read every minute
+    delivered = record(again, ReadResult("c", at(5, 3.5), "s5", True), SETTINGS)
+    assert not delivered.last_failed and delivered.failures == 0 and delivered.flips == history.flips
+
+
+def test_records_firehose_refused_are_read_again_on_the_plain_interval():
+    refused = record(usual_history(last_read=at(5, 3)), ReadResult("c", at(5, 9), "s6", False), SETTINGS)
+    assert refused.last_read == at(5, 9) and refused.flips[-1] == Flip(at(4, 14) + 20, at(5, 9))  # it was seen
+    assert decide(refused, at(5, 9) + 14 * MINUTE, SETTINGS) == (False, RETRY)
+    assert decide(refused, at(5, 9) + 15 * MINUTE, SETTINGS) == (True, RETRY)
+
+
+def test_a_chart_spotify_never_answered_is_tried_on_the_plain_interval_by_this_machines_clock():
+    history = record(ChartHistory(), ReadResult("c", at(0, 9), None, False), SETTINGS)
+    assert history.last_read is None and history.failed_at == at(0, 9)
+    assert decide(history, at(0, 9) + MINUTE, SETTINGS) == (False, RETRY)
+    assert decide(history, at(0, 9) + 15 * MINUTE, SETTINGS) == (True, FIRST_READ)
+
+
+def test_a_replay_dated_in_the_past_reads_every_chart_at_every_poll_even_after_a_gap_day():
+    """A replay serves old charts dated by its own clock, and jumps days between polls."""
+    history, poll_clock = ChartHistory(), at(800, 12)  # this machine's clock: years after the replay
+    for day, answered in ((0, True), (1, True), (2, False), (3, True)):  # day 2: the server's outage
+        assert decide(history, poll_clock, SETTINGS).read, day
+        read = ReadResult("c", at(day, 0) + 3, f"s{day}", True) if answered \
+            else ReadResult("c", poll_clock, None, False)
+        history = record(history, read, SETTINGS)
+        poll_clock += 5  # the next poll, seconds later
+    assert learned_flip(history, poll_clock, SETTINGS) is None  # day-wide brackets tell no hour
 
 
 # -- lost state ---------------------------------------------------------------------------
