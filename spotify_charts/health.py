@@ -35,7 +35,8 @@ log = logging.getLogger("spotify_charts.health")
 OK, WARNING, UNKNOWN = "ok", "warning", "unknown"
 # Charts change once a day; a day and a bit without a changed chart deserves a look.
 STALE_POLL = timedelta(hours=26)
-# The producer runs every 15 minutes by default: an hour without a poll deserves a look.
+# The producer runs every minute (adaptive polling) or every 15 minutes (fixed) by default:
+# an hour without a poll deserves a look.
 STALE_HEARTBEAT = timedelta(hours=1)
 
 
