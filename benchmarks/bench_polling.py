@@ -144,6 +144,9 @@ def replay(server, args, charts, truth, settings) -> tuple[Policy, Policy]:
     began = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="read")
     for tick in range(ticks):
+        if tick and tick % (7 * 1440) == 0:  # progress: a line a simulated week
+            print(f"  day {tick // 1440} of {args.days}: fixed {fixed.reads} reads, adaptive {adaptive.reads}, "
+                  f"{time.monotonic() - began:.0f} s", flush=True)
         now = start + tick * TICK_SECONDS + TICK_OFFSET_SECONDS
         fixed_due = charts if tick % FIXED_EVERY_TICKS == 0 else []
         decisions = {c: decide(adaptive.histories.get(c, ChartHistory()), now, settings) for c in charts}
@@ -153,9 +156,6 @@ def replay(server, args, charts, truth, settings) -> tuple[Policy, Policy]:
         server.control.set_time(datetime.fromtimestamp(now, timezone.utc))
         fixed.read(pool, fixed_due, truth, settings, now, {})
         adaptive.read(pool, adaptive_due, truth, settings, now, {c: d.reason for c, d in decisions.items()})
-        if (tick + 1) % (7 * 1440) == 0:
-            print(f"  day {(tick + 1) // 1440} of {args.days}: fixed {fixed.reads} reads, adaptive {adaptive.reads}, "
-                  f"{time.monotonic() - began:.0f} s", flush=True)
     pool.shutdown()
     return fixed, adaptive
 
