@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SYSTEM := sh localdev/system_packages.sh
 
 .PHONY: help venv run history run-producer test test-unit test-integration test-localstack localstack bench bench-freshness \
-        bench-history bench-import deploy clean system-run system-test system-test-integration system-localstack system-spark
+        bench-history bench-import bench-polling deploy clean system-run system-test system-test-integration system-localstack system-spark
 .NOTPARALLEL:  # the system check comes before the virtualenv
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-freshness  end-to-end freshness: chart change -> live view and -> Snowflake views (~9 min)"
 	@echo "make bench-history    the whole history through the pipeline (rows, days, minutes), then every market against the CSV truth"
 	@echo "make bench-import     a year of chart exports from upload to queryable views, per stage, against DuckDB; then the CSV truth"
+	@echo "make bench-polling    adaptive polling vs a fixed 15-minute schedule: reads per chart per day, flip-to-detection delay (~3 min)"
 	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -91,6 +92,9 @@ bench-history: system-run $(STAMP)
 # bundled month) from upload to queryable views, with DuckDB on the same files as the reference (~3 min).
 bench-import: system-run $(STAMP)
 	$(PY) benchmarks/bench_import.py $(ARGS)
+# Not part of `make bench`: 35 replayed days x 10 charts, a tick a minute, both schedules (~3 min).
+bench-polling: $(STAMP)
+	$(PY) benchmarks/bench_polling.py $(ARGS)
 
 deploy: $(STAMP)
 	$(PY) -m infra.deploy $(ARGS)

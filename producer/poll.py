@@ -1,5 +1,7 @@
 """One poll of every configured chart: read, record, deliver, remember.
 
+0. With adaptive polling (``producer.schedule``), keep only the charts due now; the
+   schedule learns from the reads once they are delivered (step 3).
 1. Read each playlist concurrently (bounded): its snapshot id first, its items
    only if the snapshot changed since the last delivered poll.
 2. Deliver to Firehose, in as few ``PutRecordBatch`` calls as the limits allow, the
@@ -46,6 +48,7 @@ from producer.spotify import (
     RateLimitedError,
     SpotifyError,
 )
+from producer.schedule import ReadSchedule
 from producer.state import ChartSlot, LeaseHeldError, PlaylistState, StateStore
 
 CHANGED, UNCHANGED, FAILED, DEFERRED = "changed", "unchanged", "failed", "deferred"
@@ -80,6 +83,7 @@ class PollResult:
     duration_ms: float
     events_key: str | None = None
     skipped: str | None = None  # why this poll did nothing: another poll held the lease
+    not_due: int = 0  # charts adaptive polling did not read this time
 
     @classmethod
     def skipped_because(cls, poll_id: str, reason: str, duration_ms: float) -> "PollResult":
@@ -115,6 +119,7 @@ class PollResult:
             "unchanged": [o.playlist.id for o in self.by_status(UNCHANGED)],
             "failed": {o.playlist.id: o.error for o in self.by_status(FAILED)},
             "deferred": [o.playlist.id for o in self.by_status(DEFERRED)],
+            "not_due": self.not_due,
             "records_sent": self.records_sent,
             "observations_sent": self.observations_sent,
             "entries_skipped": dict(skipped),
@@ -137,12 +142,13 @@ def slot_key(record: dict[str, Any]) -> str:
 
 class ChartPoller:
     def __init__(self, config: ProducerConfig, reader: ChartReader, writer: FirehoseWriter,
-                 state: StateStore, logger=None):
+                 state: StateStore, logger=None, schedule: ReadSchedule | None = None):
         self.config = config
         self.reader = reader
         self.writer = writer
         self.state = state
         self.logger = logger
+        self.schedule = schedule  # adaptive polling; None: every poll reads every chart
 
     def poll(self, poll_id: str, time_left: Callable[[], float]) -> PollResult:
         """One poll under the poll lease; a skipped result if another poll holds it."""
@@ -167,14 +173,15 @@ class ChartPoller:
               started: float) -> PollResult:
         requests_before, limited_before = self.reader.requests, self.reader.rate_limited
         stop = threading.Event()
+        playlists = self._due_playlists()
         # A Retry-After seen by an earlier invocation (maybe another container) still holds.
         self.reader.gate.hold_until(self.state.load_rate_limit())
         try:
-            if self.reader.gate.delay() <= 0:
+            if playlists and self.reader.gate.delay() <= 0:
                 self.reader.authenticate()
         except SpotifyError as error:
             self._log("error", str(error))
-            outcomes = [PlaylistOutcome(p, FAILED, error=str(error)) for p in self.config.playlists]
+            outcomes = [PlaylistOutcome(p, FAILED, error=str(error)) for p in playlists]
         else:
             reserve = self.config.delivery_reserve_seconds
 
@@ -182,8 +189,7 @@ class ChartPoller:
                 return time_left() - reserve
 
             with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
-                outcomes = list(pool.map(lambda p: self._read(p, poll_id, read_time_left, stop),
-                                         self.config.playlists))
+                outcomes = list(pool.map(lambda p: self._read(p, poll_id, read_time_left, stop), playlists))
         renew_lease()  # raises LeaseLostError, before anything is sent, if another poll took over
         delivery = self._deliver(outcomes, time_left)
         if stop.is_set():
@@ -193,6 +199,8 @@ class ChartPoller:
                 outcome.movements = compute_movements(
                     outcome.previous.slots, outcome.new_state.slots, self.config.movement_threshold
                 )
+        if self.schedule is not None:
+            self.schedule.record(outcomes, self.config.playlists)
         result = PollResult(
             poll_id=poll_id,
             outcomes=outcomes,
@@ -200,10 +208,17 @@ class ChartPoller:
             spotify_requests=self.reader.requests - requests_before,
             rate_limited=self.reader.rate_limited - limited_before,
             duration_ms=(time.monotonic() - started) * 1000,
+            not_due=len(self.config.playlists) - len(playlists),
         )
         result.events_key = self._save_movements(result)
         self.state.save_last_poll({**result.summary(), "finished_at": datetime.now(timezone.utc).isoformat()})
         return result
+
+    def _due_playlists(self) -> list[Playlist]:
+        """The charts this poll reads: all of them, or those adaptive polling says are due."""
+        if self.schedule is None:
+            return list(self.config.playlists)
+        return self.schedule.due(self.config.playlists)
 
     def _read(self, playlist: Playlist, poll_id: str, time_left: Callable[[], float],
               stop: threading.Event) -> PlaylistOutcome:

@@ -1,4 +1,5 @@
-"""The producer's durable state: one S3 object per playlist.
+"""The producer's durable state: one S3 object per playlist (and, with adaptive polling,
+one for every chart's read history: ``schedule.json``, see ``producer.schedule``).
 
 It holds the last snapshot whose records Firehose accepted, and that version's
 ordering (for movement detection). It is written only after delivery, so a poll
@@ -90,6 +91,21 @@ class StateStore:
 
     def save_rate_limit(self, resume_at: float) -> None:
         self._put_json(self._rate_limit_key, {"resume_at": resume_at})
+
+    def load_schedule(self) -> Any:
+        """The adaptive polling histories (``producer.schedule``), or None when there are none.
+        An object that is not JSON counts as none: the schedule starts afresh (plain interval)."""
+        try:
+            return self._get_json(self._schedule_key)
+        except json.JSONDecodeError:
+            return None
+
+    def save_schedule(self, histories: dict[str, Any]) -> None:
+        self._put_json(self._schedule_key, histories)
+
+    @property
+    def _schedule_key(self) -> str:
+        return f"{self.prefix}schedule.json"
 
     def save_last_poll(self, summary: dict[str, Any]) -> None:
         """A heartbeat written by every poll, changed charts or not (for health views)."""

@@ -9,7 +9,8 @@ no CDN) and the JSON endpoints behind it, served by the standard library on 127.
 ``GET /api/bump``           positions over time (``?chart&from&to&top``) for the bump chart
 ``GET /api/track``          one track's positions and streams on a chart (``?chart&track``)
 ``GET /api/movements``      the latest movement events (``?chart&limit``)
-``GET /api/health``         last poll, last Glue run, files pending load, quarantined rows
+``GET /api/health``         last poll, polling (flip times, reads today), last Glue run,
+                            files pending load, quarantined rows
 ==========================  =============================================================
 
 Every source is optional: a panel whose source is not configured says so.

@@ -287,8 +287,18 @@ async function loadMovements() {
   }
 }
 
-const CHECK_TITLES = { last_poll: "Last poll", last_glue_run: "Last Glue run", pending_load: "Files pending load",
-                       quarantine: "Quarantined rows" };
+const CHECK_TITLES = { last_poll: "Last poll", polling: "Polling", last_glue_run: "Last Glue run",
+                       pending_load: "Files pending load", quarantine: "Quarantined rows" };
+
+// Adaptive polling: each chart's learned flip time and its reads today.
+function pollingList(check) {
+  const charts = (check.details && check.details.charts) || [];
+  if (!charts.length) return null;
+  return el("ul", { class: "polling" }, ...charts.map(c => el("li", { "data-chart": c.chart },
+    el("span", { class: "chart" }, c.chart),
+    el("span", {}, c.flip_time ? `flips ~${c.flip_time} UTC` : "learning"),
+    el("span", { class: "num" }, `${c.reads_today} reads today`))));
+}
 
 async function loadHealth() {
   const section = document.getElementById("health");
@@ -297,7 +307,8 @@ async function loadHealth() {
     section.replaceChildren(...Object.entries(CHECK_TITLES).map(([name, title]) => {
       const check = checks[name] || { status: "unknown", summary: "not reported" };
       return el("div", { class: `panel check ${check.status}`, "data-check": name, "data-status": check.status },
-                el("h3", {}, el("span", { class: "dot" }), title), el("p", {}, check.summary));
+                el("h3", {}, el("span", { class: "dot" }), title), el("p", {}, check.summary),
+                name === "polling" ? pollingList(check) : null);
     }));
   } catch (error) {
     showError(section, error);

@@ -100,13 +100,40 @@ def test_producer_function_runs_the_handler_without_reserved_concurrency_by_defa
         "Fn::GetAtt": ["ProducerDeadLetterQueue", "Arn"]}
 
 
-def test_schedule_defaults_to_every_15_minutes(template, resources):
+def test_schedule_fires_every_minute_for_adaptive_polling_by_default_else_every_interval(template, resources):
     parameter = template["Parameters"]["PollIntervalMinutes"]
     assert parameter["Default"] == "15"
+    assert template["Parameters"]["PollSchedule"]["Default"] == "adaptive"
+    assert set(template["Parameters"]["PollSchedule"]["AllowedValues"]) == {"adaptive", "fixed"}
+    assert template["Conditions"]["AdaptivePolling"] == {"Fn::Equals": [{"Ref": "PollSchedule"}, "adaptive"]}
     rule = resources["ProducerScheduleRule"]["Properties"]
-    assert sub_text(rule["ScheduleExpression"]) == "rate(${PollIntervalMinutes} minutes)"
+    condition, adaptive, fixed = rule["ScheduleExpression"]["Fn::If"]
+    assert condition == "AdaptivePolling" and adaptive == "rate(1 minute)"
+    assert sub_text(fixed) == "rate(${PollIntervalMinutes} minutes)"
     seconds = template["Mappings"]["PollInterval"]
     assert {int(k): int(v["Seconds"]) for k, v in seconds.items()} == {int(m): 60 * int(m) for m in parameter["AllowedValues"]}
+    # An event queued longer than the schedule's period is superseded by the next one.
+    age = resources["ProducerInvokeConfig"]["Properties"]["MaximumEventAgeInSeconds"]["Fn::If"]
+    assert age[:2] == ["AdaptivePolling", 60]
+
+
+def test_adaptive_polling_settings_reach_the_producer_with_the_configs_defaults(template, resources):
+    from producer.schedule import ScheduleSettings
+
+    env = resources["ProducerFunction"]["Properties"]["Environment"]["Variables"]
+    names = {"POLL_SCHEDULE": "PollSchedule", "POLL_INTERVAL_MINUTES": "PollIntervalMinutes",
+             "FLIP_WINDOW_MINUTES": "FlipWindowMinutes", "SAFETY_INTERVAL_MINUTES": "SafetyIntervalMinutes",
+             "FLIP_HISTORY_DAYS": "FlipHistoryDays"}
+    assert {k: env[k] for k in names} == {k: {"Ref": v} for k, v in names.items()}
+    defaults = {k: float(template["Parameters"][v]["Default"]) for k, v in names.items() if k != "POLL_SCHEDULE"}
+    settings = ScheduleSettings()
+    assert defaults == {"POLL_INTERVAL_MINUTES": settings.interval_seconds / 60,
+                        "FLIP_WINDOW_MINUTES": settings.window_seconds / 60,
+                        "SAFETY_INTERVAL_MINUTES": settings.safety_seconds / 60,
+                        "FLIP_HISTORY_DAYS": settings.history_days}
+    # The safety interval can never be shorter than the plain interval (producer.config refuses it).
+    assert template["Parameters"]["SafetyIntervalMinutes"]["MinValue"] >= max(
+        int(m) for m in template["Parameters"]["PollIntervalMinutes"]["AllowedValues"])
 
 
 def test_producer_policy_is_scoped_to_its_resources(resources):
