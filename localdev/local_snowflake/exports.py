@@ -125,21 +125,32 @@ def _by_date(files: Iterable[tuple[str, bytes]]) -> dict[date, list[tuple[str, b
     return dict(sorted(grouped.items()))
 
 
+def _batch_id(day: date, files: list[tuple[str, bytes]]) -> str:
+    """A curated file name per date and content: files loaded later for the same date get a
+    new name (the engine's load history skips a name it loaded before), the same files the
+    same name (loading them again changes nothing)."""
+    digest = hashlib.sha256()
+    for name, data in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return f"export-{day.isoformat()}-{digest.hexdigest()[:12]}"
+
+
 def load_export_files(loader: CuratedLoader, files: Iterable[tuple[str, bytes]],
                       observed_at: datetime = OBSERVED_AT, progress: Progress | None = None) -> int:
     """Load (name, bytes) export files: one curated file per dataset and chart date, a
-    MERGE every FILES_PER_MERGE dates and at the end. Returns the entries loaded;
-    ``progress(dates done, dates, entries)`` is called after each date."""
+    MERGE every FILES_PER_MERGE dates and at the end. Returns the entries COPY loaded
+    (files it loaded before are skipped); ``progress(dates done, dates, entries)`` is
+    called after each date."""
     entries, pending = 0, 0
     by_date = _by_date(files)
     for done, (day, day_files) in enumerate(by_date.items(), start=1):
         records = [record for name, data in day_files for record in export_records(name, data, observed_at)]
-        batch_id = f"export-{day.isoformat()}"
+        batch_id = _batch_id(day, day_files)
         for dataset, table in curated_tables(records, f"exports/{day.isoformat()}", batch_id, observed_at).items():
             for path in write_table(loader.stage_dir / "bucket" / "curated", curated.DATASETS[dataset], table,
                                     f"{batch_id}.parquet"):
-                loader.copy(path.relative_to(loader.stage_dir).as_posix())
-            entries += table.num_rows if dataset == curated.CHART_ENTRIES else 0
+                outcome = loader.copy(path.relative_to(loader.stage_dir).as_posix())
+                entries += outcome.rows if outcome.loaded and dataset == curated.CHART_ENTRIES else 0
         pending += 1
         if pending >= FILES_PER_MERGE or done == len(by_date):
             loader.merge()

@@ -54,17 +54,21 @@ def hand_made(engine_url, tmp_path_factory):
     """The hand-made record charts and market charts, each in a database of its own."""
     records = write_record_charts(tmp_path_factory.mktemp("records"))
     markets = write_market_charts(tmp_path_factory.mktemp("markets"))
-    with loaded_database(engine_url, tmp_path_factory.mktemp("stage"), records) as records_db, \
-            loaded_database(engine_url, tmp_path_factory.mktemp("stage"), markets) as markets_db:
-        yield {"records": (records_db, records), "markets": (markets_db, markets)}
+    stages = tmp_path_factory.mktemp("stage-records"), tmp_path_factory.mktemp("stage-markets")
+    with loaded_database(engine_url, stages[0], records) as records_db, \
+            loaded_database(engine_url, stages[1], markets) as markets_db:
+        yield {"records": (records_db, records, stages[0]), "markets": (markets_db, markets, stages[1])}
 
 
 @pytest.fixture(scope="module")
 def bundled(engine_url, tmp_path_factory):
-    """The bundled window and the shifted markets made from it; yields (database, paths)."""
+    """The bundled window, then (a second load, of the same dates too) the shifted markets
+    made from it; yields (database, paths)."""
     shifted = tmp_path_factory.mktemp("shifted")
     write_shifted(SHIFTED, [BUNDLE], shifted)
-    with loaded_database(engine_url, tmp_path_factory.mktemp("stage"), BUNDLE, shifted) as db:
+    stage = tmp_path_factory.mktemp("stage")
+    with loaded_database(engine_url, stage, BUNDLE) as db:
+        assert load_exports(db, [shifted], stage) == 200 * (31 - 2 + 31 + 31 - 5)
         yield db, (BUNDLE, shifted)
 
 
@@ -76,7 +80,7 @@ def assert_views_equal_the_truth(db, *paths: Path) -> None:
 
 
 def test_records_view_holds_the_records_worked_out_by_hand(hand_made):
-    db, files = hand_made["records"]
+    db, files, _ = hand_made["records"]
     rows = query(db, "SELECT chart_label, record, track_id, value, from_date, to_date FROM chart_records")
     assert len(rows) == len(EXPECTED_RECORDS)
     assert set(rows) == EXPECTED_RECORDS
@@ -84,7 +88,7 @@ def test_records_view_holds_the_records_worked_out_by_hand(hand_made):
 
 
 def test_spread_and_lead_lag_views_hold_what_was_worked_out_by_hand(hand_made):
-    db, files = hand_made["markets"]
+    db, files, _ = hand_made["markets"]
     assert {track: astuple(s) for track, s in view_spread(db).items()} == EXPECTED_SPREAD
     got = {pair: astuple(value) for pair, value in view_lead_lag(db).items()}
     assert got.keys() == EXPECTED_LEAD_LAG.keys()
@@ -93,16 +97,17 @@ def test_spread_and_lead_lag_views_hold_what_was_worked_out_by_hand(hand_made):
     assert_views_equal_the_truth(db, files)
 
 
-def test_loading_the_same_files_again_changes_no_view(hand_made, tmp_path):
-    db, files = hand_made["records"]
+def test_loading_the_same_files_again_changes_no_view(hand_made):
+    db, files, stage = hand_made["records"]
     before = {view: sorted(map(repr, query(db, f"SELECT * FROM {view}"))) for view in VIEWS}
-    load_exports(db, [files], tmp_path)
+    assert load_exports(db, [files], stage) == 0  # the same curated files: the load history skips them
     assert {view: sorted(map(repr, query(db, f"SELECT * FROM {view}"))) for view in VIEWS} == before
 
 
 def test_every_view_equals_the_truth_of_the_bundled_window(bundled):
     db, paths = bundled
     assert_views_equal_the_truth(db, *paths)
+    assert query(db, "SELECT COUNT(*) FROM chart_entries") == [(200 * (31 + 31 + 3) + 200 * (29 + 31 + 26),)]
     # The shifted markets give spread and lead-lag something to measure.
     assert query(db, "SELECT MAX(max_charts) FROM track_spread") == [(4,)]
     pairs = query(db, "SELECT chart_a, chart_b, tracks FROM market_lead_lag WHERE tracks > 0")
