@@ -132,7 +132,8 @@ def growth_line(db, runs: int, first: dict | None) -> dict:
     scale = "" if first is None else f" (x{entries / first['entries']:.1f})"
     parts = [f"{view} {seconds:.3f} s" + ("" if first is None else f" (x{seconds / first[view]:.1f})")
              for view, seconds in times.items()]
-    print(f"  {markets} markets ({countries} country charts), {entries:,} entries{scale}: " + ", ".join(parts)
+    print(f"  {markets} markets ({countries} country chart{'s' * (countries != 1)}), {entries:,} entries{scale}: "
+          + ", ".join(parts)
           + "; per 100k entries: " + ", ".join(f"{view} {s * 1e5 / entries:.3f} s" for view, s in times.items()))
     return {"entries": entries, **times}
 

@@ -27,7 +27,7 @@ class ShiftedMarket:
 
     @property
     def label(self) -> str:
-        gaps = f", {len(self.skip)} source dates left out" if self.skip else ""
+        gaps = f", {len(self.skip)} source date{'s' * (len(self.skip) > 1)} left out" if self.skip else ""
         return f"{self.alias} = {self.source} shifted {self.days:+d} days{gaps} (made up, not a market)"
 
 

@@ -34,7 +34,8 @@ class ViewComparison:
         return self.rows_right == self.rows_expected == self.rows_found and not self.difference_count
 
     def line(self) -> str:
-        return (f"{self.view:<18} rows {self.rows_right:,}/{self.rows_expected:,} right ({self.rows_found:,} in the view)"
+        return (f"{self.view:<18} rows {self.rows_right:,}/{self.rows_expected:,} right "
+                f"({self.rows_found:,} in the view)"
                 + (f"; {self.difference_count} differences, first: {self.differences[0]}" if self.differences else ""))
 
 
@@ -89,8 +90,9 @@ def view_spread(db) -> dict:
 
 
 def view_grid(db) -> dict:
+    rows = _rows(db, "SELECT track_id, chart_label, chart_date, position, streams FROM track_market_grid", ())
     return {(r["track_id"], r["chart_label"], r["chart_date"]): (_number(r["position"]), _number(r["streams"]))
-            for r in _rows(db, "SELECT track_id, chart_label, chart_date, position, streams FROM track_market_grid", ())}
+            for r in rows}
 
 
 def view_number_ones(db) -> dict:

@@ -44,7 +44,9 @@ class ExportLoadError(ValueError):
 
 
 def export_files(*paths: Path | str) -> Iterator[tuple[str, bytes]]:
-    """(file name, bytes) of every export CSV under the given files, folders and zips."""
+    """(file name, bytes) of every export CSV under the given files, folders and zips.
+    (benchmarks/truth/chart_exports.py reads files the same way on purpose: the truth uses
+    no project code, and this layer may not import benchmarks.)"""
     for path in map(Path, paths):
         if path.is_dir():
             yield from export_files(*sorted(p for p in path.iterdir() if p.suffix in (".csv", ".zip")))

@@ -23,7 +23,8 @@ def day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def write_export(folder: Path, alias: str, chart_date: str, tracks: list[str], streams: list[int] | None = None) -> Path:
+def write_export(folder: Path, alias: str, chart_date: str, tracks: list[str],
+                 streams: list[int] | None = None) -> Path:
     """One export file; streams by position (default: 100 per place above 5th)."""
     streams = streams or [(5 - position) * 100 for position in range(1, len(tracks) + 1)]
     lines = [HEADER] + [f'{position},"spotify:track:{track_id(name)}","Artist {name}","Song {name}","Label",'
