@@ -143,6 +143,17 @@ def test_every_broken_line_in_a_file_of_good_ones_is_found():
     assert {r["line_number"] for r in rows if r["problem"]} == set(broken)
 
 
+def test_null_timestamps_take_the_fast_path(monkeypatch):
+    """A null timestamp (every chart export's added_at) is certified without the contract's
+    line-by-line check: the whole object stays on the fast path."""
+    def slow(*args):
+        raise AssertionError("a line went to the slow path")
+    monkeypatch.setattr(L, "_decided", slow)  # the line-by-line path
+    data = "\n".join(compact(variant(position=n, added_at=None)) for n in range(1, 4)).encode()
+    rows = rows_of(data)
+    assert [(r["problem"], r["position"], r["added_at"]) for r in rows] == [(None, n, None) for n in range(1, 4)]
+
+
 def test_a_64_bit_overflow_is_refused(verdicts):
     assert contract_verdict(TOO_LONG)
     assert verdicts[TOO_LONG]["problem"] == "invalid record: duration_ms: expected long, out of 64-bit range"
