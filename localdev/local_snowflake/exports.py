@@ -6,16 +6,12 @@ Everything after the records is the pipeline's code: records are encoded as Fire
 delivers them and read by ``glue_streaming.lines.read_object`` (the job's parser and the
 contract's checks), and the rows go in through the real COPY and MERGE statements.
 
-:func:`export_records` is a minimal stand-in for the import Lambda's parser, which is
-being written elsewhere (``producer/chart_export.py``, ``chart_records(...)``): it reads
-well-formed files only and rejects nothing. When that parser lands, swap it in there
-(one function) and keep the rest.
+:func:`export_records` is the import Lambda's own parser and record builder
+(``producer.chart_export``), so the files mean here what they mean when imported.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import zipfile
 from datetime import date, datetime, timezone
@@ -27,13 +23,13 @@ import pyarrow.compute as pc
 
 from firehose import contract
 from glue_streaming import curated
+from producer.chart_export import chart_records, parse_chart_file
 from glue_streaming.lines import read_object
 from localdev.local_snowflake.curated_files import arrow_schema, write_table
 from localdev.local_snowflake.loader import CuratedLoader
 
 EXPORT_NAME = re.compile(
     r"^(?P<alias>(?:regional|viral)-[a-z]+-(?:daily|weekly))-(?P<date>\d{4}-\d{2}-\d{2})\.csv$")
-TRACK_URI = "spotify:track:"
 OBSERVED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc)  # when the stand-in "imported" the files
 FILES_PER_MERGE = 100  # chart dates loaded between two MERGEs (the Snowpipe runner's backlog size)
 Progress = Callable[[int, int, int], None]  # (dates done, dates, entries loaded)
@@ -59,39 +55,11 @@ def export_files(*paths: Path | str) -> Iterator[tuple[str, bytes]]:
             yield path.name, path.read_bytes()
 
 
-def _optional_int(value: str | None) -> int | None:
-    return int(value) if value not in (None, "", "-1") else None
-
-
 def export_records(name: str, data: bytes, observed_at: datetime = OBSERVED_AT) -> list[dict[str, Any]]:
-    """Contract v3 records of one export file: its entries and one observation (the
-    stand-in for ``producer.chart_export.chart_records``)."""
-    match = EXPORT_NAME.match(name)
-    if match is None:
-        raise ExportLoadError(f"{name}: not an export file name")
-    alias, chart_date = match["alias"], match["date"]
-    read = {"poll_id": "", "observed_at": contract.format_timestamp(observed_at), "chart_date": chart_date,
-            "origin": contract.ORIGIN_CHART_EXPORT, "playlist_id": alias, "chart_label": alias,
-            "playlist_name": alias, "snapshot_id": hashlib.sha256(name.encode() + data).hexdigest()[:32]}
-    read["poll_id"] = f"export-{read['snapshot_id']}"
-    entries = [contract.make_record(**read, **_entry_fields(row))
-               for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))]
-    return entries + [contract.make_observation(**read, entry_count=len(entries))]
-
-
-def _entry_fields(row: dict[str, str]) -> dict[str, Any]:
-    """A chart entry's own fields from one CSV row."""
-    return {
-        "position": int(row["rank"]), "entry_type": contract.ENTRY_TRACK,
-        "track_id": row["uri"].removeprefix(TRACK_URI), "track_name": row["track_name"],
-        # One credited string, no ids: a name may hold a comma, so it is not split.
-        "artist_ids": [None], "artist_names": [row["artist_names"]],
-        "album_id": None, "album_name": None, "album_release_date": None, "album_release_date_precision": None,
-        "duration_ms": None, "explicit": None, "isrc": None, "popularity": None, "added_at": None,
-        "streams": _optional_int(row.get("streams")), "previous_rank": _optional_int(row.get("previous_rank")),
-        "peak_rank": _optional_int(row.get("peak_rank")), "days_on_chart": _optional_int(row.get("days_on_chart")),
-        "weeks_on_chart": _optional_int(row.get("weeks_on_chart")), "label": row.get("source") or None,
-    }
+    """Contract v3 records of one export file, as the import Lambda builds them: its
+    entries and one observation (``producer.chart_export``); a file the Lambda would
+    reject raises ``ChartFileError``."""
+    return chart_records(parse_chart_file(name, data), observed_at)
 
 
 def curated_tables(records: Iterable[dict[str, Any]], source_file: str, batch_id: str,
