@@ -34,6 +34,7 @@ OPTIONAL_JOB_ARGUMENTS: dict[str, str] = {
     "metrics_namespace": "",  # CloudWatch namespace, e.g. SpotifyCharts/Glue; empty: no CloudWatch
     "max_files_per_trigger": "0",  # split a large backlog into batches of this many files; 0: one batch
     "shuffle_partitions": "0",  # 0: one per core Spark has (AQE, off in streaming, would not coalesce them)
+    "staging_path": "",  # a batch's files before publication (scratch); empty: <checkpoint>/staging
 }
 # The job's own arguments, without "--" (Glue adds JOB_NAME and its own --xxx arguments).
 JOB_ARGUMENTS: tuple[str, ...] = REQUIRED_JOB_ARGUMENTS + tuple(OPTIONAL_JOB_ARGUMENTS)
@@ -51,6 +52,7 @@ class JobPaths:
     target: str
     quarantine: str
     checkpoint: str
+    staging_root: str = ""
 
     @property
     def stream_checkpoint(self) -> str:
@@ -61,7 +63,7 @@ class JobPaths:
         return f"{self.checkpoint}/run_metrics"
 
     def staging(self, batch_id: str) -> str:
-        return f"{self.checkpoint}/staging/{batch_id}"
+        return f"{self.staging_root or self.checkpoint + '/staging'}/{batch_id}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class JobSettings:
         missing = [name for name in REQUIRED_JOB_ARGUMENTS if not values.get(name)]
         if missing:
             raise JobArgumentError(f"missing job arguments: {', '.join('--' + m for m in missing)}")
-        return cls(JobPaths(*(values[name].rstrip("/") for name in REQUIRED_JOB_ARGUMENTS)),
+        return cls(JobPaths(*(values[name].rstrip("/") for name in (*REQUIRED_JOB_ARGUMENTS, "staging_path"))),
                    job_name=values.get("JOB_NAME") or values.get("job_name") or "local",
                    metrics_namespace=values["metrics_namespace"],
                    max_files_per_trigger=_non_negative_int(values, "max_files_per_trigger"),
@@ -111,8 +113,7 @@ def _glue_arguments(argv: Sequence[str], get_resolved_options) -> dict[str, str]
 
 
 def on_glue(argv: Sequence[str]) -> bool:
-    """Glue passes ``--JOB_NAME`` to every run. (Whether ``awsglue`` imports says nothing:
-    its Python part installs anywhere, and ``GlueContext`` then fails without Glue's JVM.)"""
+    """Glue passes ``--JOB_NAME`` to every run (``awsglue`` installs anywhere: its import says nothing)."""
     return "--JOB_NAME" in argv
 
 
