@@ -114,7 +114,8 @@ class ChartPages:
             span = intelligence.track_span(db, track_id)
             if span is None:
                 raise NotFoundError(f"track {track_id} is on no chart")
-            start, end = period(first, last, *span)
+            # By default the year from its first date on a chart: where it broke, and how it spread.
+            start, end = period(first if first or last else span[0], last, *span)
             cells = intelligence.track_grid(db, track_id, start, end)
             charts = sorted({cell["playlist_id"] for cell in cells})
             return (span, start, end, cells, intelligence.edition_dates(db, charts, start, end),

@@ -73,9 +73,9 @@ function monthBlock(year, month, data, byDay, colors) {
                                                             y: 36, "text-anchor": "middle" }, w)));
   for (let d = 1; d <= days; d++) {
     const iso = isoDay(new Date(Date.UTC(year, month, d)));
-    if (iso < data.from || iso > data.to) continue;
-    const slot = offset + d - 1;
     const day = byDay.get(iso);
+    if ((iso < data.from || iso > data.to) && !day) continue;  // a weekly #1's week may begin before the period
+    const slot = offset + d - 1;
     const entry = day && { track: colors.get(day.track_id).track, color: colors.get(day.track_id).color,
                            title: dayTitle(day, colors.get(day.track_id).track, data.cadence) };
     svg.append(dayCell(iso, (slot % 7) * (CELL.width + CELL.gap), CELL.top + Math.floor(slot / 7) * (CELL.height + CELL.gap),
@@ -137,7 +137,9 @@ function assignColors(data) {
 
 function renderCalendar(data) {
   const colors = assignColors(data);
-  document.getElementById("months").replaceChildren(...drawMonths(data, colors));
+  const months = drawMonths(data, colors);
+  document.getElementById("months").classList.toggle("few", months.length <= 2);  // larger days
+  document.getElementById("months").replaceChildren(...months);
   document.getElementById("number-ones").replaceChildren(...[...colors.values()].map(e => legendItem(e, data.cadence)));
   const kind = data.cadence === "weekly" ? "weekly" : "daily";
   document.getElementById("chart-name").textContent = `#1 calendar: ${data.name}`;

@@ -28,10 +28,10 @@ function recordWords(cadence) {
 }
 
 // "X — Y, 12 editions, 2024-01-03 .. 2024-01-14": a holder, in the words after the title.
-function holderItem(holder, words) {
+function holderItem(record, holder, words) {
   const dates = words.dates === "range" ? `, ${holder.from} .. ${holder.to}`
               : words.dates === "day" ? `, ${holder.from}` : "";
-  return el("li", { class: "holder", "data-track": holder.track_id },
+  return el("li", { class: "holder", "data-record": record, "data-track": holder.track_id },
             trackLink(holder.track_id, holder.name), ` — ${holder.artists.join(", ")}, `,
             el("strong", {}, words.value(holder.value)), dates);
 }
@@ -42,9 +42,9 @@ function recordCard(record, holders, words) {
     el("h3", {}, words.title),
     el("p", { class: "record-value" }, words.headline(holders[0].value), el("span", { class: "unit" }, words.unit),
        holders.length > 1 ? el("span", { class: "ties" }, `${holders.length} holders, tied`) : null),
-    el("ul", { class: "holders" }, ...shown.map(h => holderItem(h, words))),
+    el("ul", { class: "holders" }, ...shown.map(h => holderItem(record, h, words))),
     folded.length ? el("details", {}, el("summary", {}, `${folded.length} more`),
-                       el("ul", { class: "holders" }, ...folded.map(h => holderItem(h, words)))) : null);
+                       el("ul", { class: "holders" }, ...folded.map(h => holderItem(record, h, words)))) : null);
 }
 
 function renderRecords(data) {

@@ -39,7 +39,9 @@ function gridAxis(geo) {
   const marks = [];
   for (let day = geo.first; day < geo.first + geo.days; day++) {
     const date = new Date(day * DAY_MS);
-    if (date.getUTCDate() === 1 || day === geo.first) {
+    // The period's first day is named too, unless a month begins too close after it.
+    const roomy = day !== geo.first || new Date((day + Math.ceil(70 / geo.cell)) * DAY_MS).getUTCMonth() === date.getUTCMonth();
+    if ((date.getUTCDate() === 1 || day === geo.first) && roomy) {
       marks.push(el("svg:text", { class: "axis month", x: geo.x(day) + 2, y: 12 },
                     `${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`));
       marks.push(el("svg:line", { class: "month-rule", x1: geo.x(day), x2: geo.x(day), y1: 16, y2: geo.height }));
@@ -86,7 +88,7 @@ function gridCell(chart, i, box) {
   const cell = el("svg:g", { class: "cell", "data-date": chart.dates[i], "data-position": position },
                   el("svg:rect", { ...box, fill: shade.fill },
                      el("svg:title", {}, `${chart.label} ${chart.dates[i]}: #${position}${streams}`)));
-  if (box.width >= 16) {
+  if (String(position).length * 5.6 + 2 <= box.width) {  // the number fits in its cell
     cell.append(el("svg:text", { class: shade.dark ? "cell-text dark" : "cell-text", x: box.x + box.width / 2,
                                  y: box.y + box.height / 2 + 4, "text-anchor": "middle" }, position));
   }
@@ -114,55 +116,58 @@ function gridLegend() {
     el("span", {}, swatch("no-chart legend-hatch"), "no chart that day"));
 }
 
-// Streams per day on each daily chart that states them, one line per chart (a weekly
-// chart counts a week's streams: another scale, so it is left out and said so).
+// Streams per day on each daily chart that states them: a row per chart under the grid's
+// days, each on its own scale (a market's streams can be a hundredth of another's). A
+// weekly chart counts a week's streams, so it is left out (and said so).
 function streamSeries(data) {
   return data.charts.map((chart, index) => ({ chart, color: nthColor(index) }))
     .filter(s => s.chart.cadence === "daily" && s.chart.streams.some(v => v !== null));
 }
 
-function drawStreams(data, series) {
-  const width = 1360, height = 300, left = 64, right = 16, top = 14, bottom = 28;
-  const first = dayNumber(data.from), span = Math.max(1, dayNumber(data.to) - first);
-  const high = Math.max(1, ...series.flatMap(s => s.chart.streams.filter(v => v !== null)));
-  const x = iso => left + (dayNumber(iso) - first) * (width - left - right) / span;
-  const y = v => height - bottom - v * (height - top - bottom) / high;
-  const svg = el("svg:svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "streams-lines",
-                              "aria-label": `Streams of ${data.name} per day` });
-  for (const v of [0, high / 2, high]) {
-    svg.append(el("svg:line", { class: "grid", x1: left, x2: width - right, y1: y(v), y2: y(v) }),
-               el("svg:text", { class: "axis", x: left - 6, y: y(v) + 4, "text-anchor": "end" }, STREAMS_SHORT.format(v)));
-  }
-  for (const iso of [data.from, data.to]) {
-    svg.append(el("svg:text", { class: "axis", x: x(iso), y: height - 8, "text-anchor": iso === data.from ? "start" : "end" },
-                  iso));
-  }
-  const dots = series.reduce((n, s) => n + s.chart.dates.length, 0) <= 1500;
-  for (const s of series) svg.append(streamLine(s, x, y, dots));
-  return svg;
-}
-
-function streamLine({ chart, color }, x, y, dots) {
-  const group = el("svg:g", { class: "stream-line", "data-chart": chart.label });
-  let d = "";
+// Runs of consecutive days with streams: the line breaks where the track was off the chart.
+function streamRuns(chart) {
+  const runs = [];
   chart.dates.forEach((iso, i) => {
     const v = chart.streams[i];
     if (v === null) return;
-    const joined = i > 0 && chart.streams[i - 1] !== null && dayNumber(iso) - dayNumber(chart.dates[i - 1]) <= 1;
-    d += `${joined ? "L" : "M"}${x(iso).toFixed(1)},${y(v).toFixed(1)} `;
-    if (dots) {
-      group.append(el("svg:circle", { cx: x(iso), cy: y(v), r: 2.4, fill: color },
-                      el("svg:title", {}, `${chart.label} ${iso}: ${streamsText(v)} streams (#${chart.positions[i]})`)));
-    }
+    const last = runs.length ? runs[runs.length - 1] : null;
+    const joined = last && dayNumber(iso) - dayNumber(last[last.length - 1].iso) === 1;
+    if (joined) last.push({ iso, v, i }); else runs.push([{ iso, v, i }]);
   });
-  group.prepend(el("svg:path", { class: "series-line", d: d.trim(), stroke: color }));
-  return group;
+  return runs;
 }
 
-function streamsLegend(series) {
-  return el("p", { class: "legend" }, ...series.map(s => el("span", {},
-    el("svg:svg", { viewBox: "0 0 14 14", class: "swatch" }, el("svg:rect", { width: 14, height: 14, fill: s.color })),
-    s.chart.label)));
+function streamRow({ chart, color }, k, geo, dots) {
+  const rowHeight = 64, top = 8 + k * (rowHeight + 14), base = top + rowHeight;
+  const high = Math.max(1, ...chart.streams.filter(v => v !== null));
+  const x = iso => geo.x(dayNumber(iso)) + geo.cell / 2, y = v => base - v * (rowHeight - 6) / high;
+  const row = el("svg:g", { class: "stream-line", "data-chart": chart.label },
+    el("svg:line", { class: "grid", x1: geo.left, x2: geo.width - 12, y1: base, y2: base }),
+    el("svg:circle", { cx: 8, cy: top + rowHeight / 2, r: 5, fill: color }),
+    el("svg:text", { class: "row-label", x: geo.left - 10, y: top + rowHeight / 2 + 2, "text-anchor": "end" }, chart.label),
+    el("svg:text", { class: "axis", x: geo.left - 10, y: top + rowHeight / 2 + 17, "text-anchor": "end" },
+       `up to ${STREAMS_SHORT.format(high)} a day`));
+  for (const run of streamRuns(chart)) {
+    const line = run.map((p, j) => `${j ? "L" : "M"}${x(p.iso).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ");
+    const area = `${line} L${x(run[run.length - 1].iso).toFixed(1)},${base} L${x(run[0].iso).toFixed(1)},${base} Z`;
+    row.append(el("svg:path", { class: "stream-area", d: area, fill: color }),
+               el("svg:path", { class: "stream-path", d: line, stroke: color }));
+    if (!dots) continue;
+    for (const p of run) {
+      row.append(el("svg:circle", { cx: x(p.iso), cy: y(p.v), r: 2.2, fill: color },
+        el("svg:title", {}, `${chart.label} ${p.iso}: ${streamsText(p.v)} streams (#${chart.positions[p.i]})`)));
+    }
+  }
+  return row;
+}
+
+function drawStreams(data, series) {
+  const geo = gridGeometry(data);
+  const svg = el("svg:svg", { viewBox: `0 0 ${geo.width} ${8 + series.length * 78}`, role: "img",
+                              class: "streams-lines", "aria-label": `Streams of ${data.name} per day` });
+  const dots = series.reduce((n, s) => n + s.chart.dates.length, 0) <= 1500;
+  series.forEach((s, k) => svg.append(streamRow(s, k, geo, dots)));
+  return svg;
 }
 
 function renderStreams(data) {
@@ -171,9 +176,10 @@ function renderStreams(data) {
   const note = weekly.length ? ` Weekly charts count a week's streams, so ${weekly.map(c => c.label).join(", ")} ` +
                                "is left out here (its table row has them)." : "";
   document.getElementById("streams-sub").textContent = (series.length
-    ? "Streams per day on each daily chart that states them; the line breaks where the track was off the chart."
+    ? "Streams per day on each daily chart that states them, each on its own scale, under the grid's days; " +
+      "the line breaks where the track was off the chart."
     : "No daily chart of this track in the period states streams.") + note;
-  plot.replaceChildren(...(series.length ? [drawStreams(data, series), streamsLegend(series)] : []));
+  plot.replaceChildren(...(series.length ? [drawStreams(data, series)] : []));
 }
 
 function renderTable(data) {
@@ -191,7 +197,7 @@ function renderTable(data) {
 
 function spreadText(spread) {
   if (!spread) return "On no daily country chart.";
-  return `Broke first on ${spread.first_charts.join(", ")} on ${spread.first_chart_date}; ` +
+  return `Over the daily country charts: first on ${spread.first_charts.join(", ")} on ${spread.first_chart_date}; ` +
          `on ${plural(spread.charts_total, "country chart")} in all, at most ${spread.max_charts} on one day ` +
          `(first on ${spread.max_charts_date}).`;
 }
