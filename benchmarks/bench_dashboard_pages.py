@@ -137,9 +137,9 @@ def take_pictures(base: str, facts: dict, folder: Path, work: Path) -> None:
     """A picture of each new page over the year: the most-streamed track's page, the Global
     records, the Argentine #1 calendar."""
     folder.mkdir(parents=True, exist_ok=True)
-    shots = {"dashboard-track.png": (f"track?track={facts['hit']}", 1000),
-             "dashboard-records.png": (f"records?chart={GLOBAL}", 900),
-             "dashboard-calendar.png": (f"calendar?chart={AR}", 1560)}
+    shots = {"dashboard-track.png": (f"track?track={facts['hit']}", 880),
+             "dashboard-records.png": (f"records?chart={GLOBAL}", 640),
+             "dashboard-calendar.png": (f"calendar?chart={AR}", 1480)}
     for name, (address, height) in shots.items():
         browser.screenshot(base + address, folder / name, work, window=(1440, height))
         print(f"  {folder / name}  ({address})")

@@ -11,8 +11,9 @@ child process and rendered by headless Chromium, over real chart exports:
   CSV files alone (benchmarks/truth/intelligence.py), which the views are tested against;
 * what the pages show (cells, sentences, days) against the same.
 
-Screenshots are saved in the tests' output folders; with SPOTIFY_CHARTS_SCREENSHOTS=docs
-they are copied to docs/dashboard-track.png, dashboard-records.png, dashboard-calendar.png.
+Screenshots are saved in the tests' output folders; with SPOTIFY_CHARTS_SCREENSHOTS=DIR they
+are copied to DIR/dashboard-track.png, dashboard-records.png, dashboard-calendar.png. (The
+pictures in docs/ show a year of real charts: benchmarks/bench_dashboard_pages.py --pictures.)
 """
 from __future__ import annotations
 
