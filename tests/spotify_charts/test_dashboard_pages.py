@@ -17,6 +17,8 @@ pictures in docs/ show a year of real charts: benchmarks/bench_dashboard_pages.p
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -30,7 +32,7 @@ import pytest
 
 from benchmarks.shifted_markets import ShiftedMarket, write_shifted
 from benchmarks.truth.intelligence import intelligence_of_files
-from localdev.local_snowflake.exports import load_exports
+from localdev.local_snowflake.exports import export_files, load_exports
 from localdev.process import ManagedProcess, free_port, http_ready
 from snowflake.charts import connection
 from tests.snowflake.builders import query
@@ -46,7 +48,28 @@ SHIFTED = [  # made-up markets (ISO user-assigned codes): a grid of several mark
     ShiftedMarket("regional-xb-daily", GLOBAL, -2),
     ShiftedMarket("regional-xc-daily", AR, -1, skip=tuple(date(2024, 5, d) for d in range(1, 6))),
 ]
+# A made-up chart of one day whose #1 has a name written to be run as HTML (and a bidi
+# override); the pages must show it as text.
+HOSTILE_CHART, HOSTILE_TRACK = "regional-xh-daily", "HostileName0000000000a"
+HOSTILE_NAME = '<img src=x onerror="alert(1)"></title><script>alert(2)</script>\u202eevil'
+HOSTILE_ARTISTS = "<b>Not bold</b> &amp; co"
 SHOTS = {"track": "dashboard-track.png", "records": "dashboard-records.png", "calendar": "dashboard-calendar.png"}
+
+
+def write_hostile_chart(folder: Path) -> Path:
+    """Argentina's chart of 2024-05-01 as HOSTILE_CHART, its #1 renamed and given its own id."""
+    [(_, data)] = [(n, d) for n, d in export_files(BUNDLE) if n == f"{AR}-2024-05-01.csv"]
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    header = rows[0]
+    rows[1][header.index("uri")] = f"spotify:track:{HOSTILE_TRACK}"
+    rows[1][header.index("track_name")] = HOSTILE_NAME
+    rows[1][header.index("artist_names")] = HOSTILE_ARTISTS
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    folder.mkdir(parents=True)
+    path = folder / f"{HOSTILE_CHART}-2024-05-01.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +77,10 @@ def served(engine_environ, tmp_path_factory):
     """The exports in a fresh database and the dashboard command serving it."""
     work = tmp_path_factory.mktemp("pages")
     shifted = write_shifted(SHIFTED, [BUNDLE], work / "shifted")
-    paths = (BUNDLE, work / "shifted")
+    paths = (BUNDLE, work / "shifted", write_hostile_chart(work / "hostile"))
     db = connection.connect()
     try:
-        assert load_exports(db, paths, work / "stage") == 200 * (31 + 31 + 3) + 200 * len(shifted)
+        assert load_exports(db, paths, work / "stage") == 200 * (31 + 31 + 3) + 200 * len(shifted) + 200
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
         with ManagedProcess([*CLI, "dashboard", "--port", str(port)], ready=http_ready(url + "api/charts"),
@@ -341,3 +364,15 @@ def test_the_front_page_links_to_the_new_pages(served, tmp_path):
                                                                              f"/calendar?chart={GLOBAL}"}
     [(followed, _)] = dom.all("a", id="track-page")
     assert followed["href"] == f"/track?track={chart['rows'][0]['track_id']}"  # the #1, followed by default
+
+
+def test_names_written_as_html_show_as_text(served, tmp_path):
+    """A name is data: each page shows it as text, creates no element from it, runs nothing."""
+    for path in (f"track?track={HOSTILE_TRACK}", f"records?chart={HOSTILE_CHART}", f"calendar?chart={HOSTILE_CHART}"):
+        dom = rendered(served, path, tmp_path)  # no Content-Security-Policy or Trusted Types refusal, no error
+        assert not dom.all("img") and not dom.all("b"), path
+        assert len(dom.all("script")) == 2, path  # common.js and the page's own
+        texts = "".join(text for _, text in dom.all("main"))
+        assert HOSTILE_NAME in texts and HOSTILE_ARTISTS in texts, path
+    dom = rendered(served, f"track?track={HOSTILE_TRACK}", tmp_path)
+    assert [text for _, text in dom.all("h2", id="track-name")] == [HOSTILE_NAME]
