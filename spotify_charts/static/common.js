@@ -20,8 +20,7 @@ function el(tag, attrs = {}, ...children) {
 }
 
 async function getJSON(path, query = {}) {
-  const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v)).toString();
-  const response = await fetch(path + (q ? "?" + q : ""));
+  const response = await fetch(pageHref(path, query));
   const body = await response.json();
   if (!response.ok) throw new Error(body.error || response.statusText);
   return body;
@@ -41,7 +40,8 @@ function nthColor(n) {
   return n < COLORS.length ? COLORS[n] : `hsl(${Math.round((n * 137.508) % 360)}, 62%, 44%)`;
 }
 
-// Addresses of the pages: a track's page, a chart's records and #1 calendar.
+// An address with the query's non-empty values: a page's (a track's page, a chart's
+// records and #1 calendar) or an endpoint's.
 function pageHref(path, query) {
   const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v)).toString();
   return path + (q ? "?" + q : "");

@@ -11,10 +11,6 @@ function dayNumber(iso) {
   return Date.parse(iso + "T00:00:00Z") / DAY_MS;
 }
 
-function isoOf(day) {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
-
 function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
