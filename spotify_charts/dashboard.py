@@ -13,6 +13,9 @@ no CDN) and the JSON endpoints behind it, served by the standard library on 127.
                             files pending load, quarantined rows
 ==========================  =============================================================
 
+The track page, a chart's records and its #1 calendar, and their endpoints, are in
+``pages.py``.
+
 Every source is optional: a panel whose source is not configured says so.
 
 The server answers only requests addressed to ``127.0.0.1`` or ``localhost`` (any port, so
@@ -33,8 +36,9 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
-from spotify_charts import health, views
-from spotify_charts.errors import error_reference, log_error
+from spotify_charts import health, pages, views
+# The errors the handler answers with 400 and 404 live in errors.py: the pages' module raises them too.
+from spotify_charts.errors import BadRequestError, NotFoundError, error_reference, log_error
 from spotify_charts.events import ProducerOutputs
 from spotify_charts.report import build_report
 from spotify_charts.settings import MonitorSettings
@@ -50,6 +54,7 @@ FILES = {
     "/index.html": ("dashboard.html", "text/html; charset=utf-8"),
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
+    **pages.FILES,
 }
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "localhost"})
 # The page loads its own script, style and JSON, nothing else; no inline code, no
@@ -76,14 +81,6 @@ CHART_GROUPS = {
     (views.CHART_EXPORT, views.DAILY): "Imported chart exports: daily",
     (views.CHART_EXPORT, views.WEEKLY): "Imported chart exports: weekly",
 }
-
-
-class BadRequestError(ValueError):
-    """A query parameter has an unusable value (answered with 400)."""
-
-
-class NotFoundError(LookupError):
-    """What a request asks for is not there (yet), or its source is not configured (answered with 404)."""
 
 
 def host_allowed(host: str | None) -> bool:
@@ -134,6 +131,7 @@ class DashboardData:
         self.outputs = ProducerOutputs(settings.state_bucket, settings.state_prefix) if settings.state_bucket else None
         self.snowflake = snowflake
         self.snowflake_local = snowflake_local
+        self.pages = pages.ChartPages(snowflake)
 
     # -- charts ---------------------------------------------------------------------
 
@@ -379,6 +377,11 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/track": lambda: data.track(chart, params.get("track", [""])[0] or None),
             "/api/movements": lambda: data.movements(chart, _int_param(params, "limit", 30)),
             "/api/health": data.health,
+            "/api/track-grid": lambda: data.pages.track_grid(params.get("track", [""])[0] or None,
+                                                             _date_param(params, "from"), _date_param(params, "to")),
+            "/api/records": lambda: data.pages.records(chart),
+            "/api/number-ones": lambda: data.pages.number_ones(chart, _date_param(params, "from"),
+                                                               _date_param(params, "to")),
         }
         if url.path not in routes:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
