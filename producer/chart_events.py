@@ -109,10 +109,10 @@ def chart_events(previous: Edition | None, current: Edition, seen_before: Contai
     return events
 
 
-def new_events(events: Iterable[ChartEvent], published: Iterable[ChartEvent]) -> list[ChartEvent]:
-    """``events`` less those already ``published`` for the same edition (same event, same
-    track): what a corrected file adds to what its replaced file announced."""
-    done = {event.key for event in published}
+def new_events(events: Iterable[ChartEvent], announced: Iterable[tuple[str, str]]) -> list[ChartEvent]:
+    """``events`` less those ``announced`` for the same edition already ((event, track id)
+    pairs): what a corrected file adds to what the files of its date announced."""
+    done = {tuple(key) for key in announced}
     return [event for event in events if event.key not in done]
 
 

@@ -10,13 +10,16 @@ the history is kept by date, as the views keep editions:
   publishes, below), and a corrected file for any date moves the counts exactly: less the
   tracks of the file it replaces (the ledger keeps each file's tracks), plus its own;
 * ``editions``: the entries of the two newest dates, which the newest edition's events
-  compare (and a correction of the newest compares again).
+  compare (and a correction of the newest compares again);
+* ``announced``: for those dates, the (event, track) pairs already worked out, so that a
+  corrected file publishes only what no file of its date announced before.
 
 Which editions publish events (:func:`add_edition`): an edition that is, once added, the
 chart's newest and not its first. A file for an older date (a backfill, or one filling a
 gap) changes the history but publishes nothing: its news is old, and what was published
 for newer editions stands. A corrected file for the newest date publishes only the events
-its replaced file did not (:func:`producer.chart_events.new_events`); nothing is taken back.
+no file of its date did (:func:`producer.chart_events.new_events`; a file, its correction
+and the file again announce nothing the third time); nothing is taken back.
 """
 from __future__ import annotations
 
@@ -47,21 +50,24 @@ class ChartHistory:
     dates: dict[str, str] = field(default_factory=dict)  # chart date -> snapshot id counted
     seen: dict[str, int] = field(default_factory=dict)  # track id -> editions held listing it
     editions: dict[str, dict[str, Entry]] = field(default_factory=dict)  # the newest dates' entries
+    announced: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # the newest dates' (event, track)
 
     def copy(self) -> "ChartHistory":
-        return ChartHistory(self.chart, dict(self.dates), dict(self.seen), dict(self.editions))
+        return ChartHistory(self.chart, dict(self.dates), dict(self.seen), dict(self.editions), dict(self.announced))
 
     def to_json(self) -> dict[str, Any]:
         return {"chart": self.chart, "dates": self.dates, "seen": self.seen,
                 "editions": {day: [[e.track_id, e.position, e.track_name, list(e.artist_names), list(e.artist_keys)]
                                    for e in sorted(entries.values(), key=lambda e: e.position)]
-                             for day, entries in self.editions.items()}}
+                             for day, entries in self.editions.items()},
+                "announced": {day: [list(key) for key in keys] for day, keys in self.announced.items()}}
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "ChartHistory":
         editions = {day: {row[0]: Entry(row[0], row[1], row[2], tuple(row[3]), tuple(row[4])) for row in rows}
                     for day, rows in body.get("editions", {}).items()}
-        return cls(body["chart"], dict(body.get("dates", {})), dict(body.get("seen", {})), editions)
+        announced = {day: [tuple(key) for key in keys] for day, keys in body.get("announced", {}).items()}
+        return cls(body["chart"], dict(body.get("dates", {})), dict(body.get("seen", {})), editions, announced)
 
     def previous_date(self, chart_date: str) -> str | None:
         """The latest date held before ``chart_date``."""
@@ -83,16 +89,15 @@ def add_edition(history: ChartHistory, held: HeldEdition, climb_places: int) -> 
     history.editions[day] = held.entries
     newest = sorted(history.dates, reverse=True)[:KEPT_EDITIONS]
     history.editions = {d: entries for d, entries in history.editions.items() if d in newest}
+    history.announced = {d: keys for d, keys in history.announced.items() if d in newest}
     previous_day = history.previous_date(day)
     if day != newest[0] or previous_day is None or previous_day not in history.editions:
         return []
-    previous = history.editions[previous_day]
     seen_before = {track for track, count in history.seen.items() if count - (track in held.entries) > 0}
-    events = chart_events(previous, held.entries, seen_before, climb_places)
-    if replaced is None:
-        return events
-    # The same tracks were on the editions before either version: compare both the same way.
-    return new_events(events, chart_events(previous, replaced, seen_before, climb_places))
+    events = new_events(chart_events(history.editions[previous_day], held.entries, seen_before, climb_places),
+                        history.announced.get(day, ()))
+    history.announced[day] = sorted(set(history.announced.get(day, ())) | {event.key for event in events})
+    return events
 
 
 def _count(seen: dict[str, int], tracks, step: int) -> None:

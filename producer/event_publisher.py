@@ -31,12 +31,12 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import boto3
-from botocore.exceptions import ClientError, ConnectionError as BotocoreConnectionError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError, HTTPClientError
 
-from firehose.writer import CALL_TIMEOUT_SECONDS, CLIENT_CONFIG
+from firehose.writer import CALL_TIMEOUT_SECONDS, CLIENT_CONFIG, batches, call_error_code
 from producer.chart_events import EXIT, ChartEvent
 
 CHART, EVENT, TRACK_ID, ARTIST_IDS, POSITION = "chart", "event", "track_id", "artist_ids", "position"
@@ -180,7 +180,7 @@ class EventPublisher:
         """One pass over ``pending`` in batches; returns the messages worth another try.
         Those failed for good, or left unsent by the deadline, are counted failed here."""
         retry: list[int] = []
-        chunks = list(_batches(entries, pending))
+        chunks = _batches(entries, pending)
         for number, chunk in enumerate(chunks):
             try:
                 if not self._fits(time_left, 0.0):
@@ -201,7 +201,7 @@ class EventPublisher:
             response = self.client.publish_batch(TopicArn=self.topic_arn,
                                                  PublishBatchRequestEntries=[entries[i] for i in chunk])
         except Exception as error:  # noqa: BLE001 - every failure maps to the messages it affects
-            code = _error_code(error)
+            code = call_error_code(error)
             if code in _RETRYABLE_CODES or isinstance(error, (BotocoreConnectionError, HTTPClientError)):
                 last_error.update((i, code) for i in chunk)
                 return chunk
@@ -225,22 +225,7 @@ class EventPublisher:
         return time_left is None or time_left() - delay >= self.call_timeout
 
 
-def _batches(entries: list[dict[str, Any]], indices: list[int]) -> Iterator[list[int]]:
-    """Indices in calls of at most 10 messages and 256 KiB."""
-    batch: list[int] = []
-    size = 0
-    for index in indices:
-        entry_size = len(json.dumps(entries[index], ensure_ascii=False).encode("utf-8"))
-        if batch and (len(batch) == MAX_BATCH_MESSAGES or size + entry_size > MAX_BATCH_BYTES):
-            yield batch
-            batch, size = [], 0
-        batch.append(index)
-        size += entry_size
-    if batch:
-        yield batch
-
-
-def _error_code(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "ClientError")
-    return type(error).__name__
+def _batches(entries: list[dict[str, Any]], indices: list[int]) -> list[list[int]]:
+    """Indices in calls of at most 10 messages and 256 KiB (the Firehose writer's packing)."""
+    sizes = [len(json.dumps(entries[i], ensure_ascii=False).encode("utf-8")) for i in indices]
+    return [[indices[i] for i in batch] for batch in batches(sizes, MAX_BATCH_MESSAGES, MAX_BATCH_BYTES)]

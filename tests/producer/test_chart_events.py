@@ -77,7 +77,7 @@ def test_artist_keys_are_the_views_keys_an_id_else_the_name():
 def test_new_events_are_those_not_published_for_the_same_edition():
     first = chart_events(chart("a", "b"), chart("b", "a", "x"), {"a", "b"}, 3)
     second = chart_events(chart("a", "b"), chart("x", "a", "b"), {"a", "b"}, 3)
-    added = [(e.event, e.track_id) for e in new_events(second, first)]
+    added = [(e.event, e.track_id) for e in new_events(second, [e.key for e in first])]
     assert added == [(NEW_NUMBER_ONE, "x")]  # x's entry and a's, b's moves were announced already
 
 

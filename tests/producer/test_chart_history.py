@@ -60,6 +60,16 @@ def test_a_corrected_newest_file_publishes_only_what_the_replaced_one_did_not():
     assert add(history, held("02", "a", "c", "b", snapshot="a-c-b")) == []  # back to the first: all announced
 
 
+def test_a_file_its_correction_and_the_file_again_announce_each_event_once():
+    history = ChartHistory("c")
+    add(history, held("01", "a", "b", "c"))
+    assert add(history, held("02", "c", "a", "b")) == [(CLIMB, "c"), (NEW_NUMBER_ONE, "c")]
+    assert add(history, held("02", "a", "b", "c", snapshot="fixed", replaced=("a", "b", "c"))) == []
+    assert add(history, held("02", "c", "a", "b")) == []  # c's events were announced with the first file
+    assert add(history, held("03", "b", "c", "a")) == [(CLIMB, "b"), (NEW_NUMBER_ONE, "b")]  # a new date: its own
+    assert sorted(history.announced) == ["2024-05-02", "2024-05-03"]
+
+
 def test_a_corrected_older_file_moves_the_counts_by_the_tracks_the_ledger_kept():
     history = ChartHistory("c")
     for day, tracks in (("01", ("a", "wrong")), ("02", ("a", "b")), ("03", ("a", "b")), ("04", ("a", "b"))):
