@@ -88,6 +88,9 @@ class ImportEvents:
         meanwhile (else read again and redone); returns the events to publish."""
         for _ in range(attempts):
             history, etag = self._history(chart)
+            if all(history.dates.get(held.chart_date) == held.snapshot_id for held in editions):
+                self._histories[chart] = history, etag  # files held already (uploaded again): no write
+                return []
             history = history.copy()  # the one kept stays as written until this write succeeds
             messages = []
             for held in editions:

@@ -66,10 +66,15 @@ def test_an_archive_in_date_order_publishes_the_truths_events_after_each_chart_s
     history = json.loads(events_site.get(f"results/history/{AR}.json"))
     assert sorted(history["dates"]) == [f"2024-05-{d:02d}" for d in range(1, 7)]
     assert sorted(history["editions"]) == ["2024-05-05", "2024-05-06"]
-    # The same files again, in another upload: all unchanged, nothing published twice.
+    # The same files again, in another upload: all unchanged, nothing published twice, no history written.
+    producer.imports._importer = None  # another container: it reads the histories afresh
+    written = []
+    producer.imports.get_importer().store.client.meta.events.register(
+        "provide-client-params.s3.PutObject", lambda params, **_: written.append(params["Key"]))
     again = upload(events_site, "u2", held)
     assert again["files"] == {"unchanged": 9} and again["events"]["published"] == 0
     assert received(events_site.queue) == []
+    assert written and not [key for key in written if key.startswith("results/history/")]
 
 
 def test_only_editions_within_the_window_publish(events_site, tmp_path, monkeypatch):
