@@ -148,11 +148,10 @@ class EventPublisher:
         report = PublishReport()
         if not messages:
             return report
-        entries = [message.batch_entry(str(i)) for i, message in enumerate(messages)]
         try:
-            self._publish(entries, report, time_left)
+            self._publish([message.batch_entry(str(i)) for i, message in enumerate(messages)], report, time_left)
         except Exception as error:  # noqa: BLE001 - alerts must never fail a poll or an import
-            unsent = len(entries) - report.published - report.failed
+            unsent = len(messages) - report.published - report.failed
             report.failed += unsent
             report.errors[type(error).__name__] += unsent
         if report.failed and self.logger is not None:
