@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from producer.chart_events import DEFAULT_CLIMB_PLACES
 from producer.schedule import ScheduleSettings
 
 from firehose.writer import CALL_TIMEOUT_SECONDS
@@ -40,6 +41,9 @@ ENV_VARS: dict[str, bool] = {
     "FLIP_WINDOW_MINUTES": False,  # adaptive: dense reads start this long before a learned flip (default 3)
     "SAFETY_INTERVAL_MINUTES": False,  # adaptive: no chart goes unread longer (default 120)
     "FLIP_HISTORY_DAYS": False,  # adaptive: flips are learned from this many days (default 28)
+    # Chart events (producer/chart_events.py); without a topic none are published.
+    "CHART_EVENTS_TOPIC_ARN": False,
+    "CLIMB_EVENT_PLACES": False,  # a CLIMB event is a rise of at least this many places (default 10)
 }
 
 # Spotify's largest chart playlists hold 200 entries; a playlist five times that is not a
@@ -58,6 +62,7 @@ _INTEGER_SETTINGS = {
     "max_pages_per_chart": ("MAX_PAGES_PER_CHART", DEFAULT_MAX_PAGES_PER_CHART, 1),
     "max_entries_per_chart": ("MAX_ENTRIES_PER_CHART", DEFAULT_MAX_ENTRIES_PER_CHART, 1),
     "delivery_reserve_seconds": ("DELIVERY_RESERVE_SECONDS", DEFAULT_DELIVERY_RESERVE_SECONDS, CALL_TIMEOUT_SECONDS),
+    "climb_event_places": ("CLIMB_EVENT_PLACES", DEFAULT_CLIMB_PLACES, 1),
 }
 ADAPTIVE, FIXED = "adaptive", "fixed"
 
@@ -110,6 +115,8 @@ class ProducerConfig:
     max_entries_per_chart: int = DEFAULT_MAX_ENTRIES_PER_CHART
     delivery_reserve_seconds: int = DEFAULT_DELIVERY_RESERVE_SECONDS
     schedule: ScheduleSettings | None = None  # adaptive polling; None: every poll reads every chart
+    events_topic_arn: str | None = None  # chart events' SNS topic; None: no events published
+    climb_event_places: int = DEFAULT_CLIMB_PLACES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ProducerConfig":
@@ -141,6 +148,7 @@ class ProducerConfig:
             market=get("SPOTIFY_MARKET"),
             **{name: _integer(get, *setting) for name, setting in _INTEGER_SETTINGS.items()},
             schedule=schedule_settings(get),
+            events_topic_arn=get("CHART_EVENTS_TOPIC_ARN"),
         )
 
 

@@ -16,6 +16,7 @@ from firehose.writer import CLIENT_CONFIG, FirehoseWriter
 from producer import budget
 from producer.config import ProducerConfig
 from producer.credentials import SecretRefreshTokens, spotify_credentials
+from producer.event_publisher import EventPublisher
 from producer.observability import logger, metrics
 from producer.poll import ChartPoller, PollResult
 from producer.schedule import ReadSchedule
@@ -49,6 +50,7 @@ def build_poller(config: ProducerConfig) -> ChartPoller:
         state,
         logger=logger,
         schedule=schedule,
+        publisher=EventPublisher(config.events_topic_arn, logger=logger) if config.events_topic_arn else None,
     )
 
 
@@ -81,6 +83,9 @@ def record_metrics(result: PollResult) -> None:
     for name, key in (("ChartNewEntries", "new_entries"), ("ChartExits", "exits"), ("ChartClimbs", "climbs"),
                       ("ChartFalls", "falls"), ("ChartNewNumberOne", "new_number_one")):
         metrics.add_metric(name, count, totals.get(key, 0))
+    # Chart events for subscribers; an alarm watches the failed ones.
+    metrics.add_metric("ChartEventsPublished", count, result.events.published)
+    metrics.add_metric("ChartEventsFailed", count, result.events.failed)
     # A poll that reached the end, even with failed playlists; the "no successful poll" alarm watches it.
     metrics.add_metric("PollSucceeded", count, 1)
 

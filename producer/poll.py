@@ -35,9 +35,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from firehose.contract import RecordContractError, encode
+from firehose.contract import ORIGIN_PLAYLIST, RecordContractError, encode
 from firehose.writer import DeliveryReport, FirehoseDeliveryError, FirehoseWriter
+from producer.chart_events import ChartEvent, Entry, artist_keys, chart_events, edition
 from producer.config import Playlist, ProducerConfig
+from producer.event_publisher import EditionRef, EventMessage, EventPublisher, PublishReport
 from producer.movements import ChartMovements, compute_movements
 from producer.records import MalformedEntryError, SkippedEntry, entry_to_record, observation_record, utc_from_epoch
 from producer.spotify import (
@@ -70,6 +72,7 @@ class PlaylistOutcome:
     observed_at: str | None = None  # contract timestamp of the read
     skipped: list[SkippedEntry] = field(default_factory=list)
     movements: ChartMovements | None = None
+    events: list[ChartEvent] = field(default_factory=list)  # chart events, for subscribers
     error: str | None = None
 
 
@@ -84,6 +87,7 @@ class PollResult:
     events_key: str | None = None
     skipped: str | None = None  # why this poll did nothing: another poll held the lease
     not_due: int = 0  # charts adaptive polling did not read this time
+    events: PublishReport = field(default_factory=PublishReport)  # chart events published, failed
 
     @classmethod
     def skipped_because(cls, poll_id: str, reason: str, duration_ms: float) -> "PollResult":
@@ -128,6 +132,7 @@ class PollResult:
             "spotify_requests": self.spotify_requests,
             "spotify_rate_limited": self.rate_limited,
             "movements": dict(self.movement_totals()),
+            "events": {"published": self.events.published, "failed": self.events.failed},
             "duration_ms": round(self.duration_ms),
             **({"skipped": self.skipped} if self.skipped else {}),
         }
@@ -140,15 +145,37 @@ def slot_key(record: dict[str, Any]) -> str:
     return f"{record['entry_type']}:{record['track_name']}|{'|'.join(record['artist_names'])}"
 
 
+def is_track_key(key: str) -> bool:
+    """A slot key that is a track id (Spotify ids have no ':'; slot_key's stand-in does)."""
+    return ":" not in key
+
+
+def slot_edition(slots: list[ChartSlot]) -> dict[str, Entry]:
+    """A chart version as chart events compare it: its tracks, each at its best position
+    (entries without a track id, local files, are not tracked, as in the views)."""
+    return edition(
+        Entry(slot.key, slot.position, slot.name, tuple(slot.artists),
+              artist_keys(slot.artist_ids or [None] * len(slot.artists), slot.artists))
+        for slot in slots if is_track_key(slot.key))
+
+
+def seen_tracks(state: PlaylistState) -> set[str]:
+    """The tracks on any delivered version up to ``state``'s (its own slots stand in for
+    state written before ``seen`` existed)."""
+    return set(state.seen) | {slot.key for slot in state.slots if is_track_key(slot.key)}
+
+
 class ChartPoller:
     def __init__(self, config: ProducerConfig, reader: ChartReader, writer: FirehoseWriter,
-                 state: StateStore, logger=None, schedule: ReadSchedule | None = None):
+                 state: StateStore, logger=None, schedule: ReadSchedule | None = None,
+                 publisher: EventPublisher | None = None):
         self.config = config
         self.reader = reader
         self.writer = writer
         self.state = state
         self.logger = logger
         self.schedule = schedule  # adaptive polling; None: every poll reads every chart
+        self.publisher = publisher  # chart events to subscribers; None: none published
 
     def poll(self, poll_id: str, time_left: Callable[[], float]) -> PollResult:
         """One poll under the poll lease; a skipped result if another poll holds it."""
@@ -199,6 +226,10 @@ class ChartPoller:
                 outcome.movements = compute_movements(
                     outcome.previous.slots, outcome.new_state.slots, self.config.movement_threshold
                 )
+                outcome.events = chart_events(slot_edition(outcome.previous.slots),
+                                              slot_edition(outcome.new_state.slots), seen_tracks(outcome.previous),
+                                              self.config.climb_event_places)
+        events = self._publish_events(outcomes, time_left)
         if self.schedule is not None:
             self.schedule.record(outcomes, self.config.playlists)
         result = PollResult(
@@ -209,6 +240,7 @@ class ChartPoller:
             rate_limited=self.reader.rate_limited - limited_before,
             duration_ms=(time.monotonic() - started) * 1000,
             not_due=len(self.config.playlists) - len(playlists),
+            events=events,
         )
         result.events_key = self._save_movements(result)
         self.state.save_last_poll({**result.summary(), "finished_at": datetime.now(timezone.utc).isoformat()})
@@ -278,12 +310,15 @@ class ChartPoller:
             except (RecordContractError, UnicodeError) as error:  # UnicodeError: a lone surrogate in a name
                 outcome.skipped.append(SkippedEntry(position, f"{type(error).__name__}: {error}"))
                 continue
-            slots.append(ChartSlot(position, slot_key(record), record["track_name"], record["artist_names"]))
+            slots.append(ChartSlot(position, slot_key(record), record["track_name"], record["artist_names"],
+                                   record["artist_ids"]))
         for skipped in outcome.skipped:
             self._log("warning", "entry not recorded", playlist_id=playlist.id, position=skipped.position,
                       reason=skipped.reason, snapshot_id=version.snapshot_id)
+        seen = seen_tracks(previous) if previous else set()
         outcome.new_state = PlaylistState(
-            playlist.id, version.snapshot_id, poll_id, observed_at.isoformat(), slots
+            playlist.id, version.snapshot_id, poll_id, observed_at.isoformat(), slots,
+            sorted(seen | {slot.key for slot in slots if is_track_key(slot.key)}),
         )
         self._observe(outcome, poll_id, version, len(outcome.records))
         return outcome
@@ -347,6 +382,18 @@ class ChartPoller:
         with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="state") as pool:
             saved = list(pool.map(save, delivered))
         return [outcome for outcome, ok in zip(delivered, saved) if ok]
+
+    def _publish_events(self, outcomes: list[PlaylistOutcome], time_left: Callable[[], float]) -> PublishReport:
+        """Every chart's events to the subscribers' topic, after its state moved (a version's
+        events go out once; what fails to go is counted and logged, never fails the poll)."""
+        messages = [EventMessage(EditionRef(o.playlist.label, o.playlist.id, ORIGIN_PLAYLIST, o.observed_at[:10],
+                                            o.snapshot_id, o.previous.observed_at[:10]), event)
+                    for o in outcomes for event in o.events]
+        if self.publisher is None or not messages:
+            return PublishReport()
+        report = self.publisher.publish(messages, time_left)
+        self._log("info", "chart events published", **report.summary())
+        return report
 
     def _save_movements(self, result: PollResult) -> str | None:
         charts = [

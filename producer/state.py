@@ -1,8 +1,8 @@
 """The producer's durable state: one S3 object per playlist (and, with adaptive polling,
 one for every chart's read history: ``schedule.json``, see ``producer.schedule``).
 
-It holds the last snapshot whose records Firehose accepted, and that version's
-ordering (for movement detection). It is written only after delivery, so a poll
+It holds the last snapshot whose records Firehose accepted, that version's ordering
+(for movements and chart events) and the tracks ever on the chart (for re-entries). It is written only after delivery, so a poll
 that fails part-way re-reads and re-sends that playlist next time (at-least-once;
 Snowflake's MERGE dedupes on the natural key).
 
@@ -31,6 +31,8 @@ class ChartSlot:
     key: str  # track id, or a stable stand-in for entries without one
     name: str | None
     artists: list[str] = field(default_factory=list)
+    # Aligned with ``artists``; chart events carry them (state written before had none).
+    artist_ids: list[str | None] = field(default_factory=list)
 
 
 # What S3 answers when a conditional write loses: the object changed (412), another
@@ -60,6 +62,10 @@ class PlaylistState:
     poll_id: str
     observed_at: str
     slots: list[ChartSlot]
+    # Track ids on any delivered version of this chart, this one included: a track back on
+    # the chart after its previous version is a RE_ENTRY, not a NEW_ENTRY (chart events).
+    # State written before it existed has none; the previous version's tracks stand in.
+    seen: list[str] = field(default_factory=list)
 
 
 class StateStore:

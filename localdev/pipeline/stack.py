@@ -20,8 +20,11 @@ from localdev.pipeline.settings import REPO_ROOT, PipelineError, PipelineSetting
 # in the curated bucket, under _checkpoints/).
 KEPT_BUCKETS = ("RawBucketName", "StateBucketName", "QuarantineBucketName", "CuratedBucketName",
                 "ImportsBucketName")
-# The template's smallest interval; the schedule is then set to ``poll_schedule``.
+# The template's slowest schedule; the pipeline drives the polls itself (``set_schedule``
+# removes the rule's target), but LocalStack starts a rule's timer when the deploy puts
+# the target: a rule firing every minute (adaptive polling) could poll once before that.
 DEPLOYED_POLL_MINUTES = "5"
+DEPLOYED_SCHEDULE = {"PollSchedule": "fixed", "PollIntervalMinutes": DEPLOYED_POLL_MINUTES}
 
 
 class Stack:
@@ -65,9 +68,8 @@ class Stack:
         s = self.settings
         self._spotify = (spotify_parameters, spotify_secret)
         argv = [sys.executable, "-m", "infra.deploy", "--stack-name", s.stack_name, "--build-dir", str(s.build_dir),
-                "--poll-seconds", "1", "--json", "--playlists", s.playlists,
-                "-p", f"PollIntervalMinutes={DEPLOYED_POLL_MINUTES}"]
-        for name, value in {**spotify_parameters, **s.stack_parameters}.items():
+                "--poll-seconds", "1", "--json", "--playlists", s.playlists]
+        for name, value in {**DEPLOYED_SCHEDULE, **spotify_parameters, **s.stack_parameters}.items():
             argv += ["-p", f"{name}={value}"]
         started = time.monotonic()
         self._deploying = True

@@ -438,8 +438,53 @@ def test_the_import_lambda_reads_uploads_writes_results_and_rejected_files_and_p
     assert granted["s3:ListBucket"] == [arn]
     assert granted["firehose:PutRecordBatch"] == [{"Fn::GetAtt": ["DeliveryStream", "Arn"]}]
     assert not [a for a in granted if "Delete" in a], "the import Lambda never deletes"
+    assert granted["sns:Publish"] == [{"Ref": "ChartEventsTopic"}]  # its chart events, and nothing else of SNS
     assert set(granted) == {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "firehose:PutRecordBatch",
-                            "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+                            "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "sns:Publish"}
+
+
+# --- chart events ----------------------------------------------------------------------------
+def sns_grants(resources, role: str) -> list[tuple[list[str], object]]:
+    statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    found = []
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if any(a.startswith("sns:") for a in actions):
+            found.append((actions, statement["Resource"]))
+    return found
+
+
+def test_both_lambdas_publish_chart_events_to_their_topic_only_and_failures_alarm(template, resources):
+    from producer import imports
+    from producer.chart_events import DEFAULT_CLIMB_PLACES
+    from producer.import_events import DEFAULT_MAX_AGE_DAYS
+
+    assert resources["ChartEventsTopic"]["Type"] == "AWS::SNS::Topic"
+    parameters = template["Parameters"]
+    assert parameters["ClimbEventPlaces"]["Default"] == DEFAULT_CLIMB_PLACES
+    assert parameters["ChartEventsMaxAgeDays"]["Default"] == DEFAULT_MAX_AGE_DAYS
+    for function, role, service in (("ProducerFunction", "ProducerRole", "chart-producer"),
+                                    ("ImportFunction", "ImportRole", "chart-import")):
+        env = resources[function]["Properties"]["Environment"]["Variables"]
+        assert env["CHART_EVENTS_TOPIC_ARN"] == {"Ref": "ChartEventsTopic"}
+        assert env["CLIMB_EVENT_PLACES"] == {"Ref": "ClimbEventPlaces"}
+        assert sns_grants(resources, role) == [(["sns:Publish"], {"Ref": "ChartEventsTopic"})]
+        alarm = next(a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+                     if a["Properties"].get("MetricName") == "ChartEventsFailed"
+                     and a["Properties"]["Dimensions"] == [{"Name": "service", "Value": service}])
+        assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}] and alarm["Threshold"] == 1
+    import_env = resources["ImportFunction"]["Properties"]["Environment"]["Variables"]
+    assert import_env["CHART_EVENTS_MAX_AGE_DAYS"] == {"Ref": "ChartEventsMaxAgeDays"}
+    assert set(import_env) - POWERTOOLS_ENV <= set(imports.ENV_VARS)
+    assert template["Outputs"]["ChartEventsTopicArn"]["Value"] == {"Ref": "ChartEventsTopic"}
+
+
+def test_chart_histories_do_not_expire(resources):
+    rules = resources["ImportsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = [r for r in rules if "ExpirationInDays" in r]
+    assert expiring and all(r.get("Prefix") for r in expiring), "a rule without a prefix expires the whole bucket"
+    assert not [r for r in expiring if "results/history/".startswith(r["Prefix"])]
+    assert {r["Prefix"] for r in expiring} >= {"incoming/", "rejected/", "results/uploads/"}
 
 
 def test_rejected_imports_and_import_failures_alarm(resources):
@@ -612,5 +657,5 @@ def test_outputs_name_what_the_readme_and_snowflake_need(template):
     assert {"RawBucketName", "CuratedBucketName", "CuratedLocation", "QuarantineBucketName", "StateBucketName",
             "DeliveryStreamName", "ProducerFunctionName", "SpotifySecretArn", "GlueJobName", "GlueDatabaseName",
             "SnowflakeRoleArn", "SnowpipeQueueArn", "AlertsTopicArn", "DashboardUrl", "SnowflakeErrorsTopicArn",
-            "SnowflakeNotificationRoleArn", "GlueLogGroupPrefix"} <= set(template["Outputs"])
+            "SnowflakeNotificationRoleArn", "GlueLogGroupPrefix", "ChartEventsTopicArn"} <= set(template["Outputs"])
 
