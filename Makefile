@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SYSTEM := sh localdev/system_packages.sh
 
 .PHONY: help venv run history run-producer test test-unit test-integration test-localstack localstack bench bench-freshness \
-        bench-history bench-import bench-views chaos deploy clean system-run system-test system-test-integration system-localstack system-spark
+        bench-history bench-import bench-polling bench-intelligence bench-pages bench-views chaos deploy clean system-run system-test system-test-integration system-localstack system-spark
 .NOTPARALLEL:  # the system check comes before the virtualenv
 
 help:
@@ -26,6 +26,9 @@ help:
 	@echo "make bench-freshness  end-to-end freshness: chart change -> live view and -> Snowflake views (~9 min)"
 	@echo "make bench-history    the whole history through the pipeline (rows, days, minutes), then every market against the CSV truth"
 	@echo "make bench-import     a year of chart exports from upload to queryable views, per stage, against DuckDB; then the CSV truth"
+	@echo "make bench-intelligence  records, spread, grid, #1s, lead-lag against the CSV truth; their speed at 2, 4, 8 markets"
+	@echo "make bench-pages      the dashboard's pages' answer times over a year of exports"
+	@echo "make bench-polling    adaptive polling vs a fixed 15-minute schedule: reads per chart per day, flip-to-detection delay (~3 min)"
 	@echo "make bench-views      load bounds: the report, a dashboard refresh and a day's merge over today's history and 10x it (~5 min)"
 	@echo "make chaos            3 weeks of real charts through the pipeline fault-free, then with seeded random faults in every stage; the views must be equal (~15 min); ARGS='--seed 7 --restart'"
 	@echo "make deploy     package and deploy the stack to AWS (or LocalStack via AWS_ENDPOINT_URL); ARGS=... passes options"
@@ -93,6 +96,17 @@ bench-history: system-run $(STAMP)
 # bundled month) from upload to queryable views, with DuckDB on the same files as the reference (~3 min).
 bench-import: system-run $(STAMP)
 	$(PY) benchmarks/bench_import.py $(ARGS)
+# Not part of `make bench`: 35 replayed days x 10 charts, a tick a minute, both schedules (~3 min).
+bench-polling: $(STAMP)
+	$(PY) benchmarks/bench_polling.py $(ARGS)
+
+# Not part of `make bench`: the intelligence views against the CSV truth and their speed at 2, 4 and 8
+# markets, and the dashboard pages' answer times; ARGS names the exports (e.g. ../shared/data/chart-export).
+bench-intelligence: system-spark $(STAMP)
+	$(PY) benchmarks/bench_intelligence.py $(ARGS)
+
+bench-pages: system-spark $(STAMP)
+	$(PY) benchmarks/bench_dashboard_pages.py $(ARGS)
 
 # Not part of `make bench`: 10 eras of the real history (2.8 million chart rows) into the local engine (~5 min).
 bench-views: $(STAMP)

@@ -227,6 +227,8 @@ def _type_problem(field: Field, value: Any) -> str | None:
         ok = isinstance(value, str)
     elif field.type == LONG:
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and not -(2**63) <= value < 2**63:  # Parquet's INT64, Snowflake's NUMBER(19)
+            return f"{field.name}: expected long, out of 64-bit range"
     elif field.type == BOOLEAN:
         ok = isinstance(value, bool)
     elif field.type == TIMESTAMP:
@@ -346,6 +348,38 @@ def encode(record: Mapping[str, Any]) -> bytes:
 
 
 _RANKS_AND_COUNTS = ("previous_rank", "peak_rank", "days_on_chart", "weeks_on_chart")
+
+
+MALFORMED = "malformed JSON: not a JSON object"
+NOT_UTF8 = "not UTF-8"
+INVALID = "invalid record: "
+
+
+def decide_line(line: str | bytes) -> tuple[str | None, dict[str, Any]]:
+    """(problem or None, the record with typed values: timestamps as UTC datetimes, dates as
+    dates) for one line of what lands in S3 (the Glue job's slow path)."""
+    try:
+        record = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+    except UnicodeDecodeError:
+        return NOT_UTF8, {}
+    except ValueError:
+        return MALFORMED, {}
+    if not isinstance(record, dict):
+        return MALFORMED, {}
+    version = record.get("schema_version")
+    if type(version) is int and version not in SUPPORTED_SCHEMA_VERSIONS:
+        # A record of another version usually breaks other rules too; the version is the cause.
+        return f"unsupported schema_version: {version}", {}
+    problems = validate(record)
+    if problems:
+        return INVALID + "; ".join(problems), {}
+    typed = {**record, "record_type": record_type_of(record).name}  # version 1: a chart entry
+    for field in ALL_FIELDS:
+        if field.type == TIMESTAMP and typed.get(field.name) is not None:
+            typed[field.name] = parse_timestamp(typed[field.name]).astimezone(timezone.utc)
+        elif field.type == DATE and typed.get(field.name) is not None:
+            typed[field.name] = parse_date(typed[field.name])
+    return None, typed
 
 
 def decode_lines(data: bytes | str) -> Iterable[dict[str, Any]]:

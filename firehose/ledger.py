@@ -81,6 +81,25 @@ class CuratedFile:
         raise LedgerFormatError(f"unknown dataset in a manifest: {value.get('dataset')!r}")
 
 
+def curated_files(rows: Iterable[Mapping[str, Any]], published: Mapping[str, Mapping[str, str]]) -> list[CuratedFile]:
+    """A Glue batch's curated files with the keys in each. ``rows``: one per (record_type,
+    chart_date, playlist_id, snapshot_id) with its ``positions`` and ``polls``;
+    ``published``: dataset -> {chart date: file} (what the batch published)."""
+    files: dict[str, CuratedFile] = {}
+    for row in rows:
+        dataset = OBSERVATIONS if row["record_type"] == contract.CHART_OBSERVATION else ENTRIES
+        path = published.get(dataset, {}).get(str(row["chart_date"]))
+        if path is None:
+            raise LedgerFormatError(f"no published {dataset} file for {row['chart_date']}: the manifest would lie")
+        file = files.setdefault(path, CuratedFile(path, dataset))
+        if dataset == ENTRIES:
+            file.entries.setdefault(row["playlist_id"], {})[row["snapshot_id"]] = [int(p) for p in row["positions"]]
+        else:
+            file.observations[row["playlist_id"]] = sorted({*file.observations.get(row["playlist_id"], []),
+                                                            *row["polls"]})
+    return list(files.values())
+
+
 def manifest_json(batch_id: str, files: Iterable[CuratedFile]) -> str:
     files = sorted(files, key=lambda f: f.key)
     return json.dumps({"batch_id": batch_id, "files": [f.to_dict() for f in files]}, sort_keys=True,

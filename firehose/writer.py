@@ -184,7 +184,7 @@ class FirehoseWriter:
                 Records=[{"Data": records[i]} for i in indices],
             )
         except Exception as error:  # noqa: BLE001 - every failure maps to the records it affects
-            code = _call_error_code(error)
+            code = call_error_code(error)
             report.failed_calls += 1
             report.error_codes[code] += len(indices)
             if not (code in _RETRYABLE_CALL_ERRORS or isinstance(error, _RETRYABLE_EXCEPTIONS)):
@@ -213,7 +213,7 @@ class FirehoseWriter:
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
 
 
-def _call_error_code(error: Exception) -> str:
+def call_error_code(error: Exception) -> str:
     """The service's error code of a failed call, else the exception's class name."""
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Code", "ClientError")

@@ -1,9 +1,6 @@
-"""Run metrics: counts per micro-batch and per run; one JSON log line, a JSON object
-next to the checkpoint, and CloudWatch metrics when a namespace is given.
-
-Conservation, per batch and per run: records_read = curated + observations + quarantined (the job does not
-deduplicate: Snowflake's MERGE does).
-"""
+"""Run metrics: counts per micro-batch and per run, as one JSON log line, a JSON object next
+to the checkpoint and CloudWatch metrics (glue_streaming/README.md, "Arguments").
+Per batch and run: records_read = curated + observations + quarantined, exactly."""
 from __future__ import annotations
 
 import json
@@ -35,6 +32,10 @@ class BatchMetrics:
     files_written: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    def summary(self) -> dict[str, Any]:
+        """The batch's counts, without the files (for log lines)."""
+        return {k: v for k, v in asdict(self).items() if k != "files_written"}
+
 
 @dataclass
 class RunMetrics:
@@ -44,45 +45,30 @@ class RunMetrics:
     batches: list[BatchMetrics] = field(default_factory=list)
 
     def total(self, name: str) -> int:
-        if name == "batches":
-            return len(self.batches)
-        return sum(getattr(b, name) for b in self.batches)
+        return len(self.batches) if name == "batches" else sum(getattr(b, name) for b in self.batches)
 
     def to_dict(self) -> dict[str, Any]:
         totals = {attribute: self.total(attribute) for attribute in CLOUDWATCH_METRICS.values()}
-        rows_per_second = round(totals["records_read"] / self.seconds) if self.seconds else 0
-        return {
-            "event": "glue_streaming_run",
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "seconds": round(self.seconds, 3),
-            "rows_per_second": rows_per_second,
-            **totals,
-            "batch_details": [asdict(b) for b in self.batches],
-        }
+        return {"event": "glue_streaming_run", "started_at": self.started_at, "finished_at": self.finished_at,
+                "seconds": round(self.seconds, 3),
+                "rows_per_second": round(totals["records_read"] / self.seconds) if self.seconds else 0,
+                **totals, "batch_details": [asdict(b) for b in self.batches]}
 
     def log_line(self) -> str:
         """The run's counts as one JSON line (without per-file detail)."""
-        summary = self.to_dict()
-        summary["batch_details"] = [
-            {k: v for k, v in b.items() if k != "files_written"} for b in summary["batch_details"]
-        ]
-        return json.dumps(summary, separators=(",", ":"))
+        return json.dumps({**self.to_dict(), "batch_details": [b.summary() for b in self.batches]},
+                          separators=(",", ":"))
 
 
 def metric_data(run: RunMetrics, job_name: str) -> list[dict[str, Any]]:
     """The run's counts as CloudWatch MetricData, one datum per metric."""
     dimensions = [{"Name": "JobName", "Value": job_name}]
-    return [
-        {"MetricName": name, "Dimensions": dimensions, "Value": float(run.total(attribute)), "Unit": "Count"}
-        for name, attribute in CLOUDWATCH_METRICS.items()
-    ]
+    return [{"MetricName": name, "Dimensions": dimensions, "Value": float(run.total(attribute)), "Unit": "Count"}
+            for name, attribute in CLOUDWATCH_METRICS.items()]
 
 
 def put_cloudwatch(run: RunMetrics, namespace: str, job_name: str, client: Any = None) -> None:
     """Publish the run's counts (boto3 honours AWS_ENDPOINT_URL for local endpoints)."""
-    if client is None:
-        import boto3  # only runs that publish metrics need it
+    import boto3  # only runs that publish metrics need it
 
-        client = boto3.client("cloudwatch")
-    client.put_metric_data(Namespace=namespace, MetricData=metric_data(run, job_name))
+    (client or boto3.client("cloudwatch")).put_metric_data(Namespace=namespace, MetricData=metric_data(run, job_name))

@@ -1,88 +1,100 @@
-"""Write a dataset's rows of one micro-batch as Parquet files with names of our choosing.
-
-Spark names its output files with a random id, so a retried batch would add new
-files next to the ones its failed attempt left: duplicates downstream. Instead each
-batch writes to a staging folder, one file per partition date, rows in key order,
-and the file is then copied to ``<folder>/<partition>=<date>/<dataset>-<batch id>.parquet``.
-A retry of the batch produces the same rows under the same names; a file its failed
-attempt already published is left as it is (Parquet writers do not promise the
-same bytes twice, and a loader may have taken the file already), the missing ones
-are added; nothing else in the target changes. Each published file is complete
-when it appears, so a loader never sees a partial file.
-
-Nothing here needs an atomic rename, which S3 does not have: Spark's writer renames
-only inside the batch's own staging folder (deleted and written again by a retry), and
-publication copies each file to its final name (an S3 object appears whole when its
-upload ends). The batch counts as done only once Spark writes its commit log entry,
-after this returns.
-
-Spark's ``partitionBy`` drops the partition column from the files; Snowflake's COPY
-reads only columns inside a file, so the partition value is duplicated into a
-hidden ``_partition`` column for the split and the real column stays in the file.
-"""
+"""A batch's Parquet files, published by copy under names derived from the batch id
+(glue_streaming/README.md, "Exactly once"), through the Spark session's Hadoop FileSystem."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from pyspark.sql import DataFrame, Observation
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_streaming import curated
-from glue_streaming.storage import HadoopFiles
 
+# Spark's partitionBy drops the partition column from the files, and Snowflake's COPY reads
+# only columns inside a file: the split is on a copy of the column, the real one stays.
 _SPLIT_COLUMN = "_partition"
-
-
-@dataclass(frozen=True)
-class Published:
-    """What one publication wrote."""
-
-    rows: int
-    paths: list[str]  # the published files (those a failed attempt published included)
-    partitions: list[str]  # their partition values, e.g. '2026-11-20'
 
 
 class PublishError(RuntimeError):
     """Staged output does not have the expected shape."""
 
 
-def published_name(dataset: curated.Dataset, batch_id: str) -> str:
-    return f"{dataset.name}-{batch_id}.parquet"
+class HadoopFiles:
+    """File operations on any path Spark can reach: ``file://`` locally, ``s3://`` on Glue."""
+
+    def __init__(self, spark: SparkSession):
+        jvm = spark.sparkContext._jvm
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+        # Looked up once: py4j asks the JVM about every package level of a class name,
+        # and a batch publishing a file per date (a backfill: hundreds) would ask per file.
+        self._path_class = jvm.org.apache.hadoop.fs.Path
+        self._file_util = jvm.org.apache.hadoop.fs.FileUtil
+
+    def _resolve(self, path: str):
+        jpath = self._path_class(path)
+        return jpath.getFileSystem(self._conf), jpath
+
+    def exists(self, path: str) -> bool:
+        fs, jpath = self._resolve(path)
+        return fs.exists(jpath)
+
+    def glob(self, pattern: str) -> list[str]:
+        fs, jpath = self._resolve(pattern)
+        return sorted(status.getPath().toString() for status in (fs.globStatus(jpath) or []))
+
+    def delete(self, path: str) -> None:
+        fs, jpath = self._resolve(path)
+        if fs.exists(jpath):
+            fs.delete(jpath, True)
+
+    def copy_if_absent(self, source: str, destination: str) -> None:
+        """Copy one file to ``destination`` unless it exists. A file there is always complete:
+        on S3 an object appears whole when its PUT ends; elsewhere the copy goes to a hidden
+        name in the same folder first and is renamed (atomic there)."""
+        src_fs, src = self._resolve(source)
+        dst_fs, dst = self._resolve(destination)
+        if dst_fs.exists(dst):
+            return
+        if dst.toUri().getScheme() in ("s3", "s3a", "s3n"):
+            self._file_util.copy(src_fs, src, dst_fs, dst, False, True, self._conf)
+            return
+        partial = self._path_class(dst.getParent(), f".{dst.getName()}.partial")
+        self._file_util.copy(src_fs, src, dst_fs, partial, False, True, self._conf)
+        if not dst_fs.rename(partial, dst):
+            raise OSError(f"could not rename {partial.toString()} to {destination}")
+
+    def write_text(self, path: str, text: str) -> None:
+        fs, jpath = self._resolve(path)
+        stream = fs.create(jpath, True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
 
 
-def publish(
-    files: HadoopFiles, rows: DataFrame, dataset: curated.Dataset, folder: str, staging: str, batch_id: str
-) -> Published:
-    """Write ``rows`` (already conformed to ``dataset``) under the dataset's ``folder``
-    (``<target>/<dataset>`` or the quarantine path)."""
+def publish(files: HadoopFiles, rows: DataFrame, dataset: curated.Dataset, folder: str, staging: str,
+            batch_id: str) -> dict[str, str]:
+    """Write ``rows`` (conformed to ``dataset``) as ``<folder>/<partition>=<value>/<dataset>-<batch
+    id>.parquet``, one file per partition value; returns {partition value: published file}.
+    A file a failed attempt of the batch already published is kept as it is: it holds these
+    same rows, and its bytes (and S3 ETag) never change once a loader may have seen it."""
     staged = f"{staging}/{dataset.name}"
     files.delete(staged)  # what a failed attempt may have left
-    written = Observation(f"{dataset.name}_rows")  # counted by the write itself: no extra pass
     (
-        rows.observe(written, F.count(F.lit(1)).alias("rows"))
-        .withColumn(_SPLIT_COLUMN, F.col(dataset.partition_column).cast("string"))
-        # One task writes every date, one file each (rows sorted by date): a batch's
-        # curated rows are few (a day of charts is about 2,500 entries) and a shuffle
-        # to spread them would cost more than it saves.
+        rows.withColumn(_SPLIT_COLUMN, F.col(dataset.partition_column).cast("string"))
+        # One task writes every date, one file each: a batch's rows are few (a day of charts
+        # is about 2,500 entries) and a shuffle to spread them would cost more than it saves.
         .coalesce(1)
-        .sortWithinPartitions(_SPLIT_COLUMN, *dataset.key)  # a total order: same bytes on retry
+        .sortWithinPartitions(_SPLIT_COLUMN, *dataset.key)
         .write.mode("overwrite")
         .partitionBy(_SPLIT_COLUMN)
         .parquet(staged)
     )
-    published, partitions = [], []
-    for split in files.list(staged):
-        if not (split.is_dir and split.name.startswith(f"{_SPLIT_COLUMN}=")):
-            continue  # _SUCCESS and friends
-        value = split.name.split("=", 1)[1]
-        parts = [e for e in files.list(split.path) if e.name.endswith(".parquet")]
+    by_value: dict[str, list[str]] = {}
+    for path in files.glob(f"{staged}/{_SPLIT_COLUMN}=*/*.parquet"):
+        by_value.setdefault(path.rsplit("/", 2)[-2].split("=", 1)[1], []).append(path)
+    published = {}
+    for value, parts in sorted(by_value.items()):
         if len(parts) != 1:
-            raise PublishError(f"expected one staged file in {split.path}, found {len(parts)}")
-        destination = f"{folder}/{dataset.partition_column}={value}/{published_name(dataset, batch_id)}"
-        # A file a failed attempt already published holds these same rows: keep it, so its
-        # bytes (and S3 ETag) never change once a loader may have seen it.
-        files.publish_copy(parts[0].path, destination)
-        published.append(destination)
-        partitions.append(value)
+            raise PublishError(f"expected one staged file for {dataset.name} {value}, found {len(parts)}")
+        published[value] = f"{folder}/{dataset.partition_column}={value}/{dataset.name}-{batch_id}.parquet"
+        files.copy_if_absent(parts[0], published[value])
     files.delete(staged)
-    return Published(written.get["rows"], published, partitions)
+    return published

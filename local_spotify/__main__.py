@@ -9,6 +9,7 @@ from datetime import date
 
 from local_spotify import catalog
 from local_spotify.app import MISSING_DAYS, MISSING_DAYS_OUTAGE
+from local_spotify.flips import MIDNIGHT, SPREAD
 from local_spotify.objects import ENTRY_KEYS
 from local_spotify.server import LocalSpotifyServer
 
@@ -55,9 +56,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--missing-days", choices=MISSING_DAYS, default=MISSING_DAYS_OUTAGE,
                         help="on a day missing from the data: answer 503 as a Spotify outage (a gap in the "
                         "replayed history), or hold the previous chart (default: %(default)s)")
+    parser.add_argument(
+        "--flip-times", default=MIDNIGHT, type=_flip_times,
+        help=f"when each day's chart goes live: {MIDNIGHT} (every chart at 00:00 UTC, the default), {SPREAD} (a "
+        "time of day per playlist drawn from --flip-seed) or market=HH:MM,... (others at midnight)",
+    )
+    parser.add_argument("--flip-jitter-minutes", type=float, default=0.0,
+                        help="each day's flip lands up to this far either side of its time (default: 0)")
+    parser.add_argument("--off-hour-rate", type=float, default=0.0,
+                        help="share of days whose flip lands at any time of day instead (default: 0)")
+    parser.add_argument("--flip-seed", type=int, default=0, help="seed of the spread times, jitter and off-hour days")
     parser.add_argument("--preload", action="store_true", help="load every market's charts before serving")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
+
+
+def _flip_times(text: str) -> str | dict[str, str]:
+    """``spread``, ``midnight`` or ``label=HH:MM,...`` (checked by the server)."""
+    if text in (SPREAD, MIDNIGHT):
+        return text
+    pairs = [part.partition("=") for part in text.split(",") if part.strip()]
+    if not pairs or any(not sep for _, sep, _ in pairs):
+        raise argparse.ArgumentTypeError(f"{SPREAD}, {MIDNIGHT} or market=HH:MM,..., not {text!r}")
+    return {name.strip(): clock.strip() for name, _, clock in pairs}
+
+
+def flip_settings(args: argparse.Namespace) -> dict:
+    return {"flip_times": args.flip_times, "flip_jitter_minutes": args.flip_jitter_minutes,
+            "off_hour_rate": args.off_hour_rate, "flip_seed": args.flip_seed}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         redirect_uris=tuple(args.redirect_uris) if args.redirect_uris else None,
         entry_key=args.entry_key,
         missing_days=args.missing_days,
+        flips=flip_settings(args),
         preload=args.preload,
         verbose=args.verbose,
     )

@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import formatdate
 from typing import Any, Callable, Mapping
 
@@ -34,6 +34,7 @@ from local_spotify.faults import (
     malformed_body,
 )
 from local_spotify.fields import FieldsSyntaxError, filter_fields, parse_fields
+from local_spotify.flips import FlipSchedule, FlipScheduleError, schedule_from_json
 from local_spotify.objects import ENTRY_KEYS, RenderOptions, error_body, paging_object, playlist_object
 from local_spotify.replay import (
     NO_ANOMALIES,
@@ -59,6 +60,10 @@ DEFAULT_ITEMS_LIMIT = 20
 MISSING_DAYS_OUTAGE = "outage"
 MISSING_DAYS_HOLD = "hold"
 MISSING_DAYS = (MISSING_DAYS_OUTAGE, MISSING_DAYS_HOLD)
+
+# What ``POST /_control/config`` may set (the flip settings: local_spotify/flips.py).
+FLIP_FIELDS = frozenset({"flip_times", "flip_moves", "flip_jitter_minutes", "off_hour_rate", "flip_seed"})
+CONFIG_FIELDS = frozenset({"latency_ms", "speed", "development_mode", "entry_key", "missing_days"}) | FLIP_FIELDS
 
 # Statistics also count these two endpoints, which only ever answer errors.
 ENDPOINT_TRACKS = "tracks"  # the removed /playlists/{id}/tracks
@@ -113,6 +118,7 @@ class LocalSpotifyApp:
         refresh_token: str | None = None,
         redirect_uris: tuple[str, ...] | None = None,
         missing_days: str = MISSING_DAYS_OUTAGE,
+        flips: dict[str, Any] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.initial_config = {
@@ -122,8 +128,12 @@ class LocalSpotifyApp:
             "development_mode": development_mode,
             "entry_key": entry_key,
             "missing_days": missing_days,
+            **(flips or {}),
         }
         self.playlists: dict[str, PlaylistSource] = {p.id: p for p in build_playlists(extra_playlists)}
+        # What a flip setting may name a playlist by: its id, or its market's label.
+        self.playlist_names = {**{m.label: m.playlist_id for m in catalog.MARKETS}, **{p: p for p in self.playlists}}
+        self.flips = FlipSchedule()
         self.clock = SimulatedClock(start_date, speed)
         self.tokens = TokenService(Credentials(client_id, client_secret, refresh_token, redirect_uris))
         self.faults = FaultQueue()
@@ -224,7 +234,7 @@ class LocalSpotifyApp:
         if market is not None and not _MARKET.match(market):
             return _api_error(400, "Invalid market code")
         selection = parse_fields(request.param("fields"))
-        day = self.clock.today()
+        day = self.live_day(playlist)
         if self.missing_days == MISSING_DAYS_OUTAGE and not self.has_chart(playlist, day):
             return _api_error(503, f"no chart of {playlist.market} for {day} in the replayed data: served as an "
                                    "outage (missing_days='outage'; 'hold' keeps the previous chart)")
@@ -249,8 +259,13 @@ class LocalSpotifyApp:
         """Whether the data has the chart this playlist serves on ``day`` (shift included)."""
         return market_history(playlist.market).has_chart(day + timedelta(days=playlist.shift_days))
 
-    def content(self, playlist: PlaylistSource):
-        return playlist_content(playlist, self.clock.today(), self._anomalies.get(playlist.id, NO_ANOMALIES))
+    def live_day(self, playlist: PlaylistSource) -> date:
+        """The chart day the playlist serves now: today's once today's flip has passed."""
+        return self.flips.live_day(playlist.id, self.clock.now())
+
+    def content(self, playlist: PlaylistSource, day: date | None = None):
+        day = self.live_day(playlist) if day is None else day
+        return playlist_content(playlist, day, self._anomalies.get(playlist.id, NO_ANOMALIES))
 
     # -- control -------------------------------------------------------------
 
@@ -267,7 +282,7 @@ class LocalSpotifyApp:
                 return Response(200, handler(request, data))
         except json.JSONDecodeError as error:
             return Response(400, error_body(400, f"the request body is not JSON: {error}"))
-        except (ControlError, ReplayError, FaultError, ValueError, TypeError) as error:
+        except (ControlError, ReplayError, FaultError, FlipScheduleError, ValueError, TypeError) as error:
             return Response(400, error_body(400, str(error)))
 
     def _control_get_health(self, request, data):
@@ -292,6 +307,39 @@ class LocalSpotifyApp:
             raise ControlError('send {"date": "YYYY-MM-DD"}')
         self.clock.set_date(date.fromisoformat(text))
         return self._control_get_date(request, data)
+
+    def _control_get_time(self, request, data):
+        return {"date": self.clock.today().isoformat(), "now": self.clock.now().isoformat()}
+
+    def _control_post_time(self, request, data):
+        """Put the simulated clock at an instant (``{"at": "2023-06-01T13:59:00Z"}``)."""
+        text = data.get("at")
+        if not isinstance(text, str):
+            raise ControlError('send {"at": "YYYY-MM-DDTHH:MM:SSZ"}')
+        self.clock.set_instant(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return self._control_get_time(request, data)
+
+    def _control_get_flips(self, request, data):
+        """Each playlist's flips from ``from`` to ``to`` (chart days, default today): when the
+        day's chart goes live, off-hour or not, its snapshot, and whether that changes it."""
+        first = date.fromisoformat(request.param("from") or self.clock.today().isoformat())
+        last = date.fromisoformat(request.param("to") or first.isoformat())
+        if not timedelta(0) <= last - first <= timedelta(days=400):
+            raise ControlError("to must be from 0 to 400 days after from")
+        wanted = request.param("playlist_id")
+        playlists = [p for p in self.playlists.values() if wanted in (None, p.id)]
+        return {"flips": {p.id: self._flips_of(p, first, last) for p in playlists}}
+
+    def _flips_of(self, playlist: PlaylistSource, first: date, last: date) -> list[dict]:
+        flips, day = [], first
+        previous = self.content(playlist, first - timedelta(days=1)).snapshot_id
+        while day <= last:
+            snapshot = self.content(playlist, day).snapshot_id
+            flips.append({"day": day.isoformat(), "at": self.flips.flip_at(playlist.id, day).isoformat(),
+                          "off_hour": self.flips.is_off_hour(playlist.id, day),
+                          "snapshot_id": snapshot, "changes": snapshot != previous})
+            previous, day = snapshot, day + timedelta(days=1)
+        return flips
 
     def _control_post_advance(self, request, data):
         days = data.get("days", 1)
@@ -319,7 +367,8 @@ class LocalSpotifyApp:
                     "shift_days": playlist.shift_days,
                     "snapshot_id": content.snapshot_id,
                     "chart_day": content.chart_day.isoformat(),
-                    "missing_day": not self.has_chart(playlist, self.clock.today()),
+                    "missing_day": not self.has_chart(playlist, self.live_day(playlist)),
+                    "flips_at": self.flips.flip_at(playlist.id, self.clock.today()).isoformat(),
                     "total": len(content.entries),
                 }
             )
@@ -387,6 +436,7 @@ class LocalSpotifyApp:
         self.clock.set_speed(0)
         self.clock.set_date(self.initial_config["start_date"])
         self.clock.set_speed(self.initial_config["speed"])
+        self.flips = FlipSchedule()  # flip settings the server was not started with go back to their defaults
         self._configure({k: v for k, v in self.initial_config.items() if k not in ("start_date", "speed")})
         return self._control_get_state(request, data)
 
@@ -400,10 +450,11 @@ class LocalSpotifyApp:
             "entry_key": self.entry_key,
             "missing_days": self.missing_days,
             "playlists": len(self.playlists),
+            **self.flips.to_json(),
         }
 
     def _configure(self, data: dict) -> None:
-        unknown = set(data) - {"latency_ms", "speed", "development_mode", "entry_key", "missing_days"}
+        unknown = set(data) - CONFIG_FIELDS
         if unknown:
             raise ControlError(f"unknown config fields: {', '.join(sorted(unknown))}")
         latency = data.get("latency_ms", self.latency_ms)
@@ -418,13 +469,14 @@ class LocalSpotifyApp:
         missing_days = data.get("missing_days", self.missing_days)
         if missing_days not in MISSING_DAYS:
             raise ControlError(f"missing_days must be one of {', '.join(MISSING_DAYS)}")
+        flips = schedule_from_json(data, self.playlist_names, self.flips)
         if "speed" in data:
             speed = data["speed"]
             if not isinstance(speed, (int, float)) or isinstance(speed, bool):
                 raise ControlError("speed must be a number >= 0")
             self.clock.set_speed(speed)
         self.latency_ms, self.development_mode, self.entry_key = latency, development_mode, entry_key
-        self.missing_days = missing_days
+        self.missing_days, self.flips = missing_days, flips
 
 
 def _fault_headers(fault) -> dict[str, str]:

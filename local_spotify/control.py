@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
@@ -85,13 +85,30 @@ class LocalSpotifyControl:
     def advance(self, days: int = 1) -> date:
         return date.fromisoformat(self._call("POST", "advance", {"days": days})["date"])
 
+    def now(self) -> datetime:
+        """The simulated instant (the ``Date`` header of the server's answers)."""
+        return datetime.fromisoformat(self._call("GET", "time")["now"])
+
+    def set_time(self, moment: datetime | str) -> datetime:
+        """Put the simulated clock at an instant; time runs on from there."""
+        text = moment.isoformat() if isinstance(moment, datetime) else moment
+        return datetime.fromisoformat(self._call("POST", "time", {"at": text})["now"])
+
+    def flips(self, first: date | str, last: date | str, playlist_id: str | None = None) -> dict[str, list[dict]]:
+        """Each playlist's flips over chart days ``first``..``last``: ``{id: [{day, at, off_hour,
+        snapshot_id, changes}]}``."""
+        query = {"from": str(first), "to": str(last), **({"playlist_id": playlist_id} if playlist_id else {})}
+        return self._call("GET", "flips", query=query)["flips"]
+
     # -- configuration ---------------------------------------------------------
 
     def config(self) -> dict:
         return self._call("GET", "config")
 
     def configure(self, **options: Any) -> dict:
-        """Set any of ``latency_ms``, ``speed``, ``development_mode``, ``entry_key``."""
+        """Set any of ``latency_ms``, ``speed``, ``development_mode``, ``entry_key``, ``missing_days``
+        and the flip settings (``flip_times``, ``flip_moves``, ``flip_jitter_minutes``, ``off_hour_rate``,
+        ``flip_seed``; see local_spotify/flips.py)."""
         return self._call("POST", "config", options)
 
     def set_latency(self, ms: float) -> dict:

@@ -346,9 +346,10 @@ class SimulatedClock:
     (0: it moves only when told), plus any days it was advanced.
 
     :meth:`now` is the simulated instant the server's ``Date`` header carries. With a
-    speed, simulated time runs ``speed`` days per real second; without one, a day starts
-    at 00:00:00 UTC when the clock is set or advanced to it and its time runs at real speed
-    (held at 23:59:59.999 if the day lasts longer), so the instant is always on the day.
+    speed, simulated time runs ``speed`` days per real second; without one, time runs at
+    real speed from where it was put: a day starts at 00:00:00 UTC when the clock is set or
+    advanced to it, or at the instant given to :meth:`set_instant` (held at 23:59:59.999 if
+    the day lasts longer), so the instant is always on the day.
     """
 
     def __init__(self, start: date = catalog.FIRST_DATE, speed: float = 0.0, now: Callable[[], float] = time.monotonic):
@@ -357,6 +358,7 @@ class SimulatedClock:
         self._now = now
         self._lock = threading.Lock()
         self._base_date = check_date(start)
+        self._base_seconds = 0.0  # time of day at the base, seconds after midnight
         self._base_time = now()
         self._speed = float(speed)
 
@@ -369,37 +371,51 @@ class SimulatedClock:
             return self._today()
 
     def _today(self) -> date:
-        elapsed_days = int((self._now() - self._base_time) * self._speed)
+        elapsed_days = int((self._base_seconds / 86_400) + (self._now() - self._base_time) * self._speed)
         return self._base_date + timedelta(days=elapsed_days)
 
     def now(self) -> datetime:
         """The simulated instant (UTC): on ``today()``, with a time of day (see the class)."""
         with self._lock:
-            elapsed = max(0.0, self._now() - self._base_time)
-            if self._speed > 0:
-                offset = timedelta(days=elapsed * self._speed)
-            else:
-                offset = timedelta(seconds=min(elapsed, 86_399.999))
-            return datetime.combine(self._base_date, time_of_day(), tzinfo=timezone.utc) + offset
+            return self._instant()
+
+    def _instant(self) -> datetime:
+        elapsed = max(0.0, self._now() - self._base_time)
+        if self._speed > 0:
+            offset = timedelta(seconds=self._base_seconds) + timedelta(days=elapsed * self._speed)
+        else:
+            offset = timedelta(seconds=min(self._base_seconds + elapsed, 86_399.999))
+        return datetime.combine(self._base_date, time_of_day(), tzinfo=timezone.utc) + offset
 
     def set_date(self, day: date) -> None:
         day = check_date(day)
         with self._lock:
-            self._base_date, self._base_time = day, self._now()
+            self._base_date, self._base_seconds, self._base_time = day, 0.0, self._now()
+
+    def set_instant(self, moment: datetime) -> datetime:
+        """Put the clock at ``moment`` (timezone-aware); time runs on from there as usual."""
+        if moment.tzinfo is None:
+            raise ReplayError("the instant needs a time zone (e.g. 2023-06-01T14:00:00Z)")
+        moment = moment.astimezone(timezone.utc)
+        day = check_date(moment.date())
+        seconds = (moment - datetime.combine(day, time_of_day(), tzinfo=timezone.utc)).total_seconds()
+        with self._lock:
+            self._base_date, self._base_seconds, self._base_time = day, seconds, self._now()
+            return self._instant()
 
     def advance(self, days: int) -> date:
         with self._lock:
             check_date(self._today() + timedelta(days=days))
             self._base_date += timedelta(days=days)
             if self._speed == 0:  # the new day starts at midnight (with a speed, time runs on)
-                self._base_time = self._now()
+                self._base_seconds, self._base_time = 0.0, self._now()
             return self._today()
 
     def set_speed(self, speed: float) -> None:
         if speed < 0:
             raise ReplayError("speed must be >= 0")
         with self._lock:
-            self._base_date, self._base_time = self._today(), self._now()
+            self._base_date, self._base_seconds, self._base_time = self._today(), 0.0, self._now()
             self._speed = float(speed)
 
 

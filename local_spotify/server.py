@@ -121,7 +121,8 @@ class LocalSpotifyServer(LocalSpotifyAddresses):
             sp = spotipy_client(server.api_url, server.token_url, "id", "secret")
             server.control.advance(1)
 
-    ``port=0`` picks a free port. Other keyword arguments go to :class:`LocalSpotifyApp`.
+    ``port=0`` picks a free port. Other keyword arguments go to :class:`LocalSpotifyApp`;
+    ``flips`` takes the flip settings of ``POST /_control/config`` (``flip_times`` etc.).
     """
 
     def __init__(
@@ -139,6 +140,7 @@ class LocalSpotifyServer(LocalSpotifyAddresses):
         redirect_uris: tuple[str, ...] | None = None,
         entry_key: str = "item",
         missing_days: str = "outage",
+        flips: dict | None = None,
         preload: bool = False,
         verbose: bool = False,
     ):
@@ -158,6 +160,7 @@ class LocalSpotifyServer(LocalSpotifyAddresses):
             refresh_token=refresh_token,
             redirect_uris=redirect_uris,
             missing_days=missing_days,
+            flips=flips,
         )
         self._http: _HTTPServer | None = None
         self._thread: threading.Thread | None = None

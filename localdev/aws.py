@@ -76,6 +76,11 @@ def restore_environ(previous: dict[str, str | None]) -> None:
             os.environ[key] = value
 
 
+def delete_delivery_stream(stream: str) -> None:
+    """Delete a stream: moto allows 50 at once, and a test session's moto server lives long."""
+    boto3.client("firehose").delete_delivery_stream(DeliveryStreamName=stream)
+
+
 def create_delivery_stream(bucket: str, stream: str, prefix: str = settings.RAW_PREFIX) -> None:
     """A raw bucket and a DirectPut stream into it, with the stack's settings.
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
+
+from producer.chart_events import DEFAULT_CLIMB_PLACES
+from producer.schedule import ScheduleSettings
 
 from firehose.writer import CALL_TIMEOUT_SECONDS
 
@@ -32,6 +35,15 @@ ENV_VARS: dict[str, bool] = {
     "MAX_PAGES_PER_CHART": False,  # item pages read per chart at most (default 40)
     "MAX_ENTRIES_PER_CHART": False,  # entries a chart may have (default 1000)
     "DELIVERY_RESERVE_SECONDS": False,  # time kept back from reading for delivery and state (default 20)
+    # Adaptive polling (producer/schedule.py); without POLL_SCHEDULE every poll reads every chart.
+    "POLL_SCHEDULE": False,  # "adaptive" or "fixed" (default fixed)
+    "POLL_INTERVAL_MINUTES": False,  # adaptive: plain interval of a chart with no history (default 15)
+    "FLIP_WINDOW_MINUTES": False,  # adaptive: dense reads start this long before a learned flip (default 3)
+    "SAFETY_INTERVAL_MINUTES": False,  # adaptive: no chart goes unread longer (default 120)
+    "FLIP_HISTORY_DAYS": False,  # adaptive: flips are learned from this many days (default 28)
+    # Chart events (producer/chart_events.py); without a topic none are published.
+    "CHART_EVENTS_TOPIC_ARN": False,
+    "CLIMB_EVENT_PLACES": False,  # a CLIMB event is a rise of at least this many places (default 10)
 }
 
 # Spotify's largest chart playlists hold 200 entries; a playlist five times that is not a
@@ -50,7 +62,9 @@ _INTEGER_SETTINGS = {
     "max_pages_per_chart": ("MAX_PAGES_PER_CHART", DEFAULT_MAX_PAGES_PER_CHART, 1),
     "max_entries_per_chart": ("MAX_ENTRIES_PER_CHART", DEFAULT_MAX_ENTRIES_PER_CHART, 1),
     "delivery_reserve_seconds": ("DELIVERY_RESERVE_SECONDS", DEFAULT_DELIVERY_RESERVE_SECONDS, CALL_TIMEOUT_SECONDS),
+    "climb_event_places": ("CLIMB_EVENT_PLACES", DEFAULT_CLIMB_PLACES, 1),
 }
+ADAPTIVE, FIXED = "adaptive", "fixed"
 
 
 class ConfigError(ValueError):
@@ -100,6 +114,9 @@ class ProducerConfig:
     max_pages_per_chart: int = DEFAULT_MAX_PAGES_PER_CHART
     max_entries_per_chart: int = DEFAULT_MAX_ENTRIES_PER_CHART
     delivery_reserve_seconds: int = DEFAULT_DELIVERY_RESERVE_SECONDS
+    schedule: ScheduleSettings | None = None  # adaptive polling; None: every poll reads every chart
+    events_topic_arn: str | None = None  # chart events' SNS topic; None: no events published
+    climb_event_places: int = DEFAULT_CLIMB_PLACES
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ProducerConfig":
@@ -130,6 +147,8 @@ class ProducerConfig:
             token_url=get("SPOTIFY_TOKEN_URL") or DEFAULT_TOKEN_URL,
             market=get("SPOTIFY_MARKET"),
             **{name: _integer(get, *setting) for name, setting in _INTEGER_SETTINGS.items()},
+            schedule=schedule_settings(get),
+            events_topic_arn=get("CHART_EVENTS_TOPIC_ARN"),
         )
 
 
@@ -144,6 +163,37 @@ def _integer(get, variable: str, default: int, least: int) -> int:
     if value < least:
         raise ConfigError(f"{variable} must be at least {least}, got {value}")
     return value
+
+
+def schedule_settings(get: Callable[[str], str | None]) -> ScheduleSettings | None:
+    """Adaptive polling's settings from the environment; None for a fixed schedule."""
+    mode = (get("POLL_SCHEDULE") or FIXED).lower()
+    if mode not in (ADAPTIVE, FIXED):
+        raise ConfigError(f"POLL_SCHEDULE must be {ADAPTIVE} or {FIXED}, not {mode!r}")
+    if mode == FIXED:
+        return None
+    defaults = ScheduleSettings()
+    minutes = {
+        "POLL_INTERVAL_MINUTES": defaults.interval_seconds / 60,
+        "FLIP_WINDOW_MINUTES": defaults.window_seconds / 60,
+        "SAFETY_INTERVAL_MINUTES": defaults.safety_seconds / 60,
+        "FLIP_HISTORY_DAYS": defaults.history_days,
+    }
+    for name in minutes:
+        try:
+            minutes[name] = float(get(name) or minutes[name])
+        except ValueError:
+            raise ConfigError(f"{name} must be a number") from None
+        if minutes[name] <= 0:
+            raise ConfigError(f"{name} must be more than 0")
+    if minutes["SAFETY_INTERVAL_MINUTES"] < minutes["POLL_INTERVAL_MINUTES"]:
+        raise ConfigError("SAFETY_INTERVAL_MINUTES must be at least POLL_INTERVAL_MINUTES")
+    return ScheduleSettings(
+        interval_seconds=60 * minutes["POLL_INTERVAL_MINUTES"],
+        window_seconds=60 * minutes["FLIP_WINDOW_MINUTES"],
+        safety_seconds=60 * minutes["SAFETY_INTERVAL_MINUTES"],
+        history_days=int(minutes["FLIP_HISTORY_DAYS"]),
+    )
 
 
 def _with_slash(url: str) -> str:

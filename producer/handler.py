@@ -1,4 +1,5 @@
-"""AWS Lambda entry point: one invocation polls every configured chart once.
+"""AWS Lambda entry point: one invocation polls every configured chart once (with
+adaptive polling, every chart due now: see ``producer.schedule``).
 
 Configuration comes from environment variables (see ``producer.config``);
 clients are built on the first invocation and reused while the container lives.
@@ -15,8 +16,10 @@ from firehose.writer import CLIENT_CONFIG, FirehoseWriter
 from producer import budget
 from producer.config import ProducerConfig
 from producer.credentials import SecretRefreshTokens, spotify_credentials
+from producer.event_publisher import EventPublisher
 from producer.observability import logger, metrics
 from producer.poll import ChartPoller, PollResult
+from producer.schedule import ReadSchedule
 from producer.spotify import ChartReader, ResponseClock, build_spotify
 from producer.state import StateStore
 
@@ -36,14 +39,18 @@ def build_poller(config: ProducerConfig) -> ChartPoller:
                            refresh_token=credentials.refresh_token, refresh_token_store=store,
                            api_url=config.api_url, token_url=config.token_url, pool_size=config.max_concurrency,
                            clock=clock)
+    state = StateStore(config.state_bucket, config.state_prefix, boto3.client("s3"))
+    schedule = ReadSchedule(config.schedule, state, logger=logger) if config.schedule else None
     return ChartPoller(
         config,
         ChartReader(client, market=config.market, clock=clock, max_pages=config.max_pages_per_chart,
                     max_entries=config.max_entries_per_chart),
         # Short timeouts and no botocore retries: the writer retries, within the poll's deadline.
         FirehoseWriter(config.delivery_stream_name, boto3.client("firehose", config=CLIENT_CONFIG)),
-        StateStore(config.state_bucket, config.state_prefix, boto3.client("s3")),
+        state,
         logger=logger,
+        schedule=schedule,
+        publisher=EventPublisher(config.events_topic_arn, logger=logger) if config.events_topic_arn else None,
     )
 
 
@@ -60,6 +67,7 @@ def record_metrics(result: PollResult) -> None:
         metrics.add_metric("PollsOverlapped", count, 1)
         return
     metrics.add_metric("PlaylistsPolled", count, len(result.outcomes) - len(result.by_status("deferred")))
+    metrics.add_metric("PlaylistsNotDue", count, result.not_due)  # adaptive polling left them for later
     metrics.add_metric("PlaylistsChanged", count, len(result.by_status("changed")))
     metrics.add_metric("PlaylistsUnchanged", count, len(result.by_status("unchanged")))
     metrics.add_metric("PlaylistsFailed", count, len(result.by_status("failed")))
@@ -75,6 +83,9 @@ def record_metrics(result: PollResult) -> None:
     for name, key in (("ChartNewEntries", "new_entries"), ("ChartExits", "exits"), ("ChartClimbs", "climbs"),
                       ("ChartFalls", "falls"), ("ChartNewNumberOne", "new_number_one")):
         metrics.add_metric(name, count, totals.get(key, 0))
+    # Chart events for subscribers; an alarm watches the failed ones.
+    metrics.add_metric("ChartEventsPublished", count, result.events.published)
+    metrics.add_metric("ChartEventsFailed", count, result.events.failed)
     # A poll that reached the end, even with failed playlists; the "no successful poll" alarm watches it.
     metrics.add_metric("PollSucceeded", count, 1)
 

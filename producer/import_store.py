@@ -8,6 +8,8 @@ Layout (the stack's notifications and the Lambda's IAM policy follow it):
 * ``results/uploads/<upload>.json``: what became of each file of an upload (``UploadResults``).
 * ``results/held/<chart alias>/<chart date>.json``: the ledger, which snapshot of each chart
   and date was last sent (``HeldChart``).
+* ``results/history/<chart alias>.json``: what chart events need of each chart's editions
+  (``producer.chart_history``); written only when chart events are published. Not expired.
 * ``results/continue/<upload>/<etag>-<next entry>.json``: a continuation; its ObjectCreated
   notification invokes the Lambda again, which resumes the upload there.
 
@@ -30,6 +32,7 @@ RESULTS = "results/"
 UPLOADS = RESULTS + "uploads/"
 HELD = RESULTS + "held/"
 CONTINUE = RESULTS + "continue/"
+HISTORY = RESULTS + "history/"
 
 _MISSING_CODES = {"NoSuchKey", "404"}
 # A conditional request lost: the object changed (412), or another conditional write is under way (409).
@@ -56,6 +59,9 @@ class HeldChart:
     etag: str
     entry: int
     outcome: str  # 'loaded' or 'replaced'
+    # The file's track ids: a later file replacing it takes them off the chart's history
+    # (producer.chart_history). None in ledgers written before it was kept.
+    tracks: list[str] | None = None
 
 
 def _quoted(etag: str) -> str:
@@ -132,6 +138,18 @@ class ImportStore:
 
     def _held_key(self, chart: str, chart_date: str) -> str:
         return f"{HELD}{chart}/{chart_date}.json"
+
+    # -- chart histories (chart events) ------------------------------------------------------
+
+    def history(self, chart: str) -> tuple[dict[str, Any] | None, str | None]:
+        """A chart's history for chart events and its ETag (None, None: none yet)."""
+        return self._get_json(f"{HISTORY}{chart}.json")
+
+    def save_history(self, chart: str, body: dict[str, Any], etag: str | None) -> str:
+        """Write it if it is still the version read (``etag``; None: none yet); returns the new
+        ETag, or ObjectChangedError when another import wrote it meanwhile."""
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        return self._put_json(f"{HISTORY}{chart}.json", body, **condition)
 
     # -- results and continuations ----------------------------------------------------------
 

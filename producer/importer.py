@@ -28,6 +28,8 @@ from urllib.parse import unquote_plus
 from firehose import contract
 from firehose.writer import FirehoseWriter
 from producer.chart_export import ChartExport, ChartFileError, chart_records, parse_chart_file, parse_chart_name
+from producer.event_publisher import PublishReport
+from producer.import_events import ImportEvents
 from producer.import_store import CONTINUE, INCOMING, HeldChart, ImportStore, ObjectChangedError
 from producer.upload_files import (OBJECT_TOO_LARGE, UploadEntry, UploadError, UploadFiles, UploadLimits,
                                    check_entry_name, file_name, open_upload)
@@ -122,6 +124,7 @@ class ImportRun:
     status: str | None = None  # of the results when the invocation left them
     continuation: str | None = None  # the continuation object written, if any
     skipped: str | None = None  # why nothing was done (already done, object changed)
+    events: PublishReport = field(default_factory=PublishReport)  # chart events published, failed
 
     def count(self, outcome: FileOutcome) -> None:
         self.outcomes[outcome.outcome] += 1
@@ -130,7 +133,8 @@ class ImportRun:
 
     def summary(self) -> dict[str, Any]:
         return {"upload": self.upload, "status": self.status, "files": dict(self.outcomes),
-                "records_sent": self.records_sent, "continuation": self.continuation, "skipped": self.skipped}
+                "records_sent": self.records_sent, "continuation": self.continuation, "skipped": self.skipped,
+                "events": {"published": self.events.published, "failed": self.events.failed}}
 
 
 @dataclass
@@ -145,6 +149,7 @@ class UploadJob:
     hop: int = 0  # continuations before this invocation
     last_saved: float = field(default_factory=time.monotonic)
     kept_names: set[str] = field(default_factory=set)  # names taken under rejected/<upload>/
+    time_left: Callable[[], float] | None = None  # the invocation's, for publishing chart events
 
     @property
     def upload(self) -> str:
@@ -157,13 +162,15 @@ class StaleUploadError(RuntimeError):
 
 class Importer:
     def __init__(self, store: ImportStore, writer: FirehoseWriter, limits: UploadLimits = UploadLimits(), *,
-                 continue_below_seconds: float = 30.0, clock: Callable[[], datetime] = utc_now, logger=None):
+                 continue_below_seconds: float = 30.0, clock: Callable[[], datetime] = utc_now, logger=None,
+                 events: ImportEvents | None = None):
         self.store = store
         self.writer = writer
         self.limits = limits
         self.continue_below_seconds = continue_below_seconds
         self.clock = clock
         self.logger = logger
+        self.events = events  # chart events to subscribers; None: none published
 
     # -- events ------------------------------------------------------------------------------
 
@@ -198,6 +205,7 @@ class Importer:
         """Import the files of object ``key`` (version ``etag``) from its first file without a
         result, until done or the time runs short (then a continuation follows)."""
         job = self._job(key, etag, hop)
+        job.time_left = time_left
         if job.run.skipped:
             return job.run
         try:
@@ -299,6 +307,7 @@ class Importer:
         described = _described(entry, chart)
         held, held_etag = self.store.held(chart.alias, chart.chart_date.isoformat())
         if held is not None and held.snapshot_id == chart.snapshot_id:
+            self._note(chart)  # its history may lack it (a crash before the last save, events enabled since)
             if (held.upload, held.etag, held.entry) == (job.key, job.etag, entry.index):
                 return replace(described, outcome=held.outcome)  # sent by this upload before a retry
             return replace(described, outcome=UNCHANGED)
@@ -312,8 +321,14 @@ class Importer:
         self._hold(HeldChart(
             chart=chart.alias, chart_date=chart.chart_date.isoformat(), snapshot_id=chart.snapshot_id,
             revision=revision, poll_id=records[-1]["poll_id"], observed_at=records[-1]["observed_at"],
-            rows=len(chart.rows), upload=job.key, etag=job.etag, entry=entry.index, outcome=outcome), held_etag)
+            rows=len(chart.rows), upload=job.key, etag=job.etag, entry=entry.index, outcome=outcome,
+            tracks=sorted({row.track_id for row in chart.rows})), held_etag)
+        self._note(chart, held)
         return replace(described, outcome=outcome)
+
+    def _note(self, chart: ChartExport, replaced: HeldChart | None = None) -> None:
+        if self.events is not None:
+            self.events.note(chart, replaced)
 
     def _hold(self, held: HeldChart, etag: str | None, attempts: int = 5) -> None:
         """Write the ledger; if another import wrote it meanwhile, the later observation stays held
@@ -364,7 +379,11 @@ class Importer:
     # -- results -----------------------------------------------------------------------------
 
     def _save(self, job: UploadJob, attempts: int = 5) -> None:
-        """Write the results; when another invocation wrote them meanwhile, merge (its outcomes win)."""
+        """Write the results; when another invocation wrote them meanwhile, merge (its outcomes win).
+        First the chart events of the files held since the last save: their histories are
+        written before the results say the files are done (see producer.import_events)."""
+        if self.events is not None:
+            job.run.events.add(self.events.flush(job.time_left))
         for _ in range(attempts):
             job.results.updated_at = self._now()
             try:

@@ -19,8 +19,10 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from firehose.writer import CLIENT_CONFIG, FirehoseWriter
 from producer import budget
 from producer.config import ConfigError
+from producer.event_publisher import EventPublisher
+from producer.import_events import EventSettings, ImportEvents
 from producer.import_store import ImportStore
-from producer.importer import LOADED, REPLACED, UNCHANGED, Importer, ImportRun
+from producer.importer import LOADED, REPLACED, UNCHANGED, Importer, ImportRun, utc_now
 from producer.observability import NAMESPACE
 from producer.upload_files import UploadLimits
 
@@ -37,6 +39,10 @@ ENV_VARS: dict[str, bool] = {
     "MAX_ZIP_ENTRIES": False,  # files in one zip (default 20,000)
     "MAX_ZIP_BYTES": False,  # a zip's files together, uncompressed (default 1 GiB)
     "CONTINUE_BELOW_SECONDS": False,  # continue in another invocation when less time is left (default 30)
+    # Chart events (producer/import_events.py); without a topic none are published.
+    "CHART_EVENTS_TOPIC_ARN": False,
+    "CLIMB_EVENT_PLACES": False,  # a CLIMB event is a rise of at least this many places (default 10)
+    "CHART_EVENTS_MAX_AGE_DAYS": False,  # only editions this recent publish events; 0: any (default 7)
 }
 
 
@@ -46,6 +52,8 @@ class ImportConfig:
     imports_bucket: str
     limits: UploadLimits = field(default_factory=UploadLimits)
     continue_below_seconds: float = 30.0
+    events_topic_arn: str | None = None
+    events: EventSettings = field(default_factory=EventSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ImportConfig":
@@ -66,17 +74,37 @@ class ImportConfig:
             raise ConfigError(f"the import limits must be numbers: {error}") from None
         if min(limits.max_object_bytes, limits.max_file_bytes, limits.max_zip_entries, limits.max_zip_bytes) < 1:
             raise ConfigError("the import limits must be at least 1")
-        return cls(values["DELIVERY_STREAM_NAME"], values["IMPORTS_BUCKET"], limits, continue_below)
+        return cls(values["DELIVERY_STREAM_NAME"], values["IMPORTS_BUCKET"], limits, continue_below,
+                   values["CHART_EVENTS_TOPIC_ARN"] or None, event_settings(values))
+
+
+def event_settings(values: Mapping[str, str]) -> EventSettings:
+    """Chart event settings from the environment's values ('' = the default)."""
+    defaults = EventSettings()
+    try:
+        settings = EventSettings(int(values["CLIMB_EVENT_PLACES"] or defaults.climb_places),
+                                 int(values["CHART_EVENTS_MAX_AGE_DAYS"] or defaults.max_age_days))
+    except ValueError as error:
+        raise ConfigError(f"CLIMB_EVENT_PLACES and CHART_EVENTS_MAX_AGE_DAYS must be integers: {error}") from None
+    if settings.climb_places < 1 or settings.max_age_days < 0:
+        raise ConfigError("CLIMB_EVENT_PLACES must be at least 1 and CHART_EVENTS_MAX_AGE_DAYS at least 0")
+    return settings
 
 
 _importer: Importer | None = None
 
 
 def build_importer(config: ImportConfig) -> Importer:
-    return Importer(ImportStore(config.imports_bucket, boto3.client("s3")),
+    store = ImportStore(config.imports_bucket, boto3.client("s3"))
+    events = None
+    if config.events_topic_arn:
+        events = ImportEvents(store, EventPublisher(config.events_topic_arn, logger=logger), config.events,
+                              today=lambda: utc_now().date(), logger=logger)
+    return Importer(store,
                     # Short timeouts and no botocore retries: the writer retries (firehose/writer.py).
                     FirehoseWriter(config.delivery_stream_name, boto3.client("firehose", config=CLIENT_CONFIG)),
-                    config.limits, continue_below_seconds=config.continue_below_seconds, logger=logger)
+                    config.limits, continue_below_seconds=config.continue_below_seconds, logger=logger,
+                    events=events)
 
 
 def get_importer() -> Importer:
@@ -103,6 +131,9 @@ def record_metrics(runs: list[ImportRun]) -> None:
     metrics.add_metric("FirehoseRetries", count, sum(run.firehose_retries for run in runs))
     metrics.add_metric("ImportsContinued", count, sum(1 for run in runs if run.continuation))
     metrics.add_metric("UploadsImported", count, sum(1 for run in runs if run.status == "done" and not run.skipped))
+    # Chart events for subscribers; an alarm watches the failed ones.
+    metrics.add_metric("ChartEventsPublished", count, sum(run.events.published for run in runs))
+    metrics.add_metric("ChartEventsFailed", count, sum(run.events.failed for run in runs))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,5 +1,7 @@
 """One poll of every configured chart: read, record, deliver, remember.
 
+0. With adaptive polling (``producer.schedule``), keep only the charts due now; the
+   schedule learns from the reads once they are delivered (step 3).
 1. Read each playlist concurrently (bounded): its snapshot id first, its items
    only if the snapshot changed since the last delivered poll.
 2. Deliver to Firehose, in as few ``PutRecordBatch`` calls as the limits allow, the
@@ -36,9 +38,11 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from firehose import ledger
-from firehose.contract import RecordContractError, encode
+from firehose.contract import ORIGIN_PLAYLIST, RecordContractError, encode
 from firehose.writer import DeliveryReport, FirehoseDeliveryError, FirehoseWriter
+from producer.chart_events import ChartEvent, Entry, artist_keys, chart_events, edition
 from producer.config import Playlist, ProducerConfig
+from producer.event_publisher import EditionRef, EventMessage, EventPublisher, PublishReport
 from producer.movements import ChartMovements, compute_movements
 from producer.records import MalformedEntryError, SkippedEntry, entry_to_record, observation_record, utc_from_epoch
 from producer.spotify import (
@@ -49,6 +53,7 @@ from producer.spotify import (
     RateLimitedError,
     SpotifyError,
 )
+from producer.schedule import ReadSchedule
 from producer.state import ChartSlot, LeaseHeldError, PlaylistState, StateStore
 
 CHANGED, UNCHANGED, FAILED, DEFERRED = "changed", "unchanged", "failed", "deferred"
@@ -70,6 +75,7 @@ class PlaylistOutcome:
     observed_at: str | None = None  # contract timestamp of the read
     skipped: list[SkippedEntry] = field(default_factory=list)
     movements: ChartMovements | None = None
+    events: list[ChartEvent] = field(default_factory=list)  # chart events, for subscribers
     error: str | None = None
 
 
@@ -83,6 +89,8 @@ class PollResult:
     duration_ms: float
     events_key: str | None = None
     skipped: str | None = None  # why this poll did nothing: another poll held the lease
+    not_due: int = 0  # charts adaptive polling did not read this time
+    events: PublishReport = field(default_factory=PublishReport)  # chart events published, failed
 
     @classmethod
     def skipped_because(cls, poll_id: str, reason: str, duration_ms: float) -> "PollResult":
@@ -118,6 +126,7 @@ class PollResult:
             "unchanged": [o.playlist.id for o in self.by_status(UNCHANGED)],
             "failed": {o.playlist.id: o.error for o in self.by_status(FAILED)},
             "deferred": [o.playlist.id for o in self.by_status(DEFERRED)],
+            "not_due": self.not_due,
             "records_sent": self.records_sent,
             "observations_sent": self.observations_sent,
             "entries_skipped": dict(skipped),
@@ -126,6 +135,7 @@ class PollResult:
             "spotify_requests": self.spotify_requests,
             "spotify_rate_limited": self.rate_limited,
             "movements": dict(self.movement_totals()),
+            "events": {"published": self.events.published, "failed": self.events.failed},
             "duration_ms": round(self.duration_ms),
             **({"skipped": self.skipped} if self.skipped else {}),
         }
@@ -138,14 +148,37 @@ def slot_key(record: dict[str, Any]) -> str:
     return f"{record['entry_type']}:{record['track_name']}|{'|'.join(record['artist_names'])}"
 
 
+def is_track_key(key: str) -> bool:
+    """A slot key that is a track id (Spotify ids have no ':'; slot_key's stand-in does)."""
+    return ":" not in key
+
+
+def slot_edition(slots: list[ChartSlot]) -> dict[str, Entry]:
+    """A chart version as chart events compare it: its tracks, each at its best position
+    (entries without a track id, local files, are not tracked, as in the views)."""
+    return edition(
+        Entry(slot.key, slot.position, slot.name, tuple(slot.artists),
+              artist_keys(slot.artist_ids or [None] * len(slot.artists), slot.artists))
+        for slot in slots if is_track_key(slot.key))
+
+
+def seen_tracks(state: PlaylistState) -> set[str]:
+    """The tracks on any delivered version up to ``state``'s (its own slots stand in for
+    state written before ``seen`` existed)."""
+    return set(state.seen) | {slot.key for slot in state.slots if is_track_key(slot.key)}
+
+
 class ChartPoller:
     def __init__(self, config: ProducerConfig, reader: ChartReader, writer: FirehoseWriter,
-                 state: StateStore, logger=None):
+                 state: StateStore, logger=None, schedule: ReadSchedule | None = None,
+                 publisher: EventPublisher | None = None):
         self.config = config
         self.reader = reader
         self.writer = writer
         self.state = state
         self.logger = logger
+        self.schedule = schedule  # adaptive polling; None: every poll reads every chart
+        self.publisher = publisher  # chart events to subscribers; None: none published
 
     def poll(self, poll_id: str, time_left: Callable[[], float]) -> PollResult:
         """One poll under the poll lease; a skipped result if another poll holds it."""
@@ -170,14 +203,15 @@ class ChartPoller:
               started: float) -> PollResult:
         requests_before, limited_before = self.reader.requests, self.reader.rate_limited
         stop = threading.Event()
+        playlists = self._due_playlists()
         # A Retry-After seen by an earlier invocation (maybe another container) still holds.
         self.reader.gate.hold_until(self.state.load_rate_limit())
         try:
-            if self.reader.gate.delay() <= 0:
+            if playlists and self.reader.gate.delay() <= 0:
                 self.reader.authenticate()
         except SpotifyError as error:
             self._log("error", str(error))
-            outcomes = [PlaylistOutcome(p, FAILED, error=str(error)) for p in self.config.playlists]
+            outcomes = [PlaylistOutcome(p, FAILED, error=str(error)) for p in playlists]
         else:
             reserve = self.config.delivery_reserve_seconds
 
@@ -185,8 +219,7 @@ class ChartPoller:
                 return time_left() - reserve
 
             with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
-                outcomes = list(pool.map(lambda p: self._read(p, poll_id, read_time_left, stop),
-                                         self.config.playlists))
+                outcomes = list(pool.map(lambda p: self._read(p, poll_id, read_time_left, stop), playlists))
         renew_lease()  # raises LeaseLostError, before anything is sent, if another poll took over
         delivery = self._deliver(outcomes, time_left)
         self._record_sent(poll_id, outcomes)
@@ -197,6 +230,12 @@ class ChartPoller:
                 outcome.movements = compute_movements(
                     outcome.previous.slots, outcome.new_state.slots, self.config.movement_threshold
                 )
+                outcome.events = chart_events(slot_edition(outcome.previous.slots),
+                                              slot_edition(outcome.new_state.slots), seen_tracks(outcome.previous),
+                                              self.config.climb_event_places)
+        events = self._publish_events(outcomes, time_left)
+        if self.schedule is not None:
+            self.schedule.record(outcomes, self.config.playlists)
         result = PollResult(
             poll_id=poll_id,
             outcomes=outcomes,
@@ -204,10 +243,18 @@ class ChartPoller:
             spotify_requests=self.reader.requests - requests_before,
             rate_limited=self.reader.rate_limited - limited_before,
             duration_ms=(time.monotonic() - started) * 1000,
+            not_due=len(self.config.playlists) - len(playlists),
+            events=events,
         )
         result.events_key = self._save_movements(result)
         self.state.save_last_poll({**result.summary(), "finished_at": datetime.now(timezone.utc).isoformat()})
         return result
+
+    def _due_playlists(self) -> list[Playlist]:
+        """The charts this poll reads: all of them, or those adaptive polling says are due."""
+        if self.schedule is None:
+            return list(self.config.playlists)
+        return self.schedule.due(self.config.playlists)
 
     def _read(self, playlist: Playlist, poll_id: str, time_left: Callable[[], float],
               stop: threading.Event) -> PlaylistOutcome:
@@ -267,12 +314,15 @@ class ChartPoller:
             except (RecordContractError, UnicodeError) as error:  # UnicodeError: a lone surrogate in a name
                 outcome.skipped.append(SkippedEntry(position, f"{type(error).__name__}: {error}"))
                 continue
-            slots.append(ChartSlot(position, slot_key(record), record["track_name"], record["artist_names"]))
+            slots.append(ChartSlot(position, slot_key(record), record["track_name"], record["artist_names"],
+                                   record["artist_ids"]))
         for skipped in outcome.skipped:
             self._log("warning", "entry not recorded", playlist_id=playlist.id, position=skipped.position,
                       reason=skipped.reason, snapshot_id=version.snapshot_id)
+        seen = seen_tracks(previous) if previous else set()
         outcome.new_state = PlaylistState(
-            playlist.id, version.snapshot_id, poll_id, observed_at.isoformat(), slots
+            playlist.id, version.snapshot_id, poll_id, observed_at.isoformat(), slots,
+            sorted(seen | {slot.key for slot in slots if is_track_key(slot.key)}),
         )
         self._observe(outcome, poll_id, version, len(outcome.records))
         return outcome
@@ -353,6 +403,18 @@ class ChartPoller:
         with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="state") as pool:
             saved = list(pool.map(save, delivered))
         return [outcome for outcome, ok in zip(delivered, saved) if ok]
+
+    def _publish_events(self, outcomes: list[PlaylistOutcome], time_left: Callable[[], float]) -> PublishReport:
+        """Every chart's events to the subscribers' topic, after its state moved (a version's
+        events go out once; what fails to go is counted and logged, never fails the poll)."""
+        messages = [EventMessage(EditionRef(o.playlist.label, o.playlist.id, ORIGIN_PLAYLIST, o.observed_at[:10],
+                                            o.snapshot_id, o.previous.observed_at[:10]), event)
+                    for o in outcomes for event in o.events]
+        if self.publisher is None or not messages:
+            return PublishReport()
+        report = self.publisher.publish(messages, time_left)
+        self._log("info", "chart events published", **report.summary())
+        return report
 
     def _save_movements(self, result: PollResult) -> str | None:
         charts = [

@@ -1,7 +1,8 @@
-"""The producer's durable state: one S3 object per playlist.
+"""The producer's durable state: one S3 object per playlist (and, with adaptive polling,
+one for every chart's read history: ``schedule.json``, see ``producer.schedule``).
 
-It holds the last snapshot whose records Firehose accepted, and that version's
-ordering (for movement detection). It is written only after delivery, so a poll
+It holds the last snapshot whose records Firehose accepted, that version's ordering
+(for movements and chart events) and the tracks ever on the chart (for re-entries). It is written only after delivery, so a poll
 that fails part-way re-reads and re-sends that playlist next time (at-least-once;
 Snowflake's MERGE dedupes on the natural key).
 
@@ -33,6 +34,8 @@ class ChartSlot:
     key: str  # track id, or a stable stand-in for entries without one
     name: str | None
     artists: list[str] = field(default_factory=list)
+    # Aligned with ``artists``; chart events carry them (state written before had none).
+    artist_ids: list[str | None] = field(default_factory=list)
 
 
 # What S3 answers when a conditional write loses: the object changed (412), another
@@ -62,6 +65,10 @@ class PlaylistState:
     poll_id: str
     observed_at: str
     slots: list[ChartSlot]
+    # Track ids on any delivered version of this chart, this one included: a track back on
+    # the chart after its previous version is a RE_ENTRY, not a NEW_ENTRY (chart events).
+    # State written before it existed has none; the previous version's tracks stand in.
+    seen: list[str] = field(default_factory=list)
 
 
 class StateStore:
@@ -93,6 +100,21 @@ class StateStore:
 
     def save_rate_limit(self, resume_at: float) -> None:
         self._put_json(self._rate_limit_key, {"resume_at": resume_at})
+
+    def load_schedule(self) -> Any:
+        """The adaptive polling histories (``producer.schedule``), or None when there are none.
+        An object that is not JSON counts as none: the schedule starts afresh (plain interval)."""
+        try:
+            return self._get_json(self._schedule_key)
+        except json.JSONDecodeError:
+            return None
+
+    def save_schedule(self, histories: dict[str, Any]) -> None:
+        self._put_json(self._schedule_key, histories)
+
+    @property
+    def _schedule_key(self) -> str:
+        return f"{self.prefix}schedule.json"
 
     def save_last_poll(self, summary: dict[str, Any]) -> None:
         """A heartbeat written by every poll, changed charts or not (for health views)."""

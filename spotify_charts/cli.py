@@ -9,6 +9,9 @@
     spotify-charts live       chart movements as the producer detects them
     spotify-charts dashboard  the web dashboard on 127.0.0.1
     spotify-charts auth       a Spotify user's refresh token for the producer (spotify_charts/auth.py)
+    spotify-charts subscribe      an SNS subscription to chart events, by chart, artist and event
+    spotify-charts subscriptions  the chart-event subscriptions, with their filter policies in words
+    spotify-charts unsubscribe    remove one
 
 Installed packages add commands of their own through the ``spotify_charts.commands``
 entry points (see :mod:`spotify_charts.commands`); ``spotify-charts --help`` lists them all.
@@ -165,6 +168,69 @@ def cmd_live(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- chart-event subscriptions --------------------------------------------------------------
+
+def _events_topic(args: argparse.Namespace) -> str:
+    from spotify_charts.subscriptions import TOPIC_VARIABLE
+
+    if not args.topic:
+        raise SettingsError(f"--topic (or {TOPIC_VARIABLE}) is required: the stack's ChartEventsTopicArn output")
+    return args.topic
+
+
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    import boto3
+
+    from spotify_charts import subscriptions, views
+
+    topic, keys = _events_topic(args), []
+    if args.artist:
+        with snowflake_connection() as db:
+            artists = subscriptions.resolve_artists(views.chart_artists(db), args.artist)
+        for artist in artists:
+            keys += artist.keys
+            if artist.credits:
+                shown = ", ".join(map(repr, artist.credits[:5])) + (" ..." if len(artist.credits) > 5 else "")
+                print(f"note: imported charts also credit {artist.name!r} within {shown}; add --artist for each "
+                      "you want too", file=sys.stderr)
+    policy = subscriptions.filter_policy(args.chart or (), keys, args.event or ())
+    protocol, endpoint = next((p, e) for p, e in (("email", args.email), ("sqs", args.sqs), ("https", args.https)) if e)
+    if protocol == "sqs" and not args.no_queue_policy:
+        added = subscriptions.allow_topic(boto3.client("sqs", region_name=endpoint.split(":")[3]), endpoint, topic)
+        print(f"{'added to' if added else 'already in'} the queue's policy: the topic may send to it", file=sys.stderr)
+    arn = subscriptions.subscribe(boto3.client("sns"), topic, protocol, endpoint, policy)
+    if args.json:
+        print_json({"arn": arn, "filter_policy": policy, "receives": subscriptions.describe_policy(policy)})
+    else:
+        print(f"{arn}\n    receives {subscriptions.describe_policy(policy)}")
+    return EXIT_OK
+
+
+def cmd_subscriptions(args: argparse.Namespace) -> int:
+    import boto3
+
+    from spotify_charts.subscriptions import list_subscriptions
+
+    found = list_subscriptions(boto3.client("sns"), _events_topic(args))
+    if args.json:
+        print_json([s.to_json() for s in found])
+    for item in [] if args.json else found:
+        print(f"{item.arn}  {item.protocol} {item.endpoint}\n    receives {item.to_json()['receives']}")
+    if not found and not args.json:
+        print("no subscriptions to chart events yet (spotify-charts subscribe adds one)")
+    return EXIT_OK
+
+
+def cmd_unsubscribe(args: argparse.Namespace) -> int:
+    import boto3
+
+    from spotify_charts.subscriptions import unsubscribe
+
+    unsubscribe(boto3.client("sns"), _events_topic(args), args.arn)
+    print(f"unsubscribed {args.arn}")
+    return EXIT_OK
+
+
 # -- dashboard --------------------------------------------------------------------------
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -211,7 +277,22 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
                                             "130 interrupted")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("deploy", help=DEPLOY.help, add_help=False)
+    for add_command in (_add_poll, _add_glue, _add_import, _add_report, _add_export, _add_live, _add_dashboard,
+                        auth.add_parser, _add_subscribe, _add_subscriptions, _add_unsubscribe):
+        add_command(commands)
+    for name, command in (added or {}).items():
+        if name in commands.choices:
+            raise TypeError(f"an installed package adds a command named {name!r}, which spotify-charts has already")
+        if isinstance(command, Passthrough):
+            commands.add_parser(name, help=command.help, add_help=False)
+        else:
+            sub = commands.add_parser(name, help=command.help, description=command.description)
+            command.add_arguments(sub)
+            sub.set_defaults(handler=command.run)
+    return parser
 
+
+def _add_poll(commands) -> None:
     poll = commands.add_parser("poll", help="one producer poll", description=(
         "Poll every configured chart once, as the Lambda does. In process by default, with the producer's "
         "environment (PLAYLISTS, DELIVERY_STREAM_NAME, STATE_BUCKET, SPOTIFY_*; producer/README.md 'Configuration'); "
@@ -221,6 +302,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     poll.add_argument("--verbose", action="store_true", help="show the producer's JSON logs and EMF metrics (stderr)")
     poll.set_defaults(handler=cmd_poll)
 
+
+def _add_glue(commands) -> None:
     glue = commands.add_parser("glue", help="start a run of the deployed Glue job", description=(
         "Start a run of the deployed Glue job (boto3), optionally overriding its paths; with --wait, "
         "check its state until it ends (exit 1 if it failed). Paths default to GLUE_SOURCE_PATH, "
@@ -235,6 +318,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     glue.add_argument("--json", action="store_true", help="print the run's id and state as JSON")
     glue.set_defaults(handler=cmd_glue)
 
+
+def _add_import(commands) -> None:
     imports = commands.add_parser("import", help="import chart exports through the deployed import path",
                                   description=(
         "Upload charts.spotify.com chart exports (CSV, .csv.gz, or .zip archives; folders are searched) to "
@@ -250,6 +335,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     imports.add_argument("--json", action="store_true", help="also print every upload's results as JSON")
     imports.set_defaults(handler=cmd_import)
 
+
+def _add_report(commands) -> None:
     report = commands.add_parser("report", help="a chart on a date, from the Snowflake views", description=(
         "The chart with position, change (▲3 ▼2 =, NEW, RE-ENTRY), streams (imported Top 200 exports), peak "
         "and days (weeks) on chart as of the date; the biggest climbers and fallers; new entries and exits; "
@@ -265,6 +352,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     report.add_argument("--json", action="store_true", help="print the report as JSON")
     report.set_defaults(handler=cmd_report)
 
+
+def _add_export(commands) -> None:
     exports = commands.add_parser("export", help="daily charts with movements and streams, as CSV, JSON or Parquet",
                                   description=(
         "Write the daily charts of one or more charts over a date range from the Snowflake views: chart, date, "
@@ -277,6 +366,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     exports.add_argument("--out", metavar="PATH", help="write here (default: stdout; parquet needs a file)")
     exports.set_defaults(handler=cmd_export)
 
+
+def _add_live(commands) -> None:
     live = commands.add_parser("live", help="chart movements as they happen", description=(
         "List the latest chart movements from the producer's event objects (s3://STATE_BUCKET/"
         "STATE_PREFIX/events/chart_movements/), seconds after each poll and before any batch runs. "
@@ -292,6 +383,8 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
     live.add_argument("--json", action="store_true", help="one JSON object per movement (JSON lines)")
     live.set_defaults(handler=cmd_live)
 
+
+def _add_dashboard(commands) -> None:
     board = commands.add_parser("dashboard", help="the web dashboard on 127.0.0.1", description=(
         "Serve the dashboard on http://127.0.0.1:PORT/: the current chart, a rank-over-time bump chart, "
         "the latest movements and the pipeline's health, with JSON endpoints under /api/."))
@@ -306,17 +399,51 @@ def build_parser(added: dict[str, AddedCommand] | None = None) -> argparse.Argum
                        help="stop after this many seconds (default: until Ctrl-C)")
     board.set_defaults(handler=cmd_dashboard)
 
-    auth.add_parser(commands)
-    for name, command in (added or {}).items():
-        if name in commands.choices:
-            raise TypeError(f"an installed package adds a command named {name!r}, which spotify-charts has already")
-        if isinstance(command, Passthrough):
-            commands.add_parser(name, help=command.help, add_help=False)
-        else:
-            sub = commands.add_parser(name, help=command.help, description=command.description)
-            command.add_arguments(sub)
-            sub.set_defaults(handler=command.run)
-    return parser
+
+def _topic_argument(parser) -> None:
+    parser.add_argument("--topic", default=os.environ.get("CHART_EVENTS_TOPIC_ARN"), metavar="ARN",
+                        help="the chart events topic (default $CHART_EVENTS_TOPIC_ARN; output ChartEventsTopicArn)")
+
+
+def _add_subscribe(commands) -> None:
+    from producer.chart_events import EVENTS
+
+    subscribe = commands.add_parser("subscribe", help="subscribe to chart events by chart, artist and event",
+                                    description=(
+        "Create an SNS subscription to the stack's chart events whose filter policy says exactly what you ask "
+        "for: every --chart, --artist and --event given must match (several values of one option: any of "
+        "them). Artist names are looked up in the Snowflake views, case-insensitively (SNOWFLAKE_* settings). "
+        "Events: " + ", ".join(EVENTS) + "."))
+    _topic_argument(subscribe)
+    subscribe.add_argument("--chart", action="append", metavar="C", help="a chart label (repeat for more)")
+    subscribe.add_argument("--artist", action="append", metavar="NAME", help="an artist's name (repeat for more)")
+    subscribe.add_argument("--event", nargs="+", action="extend", choices=EVENTS, metavar="E",
+                           help="one or more events (repeatable)")
+    to = subscribe.add_mutually_exclusive_group(required=True)
+    to.add_argument("--email", metavar="ADDR", help="mail each event here (after the address confirms)")
+    to.add_argument("--sqs", metavar="ARN", help="send each event to this SQS queue")
+    to.add_argument("--https", metavar="URL", help="POST each event here (after the endpoint confirms)")
+    subscribe.add_argument("--no-queue-policy", action="store_true",
+                           help="with --sqs: leave the queue's policy alone (it must let the topic send)")
+    subscribe.add_argument("--json", action="store_true", help="print the subscription as JSON")
+    subscribe.set_defaults(handler=cmd_subscribe)
+
+
+def _add_subscriptions(commands) -> None:
+    listing = commands.add_parser("subscriptions", help="the chart-event subscriptions and what each receives",
+                                  description="List the chart events topic's subscriptions with their filter "
+                                              "policies in words.")
+    _topic_argument(listing)
+    listing.add_argument("--json", action="store_true", help="as JSON, with the filter policies as SNS holds them")
+    listing.set_defaults(handler=cmd_subscriptions)
+
+
+def _add_unsubscribe(commands) -> None:
+    remove = commands.add_parser("unsubscribe", help="remove a chart-event subscription",
+                                 description="Remove one subscription of the chart events topic, by its ARN.")
+    _topic_argument(remove)
+    remove.add_argument("arn", help="the subscription's ARN (spotify-charts subscriptions lists them)")
+    remove.set_defaults(handler=cmd_unsubscribe)
 
 
 def _interrupt(signum, frame) -> None:

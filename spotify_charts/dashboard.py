@@ -9,8 +9,12 @@ no CDN) and the JSON endpoints behind it, served by the standard library on 127.
 ``GET /api/bump``           positions over time (``?chart&from&to&top``) for the bump chart
 ``GET /api/track``          one track's positions and streams on a chart (``?chart&track``)
 ``GET /api/movements``      the latest movement events (``?chart&limit``)
-``GET /api/health``         last poll, last Glue run, files pending load, quarantined rows
+``GET /api/health``         last poll, polling (flip times, reads today), last Glue run,
+                            files pending load, quarantined rows
 ==========================  =============================================================
+
+The track page, a chart's records and its #1 calendar, and their endpoints, are in
+``pages.py``.
 
 Every source is optional: a panel whose source is not configured says so.
 
@@ -33,8 +37,9 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
-from spotify_charts import health, views
-from spotify_charts.errors import error_reference, log_error
+from spotify_charts import health, pages, views
+# The errors the handler answers with 400 and 404 live in errors.py: the pages' module raises them too.
+from spotify_charts.errors import BadRequestError, NotFoundError, error_reference, log_error
 from spotify_charts.events import ProducerOutputs
 from spotify_charts.report import build_report
 from spotify_charts.settings import MonitorSettings
@@ -50,6 +55,7 @@ FILES = {
     "/index.html": ("dashboard.html", "text/html; charset=utf-8"),
     "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
+    **pages.FILES,
 }
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "localhost"})
 # The page loads its own script, style and JSON, nothing else; no inline code, no
@@ -88,14 +94,6 @@ MAX_IN_FLIGHT = 4
 QUEUE_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 2
 CHART_LIST_SECONDS = 10.0
-
-
-class BadRequestError(ValueError):
-    """A query parameter has an unusable value (answered with 400)."""
-
-
-class NotFoundError(LookupError):
-    """What a request asks for is not there (yet), or its source is not configured (answered with 404)."""
 
 
 def host_allowed(host: str | None) -> bool:
@@ -170,6 +168,7 @@ class DashboardData:
         self.snowflake_local = snowflake_local
         # Read outside snowflake.run (which does not nest): before a request's own queries.
         self.chart_list = ChartListCache(lambda: self.snowflake.run(views.list_charts), chart_list_seconds)
+        self.pages = pages.ChartPages(snowflake)
 
     # -- charts ---------------------------------------------------------------------
 
@@ -421,6 +420,11 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/track": lambda: data.track(chart, params.get("track", [""])[0] or None),
             "/api/movements": lambda: data.movements(chart, _int_param(params, "limit", 30)),
             "/api/health": data.health,
+            "/api/track-grid": lambda: data.pages.track_grid(params.get("track", [""])[0] or None,
+                                                             _date_param(params, "from"), _date_param(params, "to")),
+            "/api/records": lambda: data.pages.records(chart),
+            "/api/number-ones": lambda: data.pages.number_ones(chart, _date_param(params, "from"),
+                                                               _date_param(params, "to")),
         }
         if url.path not in routes:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})

@@ -6,6 +6,14 @@ import logging
 import secrets
 
 
+class BadRequestError(ValueError):
+    """A query parameter has an unusable value (the dashboard answers 400)."""
+
+
+class NotFoundError(LookupError):
+    """What a request asks for is not there (yet), or its source is not configured (the dashboard answers 404)."""
+
+
 def log_error(log: logging.Logger, message: str, *args: object) -> str:
     """Log the exception being handled, with its traceback, under a new short id; returns the id."""
     error_id = secrets.token_hex(4)

@@ -137,6 +137,10 @@ class ProducerOutputs:
         """The producer's heartbeat: the summary of its latest poll, changed charts or not."""
         return self.state.load_last_poll()
 
+    def schedule(self) -> Any:
+        """Adaptive polling's state (``producer.schedule``), None with a fixed schedule."""
+        return self.state.load_schedule()
+
 
 def matches(movement: dict[str, Any], chart: str | None) -> bool:
     """``chart`` is a label or a playlist id; None matches every chart."""

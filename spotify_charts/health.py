@@ -3,6 +3,8 @@
 * last poll: the producer's heartbeat (``last_poll.json``, written by every poll),
   its per-chart state objects (written when a poll delivers a changed chart) and its
   rate-limit hold;
+* polling: with adaptive polling, each chart's learned flip time and its reads today
+  (``schedule.json``, see ``producer.schedule``);
 * last Glue run: the run-metrics object the job writes under
   ``<checkpoint_path>/run_metrics/`` at the end of every successful run;
 * files pending load: the Snowpipe queue's depth, and the engine's load history;
@@ -24,6 +26,7 @@ from urllib.parse import urlparse
 
 import boto3
 
+from producer.schedule import histories_from_json, learned_flip, settings_from_json
 from spotify_charts.errors import error_reference, log_error
 from spotify_charts.events import ProducerOutputs
 
@@ -32,7 +35,8 @@ log = logging.getLogger("spotify_charts.health")
 OK, WARNING, UNKNOWN = "ok", "warning", "unknown"
 # Charts change once a day; a day and a bit without a changed chart deserves a look.
 STALE_POLL = timedelta(hours=26)
-# The producer runs every 15 minutes by default: an hour without a poll deserves a look.
+# The producer runs every minute (adaptive polling) or every 15 minutes (fixed) by default:
+# an hour without a poll deserves a look.
 STALE_HEARTBEAT = timedelta(hours=1)
 
 
@@ -93,6 +97,49 @@ def last_poll(outputs: ProducerOutputs | None, labels: dict[str, str], now: date
     status = WARNING if age > STALE_POLL else OK
     return Check(name, status, f"last changed chart delivered {_ago(age)} ({details['chart']}, "
                                f"{len(charts)} charts tracked)", details)
+
+
+def polling(outputs: ProducerOutputs | None, labels: dict[str, str], now: datetime | None = None) -> Check:
+    name = "polling"
+    if outputs is None:
+        return _unknown(name, "STATE_BUCKET not set")
+    return polling_check(outputs.schedule(), labels, now or datetime.now(timezone.utc))
+
+
+def polling_check(raw: Any, labels: dict[str, str], now: datetime) -> Check:
+    """Each chart's learned flip time and reads today, from adaptive polling's state."""
+    name = "polling"
+    if raw is None:
+        return _unknown(name, "fixed schedule: every poll reads every chart (no adaptive polling state)")
+    settings, histories = settings_from_json(raw), histories_from_json(raw)
+    today = now.astimezone(timezone.utc).date().isoformat()
+    charts = []
+    for playlist_id, history in sorted(histories.items(), key=lambda item: labels.get(item[0], item[0])):
+        learned = learned_flip(history, now.timestamp(), settings)
+        charts.append({
+            "chart": labels.get(playlist_id, playlist_id),
+            "flip_time": _clock(learned.seconds_of_day) if learned else None,
+            "window_minutes": round(learned.margin / 60, 1) if learned else None,
+            "learned_from_flips": learned.flips if learned else 0,
+            "reads_today": history.reads_today if history.reads_day == today else 0,
+            "last_read_day": history.reads_day or None,
+            "reads_that_day": history.reads_today,
+            "last_read_at": _iso(history.last_read),
+        })
+    parts = [f"{c['chart']} flips ~{c['flip_time']} UTC" if c["flip_time"] else f"{c['chart']} learning"
+             for c in charts]
+    reads = sum(c["reads_today"] for c in charts)
+    summary = f"{reads} reads today over {len(charts)} charts: " + ", ".join(parts) if charts else "no chart read yet"
+    return Check(name, OK, summary, {"charts": charts, "settings": asdict(settings)})
+
+
+def _clock(seconds_of_day: float) -> str:
+    minutes = round(seconds_of_day / 60) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).isoformat()
 
 
 def when(value: str | datetime | None) -> str:
@@ -214,6 +261,7 @@ def pipeline_health(outputs: ProducerOutputs | None, labels: dict[str, str], che
             runs_error = f"could not read the Glue run metrics ({error_reference(error_id)})"
     return [
         _guarded("last_poll", lambda: last_poll(outputs, labels)),
+        _guarded("polling", lambda: polling(outputs, labels)),
         _unknown("last_glue_run", runs_error) if runs_error else last_glue_run(runs, checkpoint),
         _guarded("pending_load", lambda: pending_load(queue_url, db_history)),
         _unknown("quarantine", runs_error) if runs_error else quarantine(runs),

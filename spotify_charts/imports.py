@@ -2,8 +2,9 @@
 then say what became of each file.
 
 A deployment's imports bucket (stack output ``ImportsBucketName``) notifies the import
-Lambda of every object under ``incoming/``; the Lambda writes what became of each file
-under ``results/uploads/<the object's key>.json`` (producer/IMPORTS.md). So this command:
+Lambda of every object under ``incoming/``; the Lambda writes what became of each file of
+``incoming/<upload>`` to ``results/uploads/<upload>.json`` (producer/IMPORTS.md). So this
+command:
 
 1. collects the files (CSV, ``.csv.gz``, ``.zip`` archives; folders are searched) and
    packs loose CSV files into zip archives (one S3 request and one Lambda invocation for
@@ -29,11 +30,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
+from producer.import_store import INCOMING, UPLOADS
 from spotify_charts.commands import CommandError
 from spotify_charts.progress import ProgressBar
 
-INCOMING_PREFIX = "incoming/"
-RESULTS_PREFIX = "results/uploads/"
+# The bucket's layout is the import Lambda's (producer/import_store.py): one definition.
+INCOMING_PREFIX, RESULTS_PREFIX = INCOMING, UPLOADS
 IMPORTABLE_SUFFIXES = (".csv", ".csv.gz", ".zip")
 OUTCOMES = ("loaded", "replaced", "unchanged", "rejected")
 # A pack of loose CSV files stays well inside the import Lambda's limits (producer/IMPORTS.md).
@@ -92,7 +94,8 @@ class Upload:
 
     @property
     def results_key(self) -> str:
-        return RESULTS_PREFIX + self.key
+        """Where the import Lambda says what became of the upload (producer/IMPORTS.md)."""
+        return f"{RESULTS_PREFIX}{self.key.removeprefix(INCOMING_PREFIX)}.json"
 
     @property
     def files(self) -> list[dict[str, Any]]:

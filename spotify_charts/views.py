@@ -160,6 +160,15 @@ def top_artists(db, playlist_id: str, day: date, limit: int) -> list[dict[str, A
         LIMIT %s""", (playlist_id, day, limit))
 
 
+def chart_artists(db) -> list[dict[str, Any]]:
+    """Every artist on every chart: ``chart_label``, ``artist_name`` and ``artist_key``, the key
+    the per-artist views group by and chart events carry (a Spotify artist id, or an export's
+    credited name)."""
+    return _rows(db, """
+        SELECT chart_label, artist_name, COALESCE(artist_id, artist_name) AS artist_key
+        FROM artist_chart_stats ORDER BY artist_name, chart_label""")
+
+
 def chart_dates(db, playlist_id: str, first: date, last: date) -> list[date]:
     """The dates with a daily chart in [first, last]."""
     rows = _rows(db, """

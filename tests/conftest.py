@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from localdev.aws import apply_environ, create_delivery_stream, local_aws_environ, moto_server, restore_environ
+from localdev.aws import (apply_environ, create_delivery_stream, delete_delivery_stream, local_aws_environ, moto_server,
+                          restore_environ)
 from localdev.process import ManagedProcess
 
 RESOURCE_MARKERS = ("spark", "moto", "fakesnow", "spotify_server", "browser", "dashboard", "pip", "localstack")
@@ -104,4 +105,5 @@ def delivery_stream(aws_endpoint):
     """(bucket, stream) of a fresh raw bucket and a DirectPut stream into it."""
     bucket, stream = unique_name("raw"), unique_name("charts")
     create_delivery_stream(bucket, stream, prefix="raw/")
-    return bucket, stream
+    yield bucket, stream
+    delete_delivery_stream(stream)

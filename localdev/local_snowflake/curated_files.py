@@ -18,7 +18,6 @@ from glue_streaming import curated
 from glue_streaming.lines import ARROW_TYPES
 
 
-
 def arrow_schema(dataset: curated.Dataset) -> pa.Schema:
     return pa.schema([pa.field(c.name, ARROW_TYPES[c.type], nullable=c.nullable) for c in dataset.columns])
 
@@ -41,7 +40,11 @@ def partition_key(dataset: curated.Dataset, partition_value: Any, file_name: str
 def write_file(root: Path | str, dataset: curated.Dataset, rows: Iterable[Mapping[str, Any]],
                file_name: str) -> list[Path]:
     """Write rows into one file per partition value; returns the paths written."""
-    table = to_table(dataset, rows)
+    return write_table(root, dataset, to_table(dataset, rows), file_name)
+
+
+def write_table(root: Path | str, dataset: curated.Dataset, table: pa.Table, file_name: str) -> list[Path]:
+    """Write an Arrow table of the dataset's schema into one file per partition value."""
     written = []
     values = table.column(dataset.partition_column).unique().to_pylist()
     for value in sorted(values):

@@ -106,14 +106,7 @@ def run_glue_job(paths: GluePaths, log_path: Path | None = None, *, spark_master
                                    start_new_session=True)
         run.pid = process.pid
         try:
-            while process.poll() is None:
-                follow.read()
-                if kill_when is not None and kill_when():
-                    os.killpg(process.pid, signal.SIGKILL)
-                    run.killed = True
-                    process.wait()
-                    break
-                time.sleep(0.1)
+            run.killed = _wait(process, follow, kill_when)
         except BaseException:  # Ctrl-C, or the caller failing: never leave the JVM behind
             stop_group(process)
             raise
@@ -130,6 +123,18 @@ def run_glue_job(paths: GluePaths, log_path: Path | None = None, *, spark_master
     if not run.metrics:
         raise GlueJobError(f"the Glue job printed no run metrics{where}", run)
     return run
+
+
+def _wait(process: subprocess.Popen, follow: "LogFollower", kill_when: Callable[[], bool] | None) -> bool:
+    """Follow the log until the job ends; True if ``kill_when`` had its process group killed."""
+    while process.poll() is None:
+        follow.read()
+        if kill_when is not None and kill_when():
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.1)
+    return False
 
 
 class LogFollower:

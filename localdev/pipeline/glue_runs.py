@@ -18,6 +18,9 @@ class GlueRuns:
         self.settings, self.say, self.stack, self.published = settings, say, stack, published
         self.runs: list[GlueRun] = []
         self.busy_seconds = 0.0
+        # Staged on this machine's disk, then published to S3 by one PUT a file: Spark's writer
+        # commits by renames, and a rename on S3A is a copy and a delete, several requests a file.
+        self.staging = settings.work_dir / "glue-staging"
 
     def paths(self) -> GluePaths:
         """The Glue job's s3:// paths on this stack, as its template passes them on Glue."""
@@ -35,7 +38,8 @@ class GlueRuns:
         published_before = self.curated_files()
         try:
             run = run_glue_job(paths, self.settings.logs / "glue.log", spark_master=self.settings.spark_master,
-                               env={**self.stack.aws_environ(), **(env or {})}, kill_when=kill_when)
+                               env={**self.stack.aws_environ(), **(env or {})}, kill_when=kill_when,
+                               job_arguments={"staging_path": self.staging.as_uri()})
         except GlueJobError as error:
             self.runs.append(error.run)
             self.say("glue", f"FAILED: {error}")

@@ -22,8 +22,11 @@ KEPT_BUCKETS = ("RawBucketName", "StateBucketName", "QuarantineBucketName", "Cur
                 "ImportsBucketName")
 # The Glue job's checkpoints (the template's --checkpoint_path lies below it).
 CHECKPOINTS_PREFIX = "_checkpoints/"
-# The template's smallest interval; the schedule is then set to ``poll_schedule``.
+# The template's slowest schedule; the pipeline drives the polls itself (``set_schedule``
+# removes the rule's target), but LocalStack starts a rule's timer when the deploy puts
+# the target: a rule firing every minute (adaptive polling) could poll once before that.
 DEPLOYED_POLL_MINUTES = "5"
+DEPLOYED_SCHEDULE = {"PollSchedule": "fixed", "PollIntervalMinutes": DEPLOYED_POLL_MINUTES}
 # Template parameters of every local deploy (PipelineSettings.stack_parameters override them):
 # the pipeline runs Glue itself and reconciles after a Glue run, so what was sent before
 # is due in the curated data at once (localdev/pipeline/reconciliation.py).
@@ -71,9 +74,9 @@ class Stack:
         s = self.settings
         self._spotify = (spotify_parameters, spotify_secret)
         argv = [sys.executable, "-m", "infra.deploy", "--stack-name", s.stack_name, "--build-dir", str(s.build_dir),
-                "--poll-seconds", "1", "--json", "--playlists", s.playlists,
-                "-p", f"PollIntervalMinutes={DEPLOYED_POLL_MINUTES}"]
-        for name, value in {**LOCAL_STACK_PARAMETERS, **spotify_parameters, **s.stack_parameters}.items():
+                "--poll-seconds", "1", "--json", "--playlists", s.playlists]
+        for name, value in {**DEPLOYED_SCHEDULE, **LOCAL_STACK_PARAMETERS, **spotify_parameters,
+                            **s.stack_parameters}.items():
             argv += ["-p", f"{name}={value}"]
         started = time.monotonic()
         self._deploying = True

@@ -2,38 +2,12 @@
 // Content-Security-Policy allows no inline script. Builds every element with DOM
 // methods (no HTML strings), which Trusted Types enforce.
 "use strict";
+// Shared helpers (el, getJSON, showError, streamsText, colours, the picker's options and
+// the links to the other pages) are in common.js, loaded first.
 const REFRESH_MS = 10000;
-const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f",
-                "#7c3aed", "#b45309", "#0f766e", "#e11d48", "#1e40af", "#a16207", "#15803d"];
-const SVG_NS = "http://www.w3.org/2000/svg";
 const params = new URLSearchParams(location.search);
 const view = { chart: params.get("chart") || "", from: params.get("from") || "", to: params.get("to") || "",
                top: params.get("top") || "10", track: params.get("track") || "" };
-const STREAMS = new Intl.NumberFormat("en-US");  // 1,234,567
-const STREAMS_SHORT = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });  // 1.2M
-
-function el(tag, attrs = {}, ...children) {
-  const node = tag.startsWith("svg:") ? document.createElementNS(SVG_NS, tag.slice(4)) : document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value !== null && value !== undefined) node.setAttribute(name, value);
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-}
-
-async function getJSON(path, query = {}) {
-  const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v)).toString();
-  const response = await fetch(path + (q ? "?" + q : ""));
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || response.statusText);
-  return body;
-}
-
-function showError(container, error) {
-  container.replaceChildren(el("p", { class: "error" }, error.message));
-}
 
 function moveCell(row) {
   if (row.status === "NEW" || row.status === "RE-ENTRY") {
@@ -45,22 +19,15 @@ function moveCell(row) {
   return el("span", { class: "same" }, "=");
 }
 
-function streamsText(n) {
-  return n === null || n === undefined ? "" : STREAMS.format(n);
-}
-
-// The picker: every chart, grouped by origin and cadence (playlists, imported daily and
-// weekly exports), each option marked with both.
+// The picker: every chart, grouped by origin and cadence; the header's links to the
+// chosen chart's records and #1 calendar follow it.
 async function loadCharts() {
   const select = document.getElementById("chart");
   const { charts, default: preferred } = await getJSON("/api/charts");
-  const groups = new Map();
-  for (const c of charts) groups.set(c.group, [...(groups.get(c.group) || []), c]);
-  select.replaceChildren(...[...groups].map(([title, items]) => el("optgroup", { label: title },
-    ...items.map(c => el("option", { value: c.label, "data-origin": c.origin, "data-cadence": c.cadence },
-                         c.name && c.name !== c.label ? `${c.label} — ${c.name}` : c.label)))));
+  select.replaceChildren(...chartOptions(charts));
   if (!view.chart && charts.length) view.chart = preferred || charts[0].label;
   select.value = view.chart;
+  pointChartLinks(view.chart);
 }
 
 // The current chart's columns; the streams column only for a chart that states streams.
@@ -69,7 +36,7 @@ function chartColumns(chart) {
   return [
     { title: "#", col: "pos", num: true, cell: r => r.position },
     { title: "Move", col: "move", cell: r => moveCell(r) },
-    { title: "Track", col: "track", tip: r => r.track, cell: r => r.track },
+    { title: "Track", col: "track", tip: r => r.track, cell: r => trackLink(r.track_id, r.track) },
     { title: "Artists", col: "artists", tip: r => r.artists.join(", "), cell: r => r.artists.join(", ") },
     chart.has_streams ? { title: "Streams", col: "streams", num: true, cell: r => streamsText(r.streams) } : null,
     { title: "Peak", col: "num", num: true, cell: r => r.peak ?? "" },
@@ -244,6 +211,9 @@ async function loadTrack() {
   const sub = document.getElementById("track-sub");
   if (!view.track) { sub.textContent = "Click a track in the chart or the bump chart."; plot.replaceChildren(); return; }
   try {
+    const page = document.getElementById("track-page");
+    page.setAttribute("href", pageHref("/track", { track: view.track }));
+    page.hidden = !isTrackId(view.track);
     const t = await getJSON("/api/track", { chart: view.chart, track: view.track });
     const cadenceDays = t.cadence === "weekly" ? 7 : 1;
     const best = Math.min(...t.positions);
@@ -287,8 +257,18 @@ async function loadMovements() {
   }
 }
 
-const CHECK_TITLES = { last_poll: "Last poll", last_glue_run: "Last Glue run", pending_load: "Files pending load",
-                       quarantine: "Quarantined rows" };
+const CHECK_TITLES = { last_poll: "Last poll", polling: "Polling", last_glue_run: "Last Glue run",
+                       pending_load: "Files pending load", quarantine: "Quarantined rows" };
+
+// Adaptive polling: each chart's learned flip time and its reads today.
+function pollingList(check) {
+  const charts = (check.details && check.details.charts) || [];
+  if (!charts.length) return null;
+  return el("ul", { class: "polling" }, ...charts.map(c => el("li", { "data-chart": c.chart },
+    el("span", { class: "chart" }, c.chart),
+    el("span", {}, c.flip_time ? `flips ~${c.flip_time} UTC` : "learning"),
+    el("span", { class: "num" }, `${c.reads_today} reads today`))));
+}
 
 async function loadHealth() {
   const section = document.getElementById("health");
@@ -297,7 +277,8 @@ async function loadHealth() {
     section.replaceChildren(...Object.entries(CHECK_TITLES).map(([name, title]) => {
       const check = checks[name] || { status: "unknown", summary: "not reported" };
       return el("div", { class: `panel check ${check.status}`, "data-check": name, "data-status": check.status },
-                el("h3", {}, el("span", { class: "dot" }), title), el("p", {}, check.summary));
+                el("h3", {}, el("span", { class: "dot" }), title), el("p", {}, check.summary),
+                name === "polling" ? pollingList(check) : null);
     }));
   } catch (error) {
     showError(section, error);
@@ -333,6 +314,7 @@ function bindControls() {
     view.to = document.getElementById("to").value;
     view.top = document.getElementById("top").value;
     saveView();
+    pointChartLinks(view.chart);
     refresh(true);
   };
   document.getElementById("chart").addEventListener("change", () => {

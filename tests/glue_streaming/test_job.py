@@ -44,7 +44,7 @@ def test_conservation_with_a_known_mix_of_lines(spark, job_paths):
     write_object(raw, "f1", [
         *encoded(first_poll), *encoded([first_seen]),  # 3 curated, 1 observation
         b"\n",  # blank: not a record
-        b"not json\n", json_line({**record(), "schema_version": 3}), json_line(without_position),
+        b"not json\n", json_line({**record(), "schema_version": 4}), json_line(without_position),
         json_line({**record(), "position": 0}),  # 4 quarantined
     ])
     write_object(raw, "f2", [

@@ -12,7 +12,7 @@ import pytest
 
 from firehose import contract
 from glue_streaming import lines as L
-from glue_streaming.schema import line_schema
+from glue_streaming.transforms import LINE_SCHEMA
 from tests.glue_streaming.raw_data import record
 
 BASE = record()
@@ -143,6 +143,17 @@ def test_every_broken_line_in_a_file_of_good_ones_is_found():
     assert {r["line_number"] for r in rows if r["problem"]} == set(broken)
 
 
+def test_null_timestamps_take_the_fast_path(monkeypatch):
+    """A null timestamp (every chart export's added_at) is certified without the contract's
+    line-by-line check: the whole object stays on the fast path."""
+    def slow(*args):
+        raise AssertionError("a line went to the slow path")
+    monkeypatch.setattr(L, "_decided", slow)  # the line-by-line path
+    data = "\n".join(compact(variant(position=n, added_at=None)) for n in range(1, 4)).encode()
+    rows = rows_of(data)
+    assert [(r["problem"], r["position"], r["added_at"]) for r in rows] == [(None, n, None) for n in range(1, 4)]
+
+
 def test_a_64_bit_overflow_is_refused(verdicts):
     assert contract_verdict(TOO_LONG)
     assert verdicts[TOO_LONG]["problem"] == "invalid record: duration_ms: expected long, out of 64-bit range"
@@ -220,5 +231,5 @@ def test_read_objects_yields_every_line_of_every_object():
 def test_the_arrow_and_spark_schemas_agree():
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    spark_fields = [(f.name, f.dataType) for f in line_schema().fields]
+    spark_fields = [(f.name, f.dataType) for f in LINE_SCHEMA.fields]
     assert [(f.name, f.dataType) for f in from_arrow_schema(L.ARROW_LINE_SCHEMA).fields] == spark_fields

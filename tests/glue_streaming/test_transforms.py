@@ -6,7 +6,7 @@ import pytest
 
 from glue_streaming import curated
 from glue_streaming import transforms as T
-from glue_streaming.schema import RAW_FILE_SCHEMA, dataset_schema
+from glue_streaming.transforms import RAW_FILE_SCHEMA, dataset_schema
 from tests.glue_streaming.raw_data import chart, encoded, json_line, observation, record, write_object
 
 

@@ -29,10 +29,10 @@ def test_glue_wheel_holds_the_glue_packages_with_a_valid_record(tmp_path):
     code = sorted(n for n in names if not n.startswith(f"{packaging.GLUE_WHEEL_NAME}-"))
     # The job's modules and nothing else: not the Firehose writer, no local tuning, no test hook.
     job_modules = {p.name for p in (packaging.REPO_ROOT / "glue_streaming").glob("*.py")}
-    # firehose/ledger.py: the manifests' format, shared with the reconciler.
-    assert code == ["firehose/__init__.py", "firehose/contract.py", "firehose/ledger.py"] + \
+    # firehose/ledger.py: the manifests' format, shared with the reconciler; firehose/run_lease.py: the checkpoint's lease.
+    assert code == ["firehose/__init__.py", "firehose/contract.py", "firehose/ledger.py", "firehose/run_lease.py"] + \
         [f"glue_streaming/{m}" for m in sorted(job_modules)]
-    assert job_modules >= {"__init__.py", "job.py", "batch.py", "transforms.py", "lines.py"}
+    assert job_modules >= {"__init__.py", "job.py", "publish.py", "transforms.py", "lines.py"}
     with zipfile.ZipFile(artifact.path) as wheel:
         dist_info = f"{packaging.GLUE_WHEEL_NAME}-{version}.dist-info"
         record = wheel.read(f"{dist_info}/RECORD").decode().splitlines()

@@ -100,13 +100,40 @@ def test_producer_function_runs_the_handler_without_reserved_concurrency_by_defa
         "Fn::GetAtt": ["ProducerDeadLetterQueue", "Arn"]}
 
 
-def test_schedule_defaults_to_every_15_minutes(template, resources):
+def test_schedule_fires_every_minute_for_adaptive_polling_by_default_else_every_interval(template, resources):
     parameter = template["Parameters"]["PollIntervalMinutes"]
     assert parameter["Default"] == "15"
+    assert template["Parameters"]["PollSchedule"]["Default"] == "adaptive"
+    assert set(template["Parameters"]["PollSchedule"]["AllowedValues"]) == {"adaptive", "fixed"}
+    assert template["Conditions"]["AdaptivePolling"] == {"Fn::Equals": [{"Ref": "PollSchedule"}, "adaptive"]}
     rule = resources["ProducerScheduleRule"]["Properties"]
-    assert sub_text(rule["ScheduleExpression"]) == "rate(${PollIntervalMinutes} minutes)"
+    condition, adaptive, fixed = rule["ScheduleExpression"]["Fn::If"]
+    assert condition == "AdaptivePolling" and adaptive == "rate(1 minute)"
+    assert sub_text(fixed) == "rate(${PollIntervalMinutes} minutes)"
     seconds = template["Mappings"]["PollInterval"]
     assert {int(k): int(v["Seconds"]) for k, v in seconds.items()} == {int(m): 60 * int(m) for m in parameter["AllowedValues"]}
+    # An event queued longer than the schedule's period is superseded by the next one.
+    age = resources["ProducerInvokeConfig"]["Properties"]["MaximumEventAgeInSeconds"]["Fn::If"]
+    assert age[:2] == ["AdaptivePolling", 60]
+
+
+def test_adaptive_polling_settings_reach_the_producer_with_the_configs_defaults(template, resources):
+    from producer.schedule import ScheduleSettings
+
+    env = resources["ProducerFunction"]["Properties"]["Environment"]["Variables"]
+    names = {"POLL_SCHEDULE": "PollSchedule", "POLL_INTERVAL_MINUTES": "PollIntervalMinutes",
+             "FLIP_WINDOW_MINUTES": "FlipWindowMinutes", "SAFETY_INTERVAL_MINUTES": "SafetyIntervalMinutes",
+             "FLIP_HISTORY_DAYS": "FlipHistoryDays"}
+    assert {k: env[k] for k in names} == {k: {"Ref": v} for k, v in names.items()}
+    defaults = {k: float(template["Parameters"][v]["Default"]) for k, v in names.items() if k != "POLL_SCHEDULE"}
+    settings = ScheduleSettings()
+    assert defaults == {"POLL_INTERVAL_MINUTES": settings.interval_seconds / 60,
+                        "FLIP_WINDOW_MINUTES": settings.window_seconds / 60,
+                        "SAFETY_INTERVAL_MINUTES": settings.safety_seconds / 60,
+                        "FLIP_HISTORY_DAYS": settings.history_days}
+    # The safety interval can never be shorter than the plain interval (producer.config refuses it).
+    assert template["Parameters"]["SafetyIntervalMinutes"]["MinValue"] >= max(
+        int(m) for m in template["Parameters"]["PollIntervalMinutes"]["AllowedValues"])
 
 
 def test_producer_policy_is_scoped_to_its_resources(resources):
@@ -333,9 +360,9 @@ def test_the_glue_job_s_checkpoint_and_staging_lie_where_the_role_may_delete(res
     arguments = resources["GlueJob"]["Properties"]["DefaultArguments"]
     assert sub_text(arguments["--checkpoint_path"]).startswith("s3://${CuratedBucket}/_checkpoints/")
     assert sub_text(arguments["--target_path"]) == "s3://${CuratedBucket}/curated/"
-    from glue_streaming.batch import JobPaths
+    from glue_streaming.job import JobPaths
 
-    paths = JobPaths.of("s3://r/raw/", "s3://c/curated/", "s3://q/quarantine/", "s3://c/_checkpoints/curate-charts/")
+    paths = JobPaths("s3://r/raw", "s3://c/curated", "s3://q/quarantine", "s3://c/_checkpoints/curate-charts")
     for deleted in (paths.staging("b1"), paths.stream_checkpoint, paths.run_metrics):
         assert deleted.startswith("s3://c/_checkpoints/")
 
@@ -411,8 +438,53 @@ def test_the_import_lambda_reads_uploads_writes_results_and_rejected_files_and_p
     assert granted["s3:ListBucket"] == [arn]
     assert granted["firehose:PutRecordBatch"] == [{"Fn::GetAtt": ["DeliveryStream", "Arn"]}]
     assert not [a for a in granted if "Delete" in a], "the import Lambda never deletes"
+    assert granted["sns:Publish"] == [{"Ref": "ChartEventsTopic"}]  # its chart events, and nothing else of SNS
     assert set(granted) == {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "firehose:PutRecordBatch",
-                            "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+                            "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "sns:Publish"}
+
+
+# --- chart events ----------------------------------------------------------------------------
+def sns_grants(resources, role: str) -> list[tuple[list[str], object]]:
+    statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    found = []
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if any(a.startswith("sns:") for a in actions):
+            found.append((actions, statement["Resource"]))
+    return found
+
+
+def test_both_lambdas_publish_chart_events_to_their_topic_only_and_failures_alarm(template, resources):
+    from producer import imports
+    from producer.chart_events import DEFAULT_CLIMB_PLACES
+    from producer.import_events import DEFAULT_MAX_AGE_DAYS
+
+    assert resources["ChartEventsTopic"]["Type"] == "AWS::SNS::Topic"
+    parameters = template["Parameters"]
+    assert parameters["ClimbEventPlaces"]["Default"] == DEFAULT_CLIMB_PLACES
+    assert parameters["ChartEventsMaxAgeDays"]["Default"] == DEFAULT_MAX_AGE_DAYS
+    for function, role, service in (("ProducerFunction", "ProducerRole", "chart-producer"),
+                                    ("ImportFunction", "ImportRole", "chart-import")):
+        env = resources[function]["Properties"]["Environment"]["Variables"]
+        assert env["CHART_EVENTS_TOPIC_ARN"] == {"Ref": "ChartEventsTopic"}
+        assert env["CLIMB_EVENT_PLACES"] == {"Ref": "ClimbEventPlaces"}
+        assert sns_grants(resources, role) == [(["sns:Publish"], {"Ref": "ChartEventsTopic"})]
+        alarm = next(a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+                     if a["Properties"].get("MetricName") == "ChartEventsFailed"
+                     and a["Properties"]["Dimensions"] == [{"Name": "service", "Value": service}])
+        assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}] and alarm["Threshold"] == 1
+    import_env = resources["ImportFunction"]["Properties"]["Environment"]["Variables"]
+    assert import_env["CHART_EVENTS_MAX_AGE_DAYS"] == {"Ref": "ChartEventsMaxAgeDays"}
+    assert set(import_env) - POWERTOOLS_ENV <= set(imports.ENV_VARS)
+    assert template["Outputs"]["ChartEventsTopicArn"]["Value"] == {"Ref": "ChartEventsTopic"}
+
+
+def test_chart_histories_do_not_expire(resources):
+    rules = resources["ImportsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = [r for r in rules if "ExpirationInDays" in r]
+    assert expiring and all(r.get("Prefix") for r in expiring), "a rule without a prefix expires the whole bucket"
+    assert not [r for r in expiring if "results/history/".startswith(r["Prefix"])]
+    assert {r["Prefix"] for r in expiring} >= {"incoming/", "rejected/", "results/uploads/"}
 
 
 def test_rejected_imports_and_import_failures_alarm(resources):
@@ -585,7 +657,7 @@ def test_outputs_name_what_the_readme_and_snowflake_need(template):
     assert {"RawBucketName", "CuratedBucketName", "CuratedLocation", "QuarantineBucketName", "StateBucketName",
             "DeliveryStreamName", "ProducerFunctionName", "SpotifySecretArn", "GlueJobName", "GlueDatabaseName",
             "SnowflakeRoleArn", "SnowpipeQueueArn", "AlertsTopicArn", "DashboardUrl", "SnowflakeErrorsTopicArn",
-            "SnowflakeNotificationRoleArn", "GlueLogGroupPrefix"} <= set(template["Outputs"])
+            "SnowflakeNotificationRoleArn", "GlueLogGroupPrefix", "ChartEventsTopicArn"} <= set(template["Outputs"])
 
 
 

@@ -107,6 +107,14 @@ def without_ranks(data: bytes, *ranks: int) -> bytes:
         slice(None), [row for row in chart.rows if int(row[0]) not in ranks]))
 
 
+def top_two_swapped(data: bytes) -> bytes:
+    """A corrected file: the tracks at ranks 1 and 2 change places (each keeps its own row)."""
+    def edit(chart: CsvFile) -> None:
+        first, second = chart.rows[0], chart.rows[1]
+        chart.rows[0], chart.rows[1] = [first[0], *second[1:]], [second[0], *first[1:]]
+    return edited(data, edit)
+
+
 def with_field(data: bytes, rank: int, column: str, value: str) -> bytes:
     def edit(chart: CsvFile) -> None:
         chart.rows[rank - 1][chart.column(column)] = value

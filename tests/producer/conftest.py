@@ -9,7 +9,7 @@ import producer.handler
 from local_spotify.catalog import MARKETS
 from local_spotify.server import LocalSpotifyServer
 from producer.config import ProducerConfig
-from localdev.aws import create_delivery_stream
+from localdev.aws import create_delivery_stream, delete_delivery_stream
 from tests.conftest import unique_name
 
 # Test-only values the local server expects (not real credentials).
@@ -46,7 +46,8 @@ def env(spotify, aws_endpoint, monkeypatch):
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setattr(producer.handler, "_poller", None)  # each test builds its own clients
-    return values
+    yield values
+    delete_delivery_stream(stream)
 
 
 @pytest.fixture

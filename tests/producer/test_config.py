@@ -70,3 +70,27 @@ def test_bad_numbers_are_named_with_the_value(name, value, problem):
     with pytest.raises(ConfigError) as caught:
         ProducerConfig.from_env({**BASE, name: value})
     assert str(caught.value) == problem
+
+
+def test_polling_is_fixed_unless_adaptive_is_asked_for_with_its_settings_in_minutes():
+    from producer.schedule import ScheduleSettings
+
+    assert ProducerConfig.from_env(BASE).schedule is None  # every poll reads every chart
+    assert ProducerConfig.from_env({**BASE, "POLL_SCHEDULE": "fixed"}).schedule is None
+    assert ProducerConfig.from_env({**BASE, "POLL_SCHEDULE": "adaptive"}).schedule == ScheduleSettings()
+    config = ProducerConfig.from_env({**BASE, "POLL_SCHEDULE": "Adaptive", "POLL_INTERVAL_MINUTES": "10",
+                                      "FLIP_WINDOW_MINUTES": "5", "SAFETY_INTERVAL_MINUTES": "60",
+                                      "FLIP_HISTORY_DAYS": "14"})
+    assert config.schedule == ScheduleSettings(interval_seconds=600, window_seconds=300, safety_seconds=3600,
+                                               history_days=14)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"POLL_SCHEDULE": "hourly"}, "POLL_SCHEDULE must be adaptive or fixed"),
+    ({"FLIP_WINDOW_MINUTES": "soon"}, "FLIP_WINDOW_MINUTES must be a number"),
+    ({"SAFETY_INTERVAL_MINUTES": "0"}, "SAFETY_INTERVAL_MINUTES must be more than 0"),
+    ({"SAFETY_INTERVAL_MINUTES": "10"}, "at least POLL_INTERVAL_MINUTES"),
+])
+def test_bad_polling_settings_are_named(setting, message):
+    with pytest.raises(ConfigError, match=message):
+        ProducerConfig.from_env({**BASE, "POLL_SCHEDULE": "adaptive", **setting})

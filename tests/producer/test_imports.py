@@ -17,7 +17,7 @@ import pytest
 
 import producer.imports
 from firehose import contract
-from localdev.aws import create_delivery_stream, list_keys, read_records
+from localdev.aws import create_delivery_stream, delete_delivery_stream, list_keys, read_records
 from producer.config import ConfigError
 from producer.imports import ImportConfig
 from spotify_charts.stages import LocalLambdaContext
@@ -114,8 +114,7 @@ def site(aws_endpoint, monkeypatch) -> Iterator[ImportSite]:
     monkeypatch.setenv("IMPORTS_BUCKET", bucket)
     monkeypatch.setattr(producer.imports, "_importer", None)  # each test builds its own clients
     yield ImportSite(bucket, raw_bucket, s3)
-    # moto allows 50 delivery streams at once, and the moto server lives for the whole test session.
-    boto3.client("firehose").delete_delivery_stream(DeliveryStreamName=stream)
+    delete_delivery_stream(stream)
 
 
 def month_zip(files: int) -> bytes:

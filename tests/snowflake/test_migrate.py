@@ -21,7 +21,7 @@ def test_migrations_apply_once_and_record_history(engine_environ, tmp_path):
         first = migrate(db, local=True, variables=variables, migrations=discover(root))
         assert first.applied == ["V1__database_and_schema.sql", "V2__file_format_and_tables.sql",
                                  "V6__chart_observations.sql", "V9__drop_unread_tables.sql", "V10__chart_exports.sql",
-                                 "V11__chart_store.sql", "R__chart_views.sql"]
+                                 "V11__chart_store.sql", "R__chart_views.sql", "R__chart_views_intelligence.sql"]
         assert first.skipped == [m.script for m in discover(root) if m.snowflake_only]
 
         again = migrate(db, local=True, variables=variables, migrations=discover(root))

@@ -50,13 +50,14 @@ def test_files_run_in_version_order_then_repeatables():
         "snowflake_only/V12__landing_stream_retention.sql",
         "snowflake_only/R__chart_store_refresh.sql",
         "R__chart_views.sql",
+        "R__chart_views_intelligence.sql",  # after R__chart_views.sql: it reads those views
         "snowflake_only/R__ingest_watchdog.sql",
         "snowflake_only/R__load_reconciliation.sql",
         "snowflake_only/R__merge_task.sql",
         "snowflake_only/R__stale_streams_alert.sql",
     ]
     assert [m.snowflake_only for m in discover()] == [False, False, True, True, True, False, True, True, False, False,
-                                                        False, True, True, False, True, True, True, True]
+                                                        False, True, True, False, False, True, True, True, True]
 
 
 def test_every_placeholder_has_a_value_in_a_real_deployment():

@@ -67,7 +67,7 @@ def spotify():
 @pytest.fixture(scope="module")
 def producer_env(spotify, aws_endpoint):
     """A producer environment (module-wide) with its own buckets and delivery stream."""
-    from localdev.aws import create_delivery_stream
+    from localdev.aws import create_delivery_stream, delete_delivery_stream
 
     spotify.control.reset()
     raw_bucket, stream, state_bucket = unique_name("raw"), unique_name("charts"), unique_name("state")
@@ -87,6 +87,7 @@ def producer_env(spotify, aws_endpoint):
     finally:
         producer.handler._poller = None
         restore_environ(previous)
+        delete_delivery_stream(stream)
 
 
 @pytest.fixture(scope="module")

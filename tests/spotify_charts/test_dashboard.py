@@ -31,6 +31,7 @@ import boto3
 import pytest
 
 from local_spotify.catalog import load_market
+from localdev.aws import apply_environ, restore_environ
 from localdev.process import ManagedProcess, free_port, http_ready
 from snowflake.charts import connection
 from tests.spotify_charts import browser
@@ -49,9 +50,15 @@ QUARANTINED = 2
 @pytest.fixture(scope="module")
 def pipeline(producer_env, engine_environ, tmp_path_factory):
     work = tmp_path_factory.mktemp("dashboard")
-    first = producer_env.poll()  # chart of 2024-03-16 (the history's last day)
-    producer_env.spotify.control.advance(1)
-    second = producer_env.poll()  # 2024-03-17
+    # Adaptive polling, as the stack runs it: reads dated by the replayed days are long past
+    # by this machine's clock, so each poll reads both charts; the schedule keeps its state.
+    previous = apply_environ({"POLL_SCHEDULE": "adaptive"})
+    try:
+        first = producer_env.poll()  # chart of 2024-03-16 (the history's last day)
+        producer_env.spotify.control.advance(1)
+        second = producer_env.poll()  # 2024-03-17
+    finally:
+        restore_environ(previous)
     assert not first["failed"] and not second["failed"] and second["movements"]
     today_global = [r for r in producer_env.records()
                     if r["poll_id"] == second["poll_id"] and r["chart_label"] == "global"]
@@ -163,6 +170,12 @@ def test_health_reports_every_stage(pipeline):
     assert pending["details"]["files"] == history_files + 1 + pipeline["exports"].files  # today's global, exports
     quarantine = checks["quarantine"]
     assert quarantine["status"] == "warning" and quarantine["details"]["quarantined_total"] == QUARANTINED
+    # Adaptive polling's state: a flip seen only between two replayed days tells no hour yet.
+    polling = checks["polling"]
+    assert polling["status"] == "ok" and polling["summary"].endswith("global learning, us learning")
+    assert {(c["chart"], c["flip_time"], c["last_read_day"], c["reads_that_day"])
+            for c in polling["details"]["charts"]} == {("global", None, TODAY.isoformat(), 1),
+                                                       ("us", None, TODAY.isoformat(), 1)}
 
 
 def test_bad_requests_get_clear_errors(pipeline):
@@ -228,7 +241,9 @@ def test_the_page_renders_in_headless_chromium(pipeline, tmp_path):
     movements = get(pipeline, "api/movements?limit=40")["movements"]
     assert len(dom.select("li", inside="movements", **{"class": "movement"})) == len(movements) > 0
     statuses = {c["data-check"]: c["data-status"] for c in dom.select("div", inside="health") if "data-check" in c}
-    assert statuses == {"last_poll": "ok", "last_glue_run": "ok", "pending_load": "warning", "quarantine": "warning"}
+    assert statuses == {"last_poll": "ok", "polling": "ok", "last_glue_run": "ok", "pending_load": "warning",
+                        "quarantine": "warning"}
+    assert {li["data-chart"] for li in dom.select("li", inside="health")} == {"global", "us"}
 
     shot = tmp_path / "dashboard.png"
     width, height = browser.screenshot(page, shot, tmp_path, window=(1440, 1500))

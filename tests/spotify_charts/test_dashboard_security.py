@@ -9,9 +9,11 @@ import json
 import logging
 import re
 import threading
+from pathlib import Path
 
 import pytest
 
+import spotify_charts.dashboard
 from spotify_charts.dashboard import CONTENT_SECURITY_POLICY, DashboardData, DashboardServer, SnowflakeViews, host_allowed
 from spotify_charts.settings import MonitorSettings
 
@@ -77,11 +79,14 @@ def test_every_answer_carries_the_security_headers(dashboard):
     expected = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
                 "Cross-Origin-Resource-Policy": "same-origin", "Cache-Control": "no-store"}
     answers = {path: request(dashboard, path) for path in ("/", "/dashboard.js", "/dashboard.css", "/api/health",
-                                                           "/api/bump", "/api/nothing", "/../dashboard.py")}
+                                                           "/api/bump", "/api/nothing", "/../dashboard.py",
+                                                           "/track", "/records", "/calendar", "/common.js",
+                                                           "/pages.css", "/api/records", "/api/track-grid")}
     answers["POST /api/charts"] = request(dashboard, "/api/charts", method="POST")  # http.server's own 501
     assert {name: status for name, (status, _, _) in answers.items()} == {
         "/": 200, "/dashboard.js": 200, "/dashboard.css": 200, "/api/health": 200, "/api/bump": 500,
-        "/api/nothing": 404, "/../dashboard.py": 404, "POST /api/charts": 501}
+        "/api/nothing": 404, "/../dashboard.py": 404, "POST /api/charts": 501, "/track": 200, "/records": 200,
+        "/calendar": 200, "/common.js": 200, "/pages.css": 200, "/api/records": 500, "/api/track-grid": 400}
     for name, (_, headers, _) in answers.items():
         assert {k: headers[k] for k in expected} == expected, name
         policy = dict(part.split(" ", 1) for part in headers["Content-Security-Policy"].split("; "))
@@ -92,11 +97,48 @@ def test_every_answer_carries_the_security_headers(dashboard):
     assert types["/dashboard.css"].startswith("text/css") and types["/api/health"].startswith("application/json")
 
 
-def test_the_page_has_no_inline_script_or_style(dashboard):
-    page = request(dashboard, "/")[2].decode()
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/dashboard.js" defer>']
-    assert "<style" not in page and " style=" not in page and not re.search(r"\son[a-z]+=", page)
-    assert '<link rel="stylesheet" href="/dashboard.css">' in page
+# Every page and the scripts it loads, in order: what the pages share (common.js) first.
+PAGES = {"/": ["/common.js", "/dashboard.js"], "/track": ["/common.js", "/track.js"],
+         "/records": ["/common.js", "/records.js"], "/calendar": ["/common.js", "/calendar.js"]}
+
+
+def test_the_pages_have_no_inline_script_or_style(dashboard):
+    for path, scripts in PAGES.items():
+        page = request(dashboard, path)[2].decode()
+        assert re.findall(r"<script[^>]*>", page) == [f'<script src="{script}" defer>' for script in scripts], path
+        assert "<style" not in page and " style=" not in page and not re.search(r"\son[a-z]+=", page), path
+        assert '<link rel="stylesheet" href="/dashboard.css">' in page, path
+        for script in scripts:  # each one served as a script
+            status, headers, _ = request(dashboard, script)
+            assert status == 200 and headers["Content-Type"].startswith("text/javascript"), script
+
+
+def test_the_scripts_never_parse_html():
+    """Names come from Spotify, so from whoever names a track: the scripts build elements
+    with DOM methods and set text, never parse HTML (Trusted Types would refuse it anyway)."""
+    static = Path(spotify_charts.dashboard.__file__).parent / "static"
+    scripts = sorted(static.glob("*.js"))
+    assert {p.name for p in scripts} >= {"common.js", "dashboard.js", "track.js", "records.js", "calendar.js"}
+    for script in scripts:
+        text = script.read_text()
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function", text), \
+            script.name
+
+
+@pytest.mark.parametrize("path", [
+    "/api/track-grid", "/api/track-grid?track=", "/api/track-grid?track=%3Cscript%3E",
+    "/api/track-grid?track=" + "A" * 23, "/api/track-grid?track=" + "A" * 22 + "%0A",
+    "/api/track-grid?track=" + "A" * 22 + "&from=yesterday",
+    "/api/track-grid?track=" + "A" * 22 + "&from=2024-01-02&to=2024-01-01",
+    "/api/records?chart=" + "x" * 201, "/api/records?chart=global%1B%5B2J",
+    "/api/number-ones?chart=global&from=2023-01-01&to=2024-01-02", "/api/number-ones?to=2024-13-01",
+])
+def test_the_pages_endpoints_refuse_bad_parameters_before_reading_anything(dashboard, path):
+    """The Snowflake source here fails on use: a 400 shows the parameter was refused first."""
+    status, _, body = request(dashboard, path)
+    answer = json.loads(body)
+    assert status == 400 and set(answer) == {"error"}, (path, answer)
+    assert "<script" not in answer["error"] and "\x1b" not in answer["error"]  # the value is not echoed
 
 
 def test_an_error_reaches_the_browser_as_an_id_and_the_log_has_its_text(dashboard, caplog):

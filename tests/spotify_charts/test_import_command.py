@@ -62,6 +62,8 @@ def test_upload_puts_each_file_under_incoming_and_waits_for_its_results(aws_endp
     importer = ChartImporter(bucket, s3, out=progress, poll_seconds=0.05)
     uploads = importer.upload(files, upload_id="run-1")
     assert [u.key for u in uploads] == ["incoming/run-1/regional-ar-daily-2024-05-01.csv", "incoming/run-1/bad.csv"]
+    # Where the import Lambda writes an upload's results: its key without incoming/ (producer/IMPORTS.md).
+    assert uploads[0].results_key == "results/uploads/run-1/regional-ar-daily-2024-05-01.csv.json"
     assert s3.get_object(Bucket=bucket, Key=uploads[0].key)["Body"].read() == files[0].read_bytes()
     assert "upload [" in progress.getvalue() and "2 files" in progress.getvalue()
 

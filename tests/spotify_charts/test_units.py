@@ -125,6 +125,29 @@ def test_a_failing_source_shows_as_unknown_and_its_reason_is_logged_under_an_id(
     assert "engine down" in str(logged.exc_info[1]) and "pending_load" in logged.getMessage()
 
 
+def test_polling_shows_each_charts_learned_flip_time_and_reads_today():
+    from producer.schedule import ChartHistory, Flip, ScheduleSettings, histories_to_json
+
+    now = datetime(2024, 3, 6, 15, 0, tzinfo=timezone.utc)
+    day = 86_400.0
+    flip = datetime(2024, 3, 1, 14, 30, tzinfo=timezone.utc).timestamp()
+    learned = ChartHistory(last_read=now.timestamp() - 60, snapshot_id="s", seen_at=now.timestamp() - 60,
+                           flips=tuple(Flip(flip + d * day - 30, flip + d * day + 30) for d in range(5)),
+                           reads_day="2024-03-06", reads_today=9)
+    new = ChartHistory(last_read=now.timestamp() - day, snapshot_id="t", seen_at=now.timestamp() - day,
+                       reads_day="2024-03-05", reads_today=96)
+    raw = histories_to_json({"id1": learned, "id2": new}, ScheduleSettings())
+    check = health.polling_check(raw, {"id1": "global", "id2": "us"}, now)
+    assert check.status == "ok"
+    assert check.summary == "9 reads today over 2 charts: global flips ~14:30 UTC, us learning"
+    global_, us = check.details["charts"]
+    assert (global_["chart"], global_["flip_time"], global_["learned_from_flips"], global_["reads_today"]) == (
+        "global", "14:30", 5, 9)
+    assert (us["flip_time"], us["reads_today"], us["last_read_day"], us["reads_that_day"]) == (None, 0, "2024-03-05", 96)
+    assert health.polling_check(None, {}, now).status == "unknown"  # a fixed schedule keeps no state
+    assert "fixed schedule" in health.polling_check(None, {}, now).summary
+
+
 def test_settings_come_from_the_producer_environment_with_overrides():
     env = {"STATE_BUCKET": "b", "STATE_PREFIX": "p", "PLAYLISTS": "id1:global,id2", "GLUE_CHECKPOINT_PATH": "/cp"}
     settings = MonitorSettings.from_env(env, state_bucket=None, state_prefix="other/")

@@ -1,4 +1,4 @@
-"""The checkpoint's run lease (glue_streaming/run_lease.py): one Glue run at a time on a
+"""The checkpoint's run lease (firehose.run_lease.py): one Glue run at a time on a
 checkpoint. On S3 (real boto3 against moto, conditional writes) and on local folders."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 import boto3
 import pytest
 
-from glue_streaming.run_lease import (LEASE_NAME, CheckpointLeaseHeldError, LocalRunLease, S3RunLease, run_lease)
+from firehose.run_lease import (LEASE_NAME, CheckpointLeaseHeldError, LocalRunLease, S3RunLease, run_lease)
 from tests.conftest import unique_name
 
 
@@ -103,7 +103,7 @@ def test_the_holder_renews_its_lease_and_stops_if_another_run_took_it_over(check
 def test_on_a_local_folder_the_lease_is_a_lock_the_kernel_releases_with_its_process(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, '.')\n"
-        "from glue_streaming.run_lease import LocalRunLease\n"
+        "from firehose.run_lease import LocalRunLease\n"
         f"lease = LocalRunLease({str(tmp_path)!r}, 0).__enter__()\n"
         "print('held', flush=True); time.sleep(60)")], stdout=subprocess.PIPE, text=True)
     try:

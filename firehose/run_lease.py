@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-log = logging.getLogger("glue_streaming.run_lease")
+log = logging.getLogger("firehose.run_lease")
 
 LEASE_NAME = "run.lease"
 # S3 answers a lost conditional write with 412 (changed), 409 (a concurrent write) or 404.
