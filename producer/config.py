@@ -15,6 +15,7 @@ from producer.schedule import ScheduleSettings
 from firehose.writer import CALL_TIMEOUT_SECONDS
 
 DEFAULT_API_URL = "https://api.spotify.com/v1/"
+DEFAULT_STATE_PREFIX = "producer-state/"
 DEFAULT_TOKEN_URL = "https://accounts.spotify.com/api/token"
 
 # Every environment variable the producer reads, with whether the stack must set it.
@@ -101,7 +102,7 @@ class ProducerConfig:
     playlists: tuple[Playlist, ...]
     delivery_stream_name: str
     state_bucket: str
-    state_prefix: str = "producer-state/"
+    state_prefix: str = DEFAULT_STATE_PREFIX
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     secret_arn: str | None = None
@@ -133,12 +134,11 @@ class ProducerConfig:
                 get("SPOTIFY_CLIENT_ID") and (get("SPOTIFY_CLIENT_SECRET") or get("SPOTIFY_REFRESH_TOKEN"))):
             raise ConfigError("set SPOTIFY_SECRET_ARN, or SPOTIFY_CLIENT_ID with SPOTIFY_CLIENT_SECRET "
                               "and/or SPOTIFY_REFRESH_TOKEN")
-        prefix = get("STATE_PREFIX") or "producer-state/"
         return cls(
             playlists=parse_playlists(get("PLAYLISTS") or ""),
             delivery_stream_name=get("DELIVERY_STREAM_NAME"),
             state_bucket=get("STATE_BUCKET"),
-            state_prefix=prefix if prefix.endswith("/") else prefix + "/",
+            state_prefix=state_prefix(get("STATE_PREFIX")),
             client_id=get("SPOTIFY_CLIENT_ID"),
             client_secret=get("SPOTIFY_CLIENT_SECRET"),
             secret_arn=get("SPOTIFY_SECRET_ARN"),
@@ -150,6 +150,13 @@ class ProducerConfig:
             schedule=schedule_settings(get),
             events_topic_arn=get("CHART_EVENTS_TOPIC_ARN"),
         )
+
+
+def state_prefix(value: str | None) -> str:
+    """``STATE_PREFIX`` as a key prefix (ending with ``/``): the producer's and the import
+    Lambda's, which write the sent ledger under it (firehose/ledger.py)."""
+    prefix = value or DEFAULT_STATE_PREFIX
+    return prefix if prefix.endswith("/") else prefix + "/"
 
 
 def _integer(get, variable: str, default: int, least: int) -> int:

@@ -2,11 +2,13 @@
 another, or rejected; see producer/IMPORTS.md for the design.
 
 Per file: parse it (producer.chart_export); look its chart and date up in the ledger; send its
-records (FirehoseWriter) unless the ledger already holds that snapshot; then write the ledger.
-The ledger is written only after Firehose accepted every record of the file, and it names the
-upload and entry that sent it, so an invocation retried after a crash finds "this very file was
-sent" and does not send it again. What became of each file goes to the upload's results object,
-which the ``spotify-charts import`` command polls.
+records (FirehoseWriter) unless the ledger already holds that snapshot; keep them in the
+producer's sent ledger (firehose/ledger.py), which the reconciler compares with what was
+curated; then write the ledger. The ledger is written only after Firehose accepted every record
+of the file and they were recorded as sent, and it names the upload and entry that sent it, so
+an invocation retried after a crash finds "this very file was sent" and does not send it again.
+What became of each file goes to the upload's results object, which the ``spotify-charts
+import`` command polls.
 
 When the invocation's time runs short the importer saves the results and writes a continuation
 object; its notification invokes the Lambda again, which resumes at the first file without a
@@ -25,12 +27,13 @@ from pathlib import PurePosixPath
 from typing import Any, Callable
 from urllib.parse import unquote_plus
 
-from firehose import contract
+from firehose import contract, ledger
 from firehose.writer import FirehoseWriter
 from producer.chart_export import ChartExport, ChartFileError, chart_records, parse_chart_file, parse_chart_name
 from producer.event_publisher import PublishReport
 from producer.import_events import ImportEvents
 from producer.import_store import CONTINUE, INCOMING, HeldChart, ImportStore, ObjectChangedError
+from producer.state import StateStore
 from producer.upload_files import (OBJECT_TOO_LARGE, UploadEntry, UploadError, UploadFiles, UploadLimits,
                                    check_entry_name, file_name, open_upload)
 
@@ -160,12 +163,18 @@ class StaleUploadError(RuntimeError):
     """The upload's key now holds another object, whose own import has started."""
 
 
+class SentLedgerError(RuntimeError):
+    """A file's records were accepted by Firehose but could not be kept in the sent ledger: the
+    file is not held, and the invocation fails so that Lambda's retry sends it again."""
+
+
 class Importer:
-    def __init__(self, store: ImportStore, writer: FirehoseWriter, limits: UploadLimits = UploadLimits(), *,
-                 continue_below_seconds: float = 30.0, clock: Callable[[], datetime] = utc_now, logger=None,
-                 events: ImportEvents | None = None):
+    def __init__(self, store: ImportStore, writer: FirehoseWriter, sent: StateStore,
+                 limits: UploadLimits = UploadLimits(), *, continue_below_seconds: float = 30.0,
+                 clock: Callable[[], datetime] = utc_now, logger=None, events: ImportEvents | None = None):
         self.store = store
         self.writer = writer
+        self.sent = sent  # the producer's state store: only its sent ledger is written
         self.limits = limits
         self.continue_below_seconds = continue_below_seconds
         self.clock = clock
@@ -314,9 +323,11 @@ class Importer:
         revision = held.revision + 1 if held else 1
         observed_at = self.clock()
         records = chart_records(chart, observed_at, revision=revision)
-        report = self.writer.put([contract.encode(record) for record in records])
+        encoded = [contract.encode(record) for record in records]
+        report = self.writer.put(encoded)
         job.run.records_sent += report.records
         job.run.firehose_retries += report.retried_records
+        self._record_sent(entry, records[-1]["poll_id"], encoded)
         outcome = REPLACED if held else LOADED
         self._hold(HeldChart(
             chart=chart.alias, chart_date=chart.chart_date.isoformat(), snapshot_id=chart.snapshot_id,
@@ -325,6 +336,18 @@ class Importer:
             tracks=sorted({row.track_id for row in chart.rows})), held_etag)
         self._note(chart, held)
         return replace(described, outcome=outcome)
+
+    def _record_sent(self, entry: UploadEntry, poll_id: str, records: list[bytes]) -> None:
+        """Keep a file's accepted records in the sent ledger, one object per file under its
+        observation's poll id, before the file is held: nothing is held without a trace the
+        reconciler can follow. If that write fails, neither is the file: the invocation fails,
+        and its retry sends the file again (the same poll id and keys, deduplicated downstream)."""
+        try:
+            self.sent.save_sent(poll_id, ledger.encode_sent(records))
+        except Exception as error:  # noqa: BLE001 - whatever it is, the file must not be held
+            self._log("error", "sent ledger not written", name=entry.name, entry=entry.index, error=str(error))
+            raise SentLedgerError(f"{entry.name}: delivered, but not recorded as sent "
+                                  f"({type(error).__name__}: {error}); not held, a retry sends it again") from error
 
     def _note(self, chart: ChartExport, replaced: HeldChart | None = None) -> None:
         if self.events is not None:

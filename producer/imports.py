@@ -18,12 +18,13 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from firehose.writer import CLIENT_CONFIG, FirehoseWriter
 from producer import budget
-from producer.config import ConfigError
+from producer.config import DEFAULT_STATE_PREFIX, ConfigError, state_prefix
 from producer.event_publisher import EventPublisher
 from producer.import_events import EventSettings, ImportEvents
 from producer.import_store import ImportStore
 from producer.importer import LOADED, REPLACED, UNCHANGED, Importer, ImportRun, utc_now
 from producer.observability import NAMESPACE
+from producer.state import StateStore
 from producer.upload_files import UploadLimits
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "chart-importer")
@@ -34,6 +35,9 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 ENV_VARS: dict[str, bool] = {
     "DELIVERY_STREAM_NAME": True,
     "IMPORTS_BUCKET": True,
+    # The producer's sent ledger (firehose/ledger.py): what Firehose accepted, for the reconciler.
+    "STATE_BUCKET": True,
+    "STATE_PREFIX": False,  # as the producer's (default producer-state/)
     "MAX_UPLOAD_BYTES": False,  # one uploaded object, as uploaded (default 128 MiB)
     "MAX_FILE_BYTES": False,  # one chart file, uncompressed (default 1 MiB)
     "MAX_ZIP_ENTRIES": False,  # files in one zip (default 20,000)
@@ -50,6 +54,8 @@ ENV_VARS: dict[str, bool] = {
 class ImportConfig:
     delivery_stream_name: str
     imports_bucket: str
+    state_bucket: str
+    state_prefix: str = DEFAULT_STATE_PREFIX
     limits: UploadLimits = field(default_factory=UploadLimits)
     continue_below_seconds: float = 30.0
     events_topic_arn: str | None = None
@@ -74,7 +80,8 @@ class ImportConfig:
             raise ConfigError(f"the import limits must be numbers: {error}") from None
         if min(limits.max_object_bytes, limits.max_file_bytes, limits.max_zip_entries, limits.max_zip_bytes) < 1:
             raise ConfigError("the import limits must be at least 1")
-        return cls(values["DELIVERY_STREAM_NAME"], values["IMPORTS_BUCKET"], limits, continue_below,
+        return cls(values["DELIVERY_STREAM_NAME"], values["IMPORTS_BUCKET"], values["STATE_BUCKET"],
+                   state_prefix(values["STATE_PREFIX"]), limits, continue_below,
                    values["CHART_EVENTS_TOPIC_ARN"] or None, event_settings(values))
 
 
@@ -95,7 +102,8 @@ _importer: Importer | None = None
 
 
 def build_importer(config: ImportConfig) -> Importer:
-    store = ImportStore(config.imports_bucket, boto3.client("s3"))
+    s3 = boto3.client("s3")
+    store = ImportStore(config.imports_bucket, s3)
     events = None
     if config.events_topic_arn:
         events = ImportEvents(store, EventPublisher(config.events_topic_arn, logger=logger), config.events,
@@ -103,6 +111,7 @@ def build_importer(config: ImportConfig) -> Importer:
     return Importer(store,
                     # Short timeouts and no botocore retries: the writer retries (firehose/writer.py).
                     FirehoseWriter(config.delivery_stream_name, boto3.client("firehose", config=CLIENT_CONFIG)),
+                    StateStore(config.state_bucket, config.state_prefix, s3),  # its sent ledger only
                     config.limits, continue_below_seconds=config.continue_below_seconds, logger=logger,
                     events=events)
 

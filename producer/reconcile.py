@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from firehose.writer import CLIENT_CONFIG, FirehoseWriter
 from producer import budget
-from producer.config import ConfigError
+from producer.config import ConfigError, state_prefix
 from producer.observability import NAMESPACE
 from producer.reconciler import CuratedStore, Reconciler, ReconcileRun, ReconcileSettings, SentLedger
 
@@ -67,7 +67,7 @@ class ReconcileConfig:
             raise ConfigError(f"the reconciliation settings must be numbers: {error}") from None
         if settings.window_days < 1 or settings.grace_hours < 0 or settings.max_resends < 0:
             raise ConfigError("RECONCILE_WINDOW_DAYS must be at least 1, the others at least 0")
-        return cls(values["DELIVERY_STREAM_NAME"], values["STATE_BUCKET"], values["STATE_PREFIX"] or "producer-state/",
+        return cls(values["DELIVERY_STREAM_NAME"], values["STATE_BUCKET"], state_prefix(values["STATE_PREFIX"]),
                    values["CURATED_BUCKET"], values["MANIFEST_PREFIX"], settings)
 
 

@@ -434,13 +434,36 @@ def test_the_import_lambda_reads_uploads_writes_results_and_rejected_files_and_p
                                                   for t in targets)
     arn = f"arn:${{AWS::Partition}}:s3:::{IMPORTS_BUCKET}"
     assert sorted(granted["s3:GetObject"]) == [f"{arn}/incoming/*", f"{arn}/results/*"]
-    assert sorted(granted["s3:PutObject"]) == [f"{arn}/rejected/*", f"{arn}/results/*"]
+    # Its results and rejected files; and the producer's sent ledger, nothing else of the state bucket.
+    assert sorted(granted["s3:PutObject"]) == ["${StateBucket.Arn}/${StatePrefix}sent/*", f"{arn}/rejected/*",
+                                               f"{arn}/results/*"]
     assert granted["s3:ListBucket"] == [arn]
     assert granted["firehose:PutRecordBatch"] == [{"Fn::GetAtt": ["DeliveryStream", "Arn"]}]
     assert not [a for a in granted if "Delete" in a], "the import Lambda never deletes"
     assert granted["sns:Publish"] == [{"Ref": "ChartEventsTopic"}]  # its chart events, and nothing else of SNS
     assert set(granted) == {"s3:GetObject", "s3:PutObject", "s3:ListBucket", "firehose:PutRecordBatch",
                             "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "sns:Publish"}
+
+
+def test_the_import_lambda_records_what_it_sent_where_the_reconciler_reads_it(resources):
+    from firehose import ledger
+    from producer import imports
+
+    env = resources["ImportFunction"]["Properties"]["Environment"]["Variables"]
+    required = {name for name, needed in imports.ENV_VARS.items() if needed}
+    assert required | {"STATE_PREFIX"} <= set(env)
+    producer_env = resources["ProducerFunction"]["Properties"]["Environment"]["Variables"]
+    reconciler_env = resources["ReconcilerFunction"]["Properties"]["Environment"]["Variables"]
+    for name in ("STATE_BUCKET", "STATE_PREFIX"):
+        assert env[name] == producer_env[name] == reconciler_env[name]
+    statements = {s["Sid"]: s for s in
+                  resources["ImportRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    written = statements["RecordSentRecords"]
+    assert written["Action"] == "s3:PutObject"
+    assert sub_text(written["Resource"]) == "${StateBucket.Arn}/${StatePrefix}" + ledger.SENT_FOLDER + "*"
+    reconciler = {s["Sid"]: s for s in
+                  resources["ReconcilerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert sub_text(reconciler["ReadSentLedger"]["Resource"]) == sub_text(written["Resource"])
 
 
 # --- chart events ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 import producer.imports
-from firehose import contract
+from firehose import contract, ledger
 from localdev.aws import create_delivery_stream, delete_delivery_stream, list_keys, read_records
 from producer.config import ConfigError
 from producer.imports import ImportConfig
@@ -26,6 +26,7 @@ from tests.producer.chart_files import (AR_DAY, GLOBAL_WEEK, MiB, bad_files, bun
                                         viral_from, with_field, zeros_zip)
 
 EVENTS = "tests/events/"
+STATE_PREFIX = "producer-state/"
 AR_2, AR_3 = "regional-ar-daily-2024-05-02.csv", "regional-ar-daily-2024-05-03.csv"
 
 
@@ -48,6 +49,7 @@ class ImportSite:
 
     bucket: str
     raw_bucket: str
+    state_bucket: str  # the producer's: the import Lambda writes its sent ledger there
     s3: object
     put_calls: list = field(default_factory=list)
 
@@ -96,6 +98,11 @@ class ImportSite:
     def records(self) -> list[dict]:
         return read_records(self.raw_bucket, client=self.s3)
 
+    def sent(self) -> dict[str, list[dict]]:
+        """The sent ledger: key -> the records it holds."""
+        return {key: ledger.decode_sent(self.s3.get_object(Bucket=self.state_bucket, Key=key)["Body"].read())
+                for key in list_keys(self.state_bucket, STATE_PREFIX + ledger.SENT_FOLDER, self.s3)}
+
     def continuations(self) -> list[str]:
         return list_keys(self.bucket, "results/continue/", self.s3)
 
@@ -107,13 +114,17 @@ class ImportSite:
 @pytest.fixture
 def site(aws_endpoint, monkeypatch) -> Iterator[ImportSite]:
     bucket, raw_bucket, stream = unique_name("imports"), unique_name("raw"), unique_name("charts")
+    state_bucket = unique_name("state")
     create_delivery_stream(raw_bucket, stream)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=bucket)
+    s3.create_bucket(Bucket=state_bucket)
     monkeypatch.setenv("DELIVERY_STREAM_NAME", stream)
     monkeypatch.setenv("IMPORTS_BUCKET", bucket)
+    monkeypatch.setenv("STATE_BUCKET", state_bucket)
+    monkeypatch.setenv("STATE_PREFIX", STATE_PREFIX)
     monkeypatch.setattr(producer.imports, "_importer", None)  # each test builds its own clients
-    yield ImportSite(bucket, raw_bucket, s3)
+    yield ImportSite(bucket, raw_bucket, state_bucket, s3)
     delete_delivery_stream(stream)
 
 
@@ -415,11 +426,16 @@ def test_an_object_overwritten_before_its_notification_is_handled_by_the_newer_o
 
 def test_the_configuration_comes_from_the_environment():
     config = ImportConfig.from_env({"DELIVERY_STREAM_NAME": "charts", "IMPORTS_BUCKET": "imports",
+                                    "STATE_BUCKET": "state", "STATE_PREFIX": "my/state",
                                     "MAX_ZIP_ENTRIES": "5000", "CONTINUE_BELOW_SECONDS": "45"})
     assert (config.delivery_stream_name, config.imports_bucket) == ("charts", "imports")
+    assert (config.state_bucket, config.state_prefix) == ("state", "my/state/")  # a prefix, as the producer's
+    assert ImportConfig.from_env({"DELIVERY_STREAM_NAME": "c", "IMPORTS_BUCKET": "i",
+                                  "STATE_BUCKET": "s"}).state_prefix == "producer-state/"
     assert config.limits.max_zip_entries == 5000 and config.continue_below_seconds == 45
     assert config.limits.max_file_bytes == 1024 * 1024 and config.limits.max_object_bytes == 128 * 1024 * 1024
-    with pytest.raises(ConfigError, match="IMPORTS_BUCKET"):
+    with pytest.raises(ConfigError, match="IMPORTS_BUCKET, STATE_BUCKET"):
         ImportConfig.from_env({"DELIVERY_STREAM_NAME": "charts"})
     with pytest.raises(ConfigError, match="must be numbers"):
-        ImportConfig.from_env({"DELIVERY_STREAM_NAME": "c", "IMPORTS_BUCKET": "i", "MAX_FILE_BYTES": "1MB"})
+        ImportConfig.from_env({"DELIVERY_STREAM_NAME": "c", "IMPORTS_BUCKET": "i", "STATE_BUCKET": "s",
+                               "MAX_FILE_BYTES": "1MB"})
