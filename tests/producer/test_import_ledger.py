@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from botocore.exceptions import ClientError
 
 import producer.imports
 from firehose import contract, ledger
@@ -16,6 +15,7 @@ from producer.importer import SentLedgerError
 from tests.producer.chart_files import AR_DAY, make_zip, real, with_field
 from tests.producer.test_imports import AR_2, AR_3, STATE_PREFIX, ImportSite, outcomes, site  # noqa: F401 - fixture
 from tests.producer.test_reconcile import Site
+from tests.producer.test_sent_ledger import LedgerWritesFail
 
 SENT_KEY = re.compile(rf"{STATE_PREFIX}sent/\d{{4}}-\d\d-\d\d/\d{{6}}-(import-[0-9a-f]{{32}})\.jsonl\.gz")
 THREE = make_zip([(AR_DAY, real(AR_DAY)), (AR_2, real(AR_2)), (AR_3, real(AR_3))])
@@ -36,22 +36,6 @@ def contract_key(record: dict) -> tuple:
 def held_poll_ids(site: ImportSite) -> dict[str, str]:
     """Chart date -> the poll id the held ledger names for it."""
     return {entry["chart_date"]: entry["poll_id"] for _, entry in site.held().values()}
-
-
-class LedgerWritesFailFrom:
-    """The importer's real S3 client, except that sent-ledger writes fail (S3 answers 503)
-    from the ``first``-th on."""
-
-    def __init__(self, client, first: int):
-        self.client, self.first, self.writes = client, first, 0
-
-    def put_object(self, **kwargs):
-        if "/sent/" in kwargs["Key"]:
-            self.writes += 1
-            if self.writes >= self.first:
-                raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}},
-                                  "PutObject")
-        return self.client.put_object(**kwargs)
 
 
 def test_each_imported_file_s_accepted_records_are_in_the_sent_ledger_under_its_observation(site):
@@ -80,7 +64,7 @@ def test_a_file_whose_records_could_not_be_recorded_is_not_held_and_the_retry_se
     event = site.upload("incoming/u1/charts.zip", THREE)
     importer = producer.imports.get_importer()
     real_client = importer.sent.client
-    importer.sent.client = LedgerWritesFailFrom(real_client, first=2)  # the second file's write fails
+    importer.sent.client = LedgerWritesFail(real_client, first=2)  # the second file's write fails
     with pytest.raises(SentLedgerError, match=f"{AR_2}: delivered, but not recorded as sent \\(ClientError"):
         site.invoke(event)
     assert sorted(held_poll_ids(site)) == ["2024-05-01"]  # the second file is not held

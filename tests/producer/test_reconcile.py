@@ -189,3 +189,10 @@ def test_a_bad_environment_is_refused_with_a_clear_error(environ, problem):
     required = {"DELIVERY_STREAM_NAME": "s", "STATE_BUCKET": "b", "CURATED_BUCKET": "c", "MANIFEST_PREFIX": "m/"}
     with pytest.raises(ConfigError, match=problem):
         ReconcileConfig.from_env({**(required if environ else {}), **environ})
+
+
+@pytest.mark.unit
+def test_the_state_prefix_is_read_as_the_producer_and_the_import_lambda_read_it():
+    required = {"DELIVERY_STREAM_NAME": "s", "STATE_BUCKET": "b", "CURATED_BUCKET": "c", "MANIFEST_PREFIX": "m/"}
+    assert ReconcileConfig.from_env({**required, "STATE_PREFIX": "my/state"}).state_prefix == "my/state/"
+    assert ReconcileConfig.from_env(required).state_prefix == "producer-state/"

@@ -53,15 +53,18 @@ def test_a_poll_records_exactly_what_firehose_accepted(make_poller, env, aws_end
 
 
 class LedgerWritesFail:
-    """The real S3 client, except that writing to the sent ledger fails (S3 answers 503)."""
+    """The real S3 client, except that writing to the sent ledger fails (S3 answers 503) from
+    the ``first``-th write on."""
 
-    def __init__(self, client):
-        self.client = client
+    def __init__(self, client, first: int = 1):
+        self.client, self.first, self.writes = client, first, 0
 
     def put_object(self, **kwargs):
         if "/sent/" in kwargs["Key"]:
-            raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}},
-                              "PutObject")
+            self.writes += 1
+            if self.writes >= self.first:
+                raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}},
+                                  "PutObject")
         return self.client.put_object(**kwargs)
 
     def __getattr__(self, name):
