@@ -53,7 +53,10 @@ def test_charts_are_read_around_their_learned_flip_and_sparsely_otherwise(adapti
     learning = at("2023-06-01T14:30:07")
     assert read_ids(learning) == {GLOBAL, US, GB} and learning.summary()["changed"] == [GLOBAL]
     flip = schedule_object(env)[GLOBAL].flips[-1]
-    assert flip.width == 900 and datetime.fromtimestamp(flip.seen).strftime("%H:%M:%S") == "14:30:07"
+    # The server's clock runs on in real time from each set instant, so a read's Date is the
+    # instant plus the seconds the poll took before it (1-2 s on a loaded machine).
+    seen_late = flip.seen - datetime.fromisoformat("2023-06-01T14:30:07+00:00").timestamp()
+    assert 895 <= flip.width <= 900 and 0 <= seen_late <= 5
 
     # The next day: global has learned its hour. A safety read, nothing until its window, then
     # every invocation until the flip. US and GB flipped while nobody read them (their brackets
@@ -70,7 +73,7 @@ def test_charts_are_read_around_their_learned_flip_and_sparsely_otherwise(adapti
     assert caught.summary()["changed"] == [GLOBAL] and caught.records_sent == 50
     assert read_ids(at("2023-06-02T14:31:07")) == set()  # today's flip is in: back to sparse
     history = schedule_object(env)[GLOBAL]
-    assert history.flips[-1].width == 60 and history.reads_day == "2023-06-02" and history.reads_today == 5
+    assert 55 <= history.flips[-1].width <= 60 and history.reads_day == "2023-06-02" and history.reads_today == 5
 
 
 def test_lost_or_damaged_schedule_state_reads_every_chart_again(adaptive, env):
