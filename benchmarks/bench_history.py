@@ -32,7 +32,7 @@ from localdev.pipeline.progress import minutes  # noqa: E402
 from localdev.pipeline.settings import LOCAL_DIR  # noqa: E402
 from spotify_charts import report, views  # noqa: E402
 
-TARGET_MINUTES = 10.0
+TARGET_MINUTES = 5.0  # the whole run, set-up and the truth check included (issue 22)
 REPORT_CHART, REPORT_DAY = "us", date(2024, 6, 1)
 
 
@@ -57,13 +57,13 @@ def timed(action):
 
 
 def main() -> int:
+    started = time.monotonic()
     args = parse_args()
     markets = tuple(m.strip() for m in args.markets.split(",") if m.strip())
     first, last = catalog.FIRST_DATE, catalog.FIRST_DATE + timedelta(days=args.days - 1)
     settings = PipelineSettings(markets=markets, start_date=first, work_dir=Path(args.work_dir))
     print(f"history: {len(markets)} markets x {args.days} days ({first} to {last}), Glue + load every "
           f"{args.glue_every} days; the machine may be shared with other work", flush=True)
-    started = time.monotonic()
     with LocalPipeline(settings) as pipeline:
         set_up = time.monotonic() - started
         _, replay = timed(lambda: pipeline.run_days(args.days, args.glue_every, progress_seconds=PROGRESS_SECONDS,
@@ -100,13 +100,14 @@ def main() -> int:
     print(f"rows: {counts['entries']:,} chart entries and {counts['observations']:,} observations in Snowflake; "
           f"{counts['daily_charts']:,} daily charts on {counts['days']} days ({counts['chart_rows']:,} chart rows)")
     print(f"days: {args.days} replayed ({first} to {last}), markets: {len(markets)}")
-    print(f"minutes: {replay / 60:.2f} for the replay through the pipeline (target {TARGET_MINUTES:.0f}): "
-          f"{'within' if replay / 60 <= TARGET_MINUTES else 'OVER'} the target; {total / 60:.2f} in all "
-          f"(set-up {minutes(set_up)}: LocalStack, stack deploy, engine)")
+    print(f"minutes: {replay / 60:.2f} for the replay through the pipeline; {total / 60:.2f} in all (set-up "
+          f"{minutes(set_up)}: LocalStack, stack deploy, engine; target {TARGET_MINUTES:.0f} in all): "
+          f"{'within' if total / 60 <= TARGET_MINUTES else 'OVER'} the target")
     print("where the replay's time went: busy time per stage, as a share of the replay"
           + ("" if args.serial else " (Glue and the load run beside the polls: the shares add up to more than 100%)"))
     stages = {"producer polls (Lambda invokes, Spotify, Firehose, S3 state)": seconds["poll"],
-              "Glue job runs (local Spark, own JVM each, reading and writing S3 through S3A)": seconds["glue"],
+              "Glue job runs (local Spark, one long-lived session, reading and writing S3 through S3A)":
+                  seconds["glue"],
               "load (local Snowpipe: COPY + MERGE on fakesnow)": seconds["load"]}
     if args.serial:
         stages["the rest (moving the server's clock, progress)"] = replay - sum(stages.values())
@@ -122,6 +123,8 @@ def main() -> int:
         print(f"\n== truth: the daily views against the CSV files ({truth_seconds:.1f} s) ==")
         print("\n".join(truth_lines))
         print("every market right" if truth_ok else "SOME MARKETS DIFFER")
+    print(f"\nthe history ({args.days} days x {len(markets)} markets) through the local pipeline, set-up"
+          + (" and the truth check" if args.truth else "") + f" included, in {total / 60:.1f} min")
     return 0 if truth_ok else 1
 
 

@@ -84,17 +84,8 @@ def run_glue_job(paths: GluePaths, log_path: Path | None = None, *, spark_master
     the machine running it died. Raises GlueJobError if the job fails, is killed, or
     ends without its run-metrics line.
     """
-    if paths.on_s3():
-        s3a.require_jars()  # a clear error now rather than Spark's "No FileSystem for scheme"
-    if not is_s3(paths.source):
-        Path(paths.source).mkdir(parents=True, exist_ok=True)
-    child_env = {**os.environ, **(env or {})}
-    child_env.update(submit_environ(child_env))
-    extra = [a for name, value in (job_arguments or {}).items() for a in (f"--{name}", str(value))]
-    argv = python_module(GLUE_JOB_MODULE, *paths.arguments(), "--spark_master", spark_master,
-                         "--driver_memory", "1g", "--shuffle_partitions", "2", *extra)
-    if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = python_module(GLUE_JOB_MODULE, *prepare(paths, log_path, spark_master, job_arguments))
+    child_env = job_environ(env)
     run = GlueRun(log_path=log_path)
     started = time.monotonic()
     with ExitStack() as files:
@@ -116,7 +107,34 @@ def run_glue_job(paths: GluePaths, log_path: Path | None = None, *, spark_master
         run.seconds = time.monotonic() - started
         out.seek(0)
         run.metrics = last_json_line(out.read().decode("utf-8", "replace"))
-    where = f"; log: {log_path}" if log_path else ""
+    return checked(run)
+
+
+def prepare(paths: GluePaths, log_path: Path | None, spark_master: str,
+            job_arguments: Mapping[str, str] | None) -> list[str]:
+    """Check what a run needs (the S3 connector, the source folder, the log's folder);
+    returns the job's arguments, as ``python -m glue_streaming.job`` takes them."""
+    if paths.on_s3():
+        s3a.require_jars()  # a clear error now rather than Spark's "No FileSystem for scheme"
+    if not is_s3(paths.source):
+        Path(paths.source).mkdir(parents=True, exist_ok=True)
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    extra = [a for name, value in (job_arguments or {}).items() for a in (f"--{name}", str(value))]
+    return [*paths.arguments(), "--spark_master", spark_master, "--driver_memory", "1g",
+            "--shuffle_partitions", "2", *extra]
+
+
+def job_environ(env: Mapping[str, str] | None) -> dict[str, str]:
+    """The job process's environment: this one, ``env`` over it, the local Spark tuning."""
+    child_env = {**os.environ, **(env or {})}
+    child_env.update(submit_environ(child_env))
+    return child_env
+
+
+def checked(run: GlueRun) -> GlueRun:
+    """``run``, or GlueJobError if it failed, was killed or ended without its run metrics."""
+    where = f"; log: {run.log_path}" if run.log_path else ""
     if run.exit_code != 0:
         how = "killed" if run.killed else f"exited with code {run.exit_code}"
         raise GlueJobError(f"the Glue job {how} after {run.seconds:.1f} s{where}", run)

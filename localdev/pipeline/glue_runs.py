@@ -2,9 +2,11 @@
 keeps no real Glue job), and the curated files each run publishes."""
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Callable
 
 from localdev.local_spark.glue_runner import GlueJobError, GluePaths, GlueRun, run_glue_job
+from localdev.local_spark.glue_worker import GlueWorker
 from localdev.pipeline.progress import Say
 from localdev.pipeline.settings import CURATED_PREFIX, PipelineSettings
 from localdev.pipeline.stack import Stack
@@ -12,7 +14,11 @@ from localdev.pipeline.stack_glue_paths import stack_glue_paths
 
 
 class GlueRuns:
-    """Runs the job; ``published(n)`` hears of the ``n`` curated files each run put in the bucket."""
+    """Runs the job; ``published(n)`` hears of the ``n`` curated files each run put in the bucket.
+
+    With ``settings.long_lived_spark`` the runs share one Spark session in a worker process
+    (``glue_worker``), started at the first run and stopped with the pipeline; otherwise each
+    run is a process and JVM of its own (``glue_runner``)."""
 
     def __init__(self, settings: PipelineSettings, say: Say, stack: Stack, published: Callable[[int], None]):
         self.settings, self.say, self.stack, self.published = settings, say, stack, published
@@ -21,6 +27,11 @@ class GlueRuns:
         # Staged on this machine's disk, then published to S3 by one PUT a file: Spark's writer
         # commits by renames, and a rename on S3A is a copy and a delete, several requests a file.
         self.staging = settings.work_dir / "glue-staging"
+        self.worker = GlueWorker() if settings.long_lived_spark else None
+
+    def start(self, cleanup: ExitStack) -> None:
+        if self.worker is not None:
+            cleanup.callback(self.worker.stop)
 
     def paths(self) -> GluePaths:
         """The Glue job's s3:// paths on this stack, as its template passes them on Glue."""
@@ -37,9 +48,10 @@ class GlueRuns:
         self.say("glue", f"running the job on {paths.source} ({self.settings.spark_master}) ...")
         published_before = self.curated_files()
         try:
-            run = run_glue_job(paths, self.settings.logs / "glue.log", spark_master=self.settings.spark_master,
-                               env={**self.stack.aws_environ(), **(env or {})}, kill_when=kill_when,
-                               job_arguments={"staging_path": self.staging.as_uri()})
+            run = (self.worker.run if self.worker else run_glue_job)(
+                paths, self.settings.logs / "glue.log", spark_master=self.settings.spark_master,
+                env={**self.stack.aws_environ(), **(env or {})}, kill_when=kill_when,
+                job_arguments={"staging_path": self.staging.as_uri()})
         except GlueJobError as error:
             self.runs.append(error.run)
             self.say("glue", f"FAILED: {error}")

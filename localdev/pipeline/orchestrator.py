@@ -73,7 +73,7 @@ class LocalPipeline:
         try:
             shutil.rmtree(self.settings.work_dir / "stage", ignore_errors=True)  # a new stack starts empty: so does this
             self.settings.logs.mkdir(parents=True, exist_ok=True)
-            for part in (self.clock, self.stack, self.snowflake):
+            for part in (self.clock, self.stack, self.snowflake, self.glue):
                 part.start(self._exit)
             self.deploy()
         except BaseException:

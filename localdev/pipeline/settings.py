@@ -48,6 +48,7 @@ class PipelineSettings:
     stack_name: str = field(default_factory=lambda: f"charts-{uuid.uuid4().hex[:6]}")
     poll_schedule: str = "rate(1 minute)"  # LocalStack's scheduler checks rules once a minute
     spark_master: str = "local[2]"
+    long_lived_spark: bool = True  # the Glue runs share one Spark session (glue_worker); False: a JVM each
     localstack_endpoint: str | None = None  # default: AWS_ENDPOINT_URL / LOCALSTACK_HOST / :4566
     live: bool = field(default_factory=live_spotify)
     stack_parameters: dict[str, str] = field(default_factory=dict)  # more template parameters, e.g. timeouts
