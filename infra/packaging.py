@@ -14,7 +14,8 @@ local-only or test-only can ride along).
   and installed as wheels for the Lambda runtime's platform (Python 3.12, Linux,
   x86_64 or arm64), whatever machine builds it.
 * Glue: ``glue_streaming/job.py`` as the script, and a pure-Python wheel of
-  ``glue_streaming.job`` and what it imports (``glue_streaming``, ``firehose.contract``);
+  ``glue_streaming.job`` and what it imports (``glue_streaming``; ``firehose.contract``,
+  ``firehose.ledger``, ``firehose.run_lease``);
   Glue 5.1 installs it from S3 with ``--additional-python-modules``; it has no
   dependencies: Glue provides Spark, pyarrow and pandas.
 """
@@ -192,7 +193,7 @@ def build_glue_wheel(build_dir: Path, root: Path = REPO_ROOT) -> Artifact:
     entries = [(name, path.read_bytes()) for name, path in module_files(root, GLUE_ENTRY_MODULE)]
     entries.append((f"{dist_info}/METADATA", (
         f"Metadata-Version: 2.1\nName: {GLUE_WHEEL_NAME}\nVersion: {version}\n"
-        "Summary: Spotify chart pipeline: the Glue job's modules (glue_streaming, firehose.contract)\n"
+        "Summary: Spotify chart pipeline: the Glue job's modules (glue_streaming and the firehose modules it imports)\n"
         "Requires-Python: >=3.11\n").encode()))
     entries.append((f"{dist_info}/WHEEL", (
         "Wheel-Version: 1.0\nGenerator: infra.packaging\nRoot-Is-Purelib: true\nTag: py3-none-any\n").encode()))
