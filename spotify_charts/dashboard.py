@@ -168,7 +168,7 @@ class DashboardData:
         self.snowflake_local = snowflake_local
         # Read outside snowflake.run (which does not nest): before a request's own queries.
         self.chart_list = ChartListCache(lambda: self.snowflake.run(views.list_charts), chart_list_seconds)
-        self.pages = pages.ChartPages(snowflake)
+        self.pages = pages.ChartPages(snowflake, self.chart_list.get)
 
     # -- charts ---------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from spotify_charts import intelligence, views
 from spotify_charts.errors import BadRequestError, NotFoundError
@@ -94,13 +94,17 @@ def chart_summary(info: views.ChartInfo) -> dict[str, Any]:
 class ChartPages:
     """What the pages' endpoints answer, from the Snowflake views (``SnowflakeViews``)."""
 
-    def __init__(self, snowflake):
+    def __init__(self, snowflake, charts: Callable[[], list[views.ChartInfo]] | None = None):
         self.snowflake = snowflake
+        # The chart list: the dashboard's cache (read outside snowflake.run, which does not nest).
+        self._charts = charts or (lambda: snowflake.run(views.list_charts))
 
     def _run(self, read):
+        """``read(db, charts)`` on the Snowflake views, with the chart list."""
         if not self.snowflake.enabled:
             raise NotFoundError("this page reads the Snowflake views: configure Snowflake (SNOWFLAKE_LOCAL_URL ...)")
-        return self.snowflake.run(read)
+        charts = self._charts()
+        return self.snowflake.run(lambda db: read(db, charts))
 
     # -- the track page ---------------------------------------------------------------
 
@@ -110,16 +114,16 @@ class ChartPages:
         track_id = track_param(track)
         check_period(first, last)
 
-        def read(db):
+        def read(db, charts):
             span = intelligence.track_span(db, track_id)
             if span is None:
                 raise NotFoundError(f"track {track_id} is on no chart")
             # By default the year from its first date on a chart: where it broke, and how it spread.
             start, end = period(first if first or last else span[0], last, *span)
             cells = intelligence.track_grid(db, track_id, start, end)
-            charts = sorted({cell["playlist_id"] for cell in cells})
-            return (span, start, end, cells, intelligence.edition_dates(db, charts, start, end),
-                    views.list_charts(db), intelligence.track_names(db, track_id),
+            held = sorted({cell["playlist_id"] for cell in cells})
+            return (span, start, end, cells, intelligence.edition_dates(db, held, start, end),
+                    charts, intelligence.track_names(db, track_id),
                     intelligence.track_spread(db, track_id))
 
         span, start, end, cells, editions, charts, names, spread = self._run(read)
@@ -135,8 +139,8 @@ class ChartPages:
     def records(self, chart: str | None) -> dict[str, Any]:
         name = chart_param(chart)
 
-        def read(db):
-            info = views.find_chart(db, name)
+        def read(db, charts):
+            info = views.find_chart(db, name, charts)
             return info, intelligence.chart_records(db, info.playlist_id)
 
         info, rows = self._run(read)
@@ -152,8 +156,8 @@ class ChartPages:
         name = chart_param(chart)
         check_period(first, last)
 
-        def read(db):
-            info = views.find_chart(db, name)
+        def read(db, charts):
+            info = views.find_chart(db, name, charts)
             start, end = period(first, last, info.first_date, info.last_date)
             return info, start, end, intelligence.number_ones(db, info.playlist_id, start, end)
 
