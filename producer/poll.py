@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -179,6 +180,9 @@ class ChartPoller:
         self.logger = logger
         self.schedule = schedule  # adaptive polling; None: every poll reads every chart
         self.publisher = publisher  # chart events to subscribers; None: none published
+        # Threads for reads and state writes, made once and reused by every poll of this container.
+        self.pool = ThreadPoolExecutor(max_workers=config.max_concurrency, thread_name_prefix="poll")
+        weakref.finalize(self, self.pool.shutdown, wait=False)
 
     def poll(self, poll_id: str, time_left: Callable[[], float]) -> PollResult:
         """One poll under the poll lease; a skipped result if another poll holds it."""
@@ -218,8 +222,7 @@ class ChartPoller:
             def read_time_left() -> float:
                 return time_left() - reserve
 
-            with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="poll") as pool:
-                outcomes = list(pool.map(lambda p: self._read(p, poll_id, read_time_left, stop), playlists))
+            outcomes = list(self.pool.map(lambda p: self._read(p, poll_id, read_time_left, stop), playlists))
         renew_lease()  # raises LeaseLostError, before anything is sent, if another poll took over
         delivery = self._deliver(outcomes, time_left)
         self._record_sent(poll_id, outcomes)
@@ -400,8 +403,7 @@ class ChartPoller:
                 return False
             return True
 
-        with ThreadPoolExecutor(max_workers=self.config.max_concurrency, thread_name_prefix="state") as pool:
-            saved = list(pool.map(save, delivered))
+        saved = list(self.pool.map(save, delivered))
         return [outcome for outcome, ok in zip(delivered, saved) if ok]
 
     def _publish_events(self, outcomes: list[PlaylistOutcome], time_left: Callable[[], float]) -> PublishReport:

@@ -11,6 +11,12 @@ an object written with S3 conditional writes (``If-None-Match: *`` to create it,
 ``If-Match: <etag>`` to take it over), so of two polls that start together exactly
 one gets it. A lease outlives its holder's time budget; one left by a crashed poll
 expires and is taken over.
+
+A warm container keeps the playlist states it read and wrote, and skips their reads (ten
+GETs a poll for ten charts) while the lease shows that no other poll ran since its own:
+the lease object still has the ETag this container's last poll released it with. Any other
+poll (another container, a redeploy) changes that ETag, and the states are read again. An
+operator who deletes a state object to have a chart sent again also deletes ``poll.lease``.
 """
 from __future__ import annotations
 
@@ -79,19 +85,36 @@ class StateStore:
         self.bucket = bucket
         self.prefix = prefix
         self.client = client or boto3.client("s3")
+        # Playlist states as this store last read or wrote them, trusted only under a lease
+        # taken right after its own last poll released it (see the module's docstring).
+        self._states: dict[str, PlaylistState | None] = {}
+        self._released_etag: str | None = None  # the lease object's ETag after our last release
+        self._cache_on = False  # True while this store holds the lease
+
+    def _forget_states(self) -> None:
+        self._states.clear()
+        self._released_etag = None
 
     def key(self, playlist_id: str) -> str:
         return f"{self.prefix}playlists/{playlist_id}.json"
 
     def load(self, playlist_id: str) -> PlaylistState | None:
+        if self._cache_on and playlist_id in self._states:
+            return self._states[playlist_id]
         raw = self._get_json(self.key(playlist_id))
-        if raw is None:
-            return None
-        raw["slots"] = [ChartSlot(**slot) for slot in raw["slots"]]
-        return PlaylistState(**raw)
+        state = None
+        if raw is not None:
+            raw["slots"] = [ChartSlot(**slot) for slot in raw["slots"]]
+            state = PlaylistState(**raw)
+        if self._cache_on:
+            self._states[playlist_id] = state
+        return state
 
     def save(self, state: PlaylistState) -> None:
+        self._states.pop(state.playlist_id, None)  # if the write fails, whether it landed is unknown
         self._put_json(self.key(state.playlist_id), asdict(state))
+        if self._cache_on:
+            self._states[state.playlist_id] = state
 
     def load_rate_limit(self) -> float:
         """Epoch seconds before which Spotify asked not to be called (0 if none)."""
@@ -147,6 +170,9 @@ class StateStore:
         lease = self._write_lease(holder, now + seconds, condition)
         if lease is None:
             raise LeaseHeldError("another poll took the poll lease first")
+        if etag is None or etag != self._released_etag:  # another poll ran since ours: states may have moved
+            self._forget_states()
+        self._cache_on = True
         return lease
 
     def renew_lease(self, lease: PollLease, seconds: float) -> PollLease:
@@ -158,7 +184,17 @@ class StateStore:
 
     def release_lease(self, lease: PollLease) -> bool:
         """Let the next poll start at once; False if the lease had already been taken over."""
-        return self._write_lease(lease.holder, time.time(), {"IfMatch": lease.etag}, released=True) is not None
+        self._cache_on = False
+        try:
+            released = self._write_lease(lease.holder, time.time(), {"IfMatch": lease.etag}, released=True)
+        except Exception:
+            self._forget_states()
+            raise
+        if released is None:
+            self._forget_states()
+            return False
+        self._released_etag = released.etag
+        return True
 
     @property
     def _lease_key(self) -> str:

@@ -73,6 +73,7 @@ class SideBySide:
         self.stop = threading.Event()
         self.failures: list[BaseException] = []
         self.glue: threading.Thread | None = None  # the Glue run in the background, if one is going
+        self.polls_before_glue = -1  # polls done when the latest Glue run started (-1: none started)
         # Beside the polls, merges wait for bigger backlogs: a MERGE costs about the same for
         # 100 files as for 500, and more as the tables grow.
         self.snowpipe = pipeline.snowflake.snowpipe(merge_every_files=5 * MERGE_EVERY_FILES)
@@ -96,14 +97,17 @@ class SideBySide:
         return self.glue is None or not self.glue.is_alive()
 
     def start_glue(self) -> None:
+        self.polls_before_glue = len(self.pipeline.polls)
         self.glue = self._thread("glue", lambda: self.pipeline.run_glue(kill_when=self.stop.is_set))
 
     def finish(self) -> None:
-        """The last Glue run, then what Snowpipe has not loaded yet."""
+        """The last Glue run (none if the latest one started after the last poll: it took
+        everything), then what Snowpipe has not loaded yet."""
         if self.glue is not None:
             self.glue.join()
         self.check()
-        self.pipeline.run_glue()
+        if self.polls_before_glue != len(self.pipeline.polls):
+            self.pipeline.run_glue()
         self.stop.set()
         self.loading.join()
         self.check()

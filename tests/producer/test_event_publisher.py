@@ -4,6 +4,8 @@ that refuses chosen messages of a real client's calls, as SNS does under load.""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import boto3
@@ -160,3 +162,46 @@ def test_an_endpoint_that_does_not_answer_is_retried_then_counted_never_raised()
     report = EventPublisher("arn:aws:sns:us-east-1:123456789012:t", client, sleep=sleeps.append).publish(MESSAGES[:3])
     assert (report.published, report.failed, report.calls, len(sleeps)) == (0, 3, 3, 2)
     assert list(report.errors) == ["EndpointConnectionError"]
+
+
+class TimedSNS:
+    """A real SNS client whose calls are timed (and slowed, so overlaps show); ``fail_calls``
+    numbers the calls (from 1) that SNS answers with access denied, a final error."""
+
+    def __init__(self, client, seconds: float = 0.2, fail_calls: frozenset[int] = frozenset()):
+        self.client, self.seconds, self.fail_calls = client, seconds, fail_calls
+        self.lock, self.spans, self.count = threading.Lock(), [], 0
+
+    def publish_batch(self, TopicArn, PublishBatchRequestEntries):
+        with self.lock:
+            self.count += 1
+            number = self.count
+        started = time.monotonic()
+        time.sleep(self.seconds)
+        try:
+            if number in self.fail_calls:
+                raise ClientError({"Error": {"Code": "AuthorizationError", "Message": "denied"}}, "PublishBatch")
+            return self.client.publish_batch(TopicArn=TopicArn, PublishBatchRequestEntries=PublishBatchRequestEntries)
+        finally:
+            with self.lock:
+                self.spans.append((started, time.monotonic()))
+
+
+def test_the_first_call_goes_alone_and_the_others_side_by_side(topic):
+    queue = subscribe(topic, None)
+    timed = TimedSNS(boto3.client("sns"))
+    many = [message(n) for n in range(45)]  # 5 calls
+    report = EventPublisher(topic, timed).publish(many)
+    assert (report.published, report.failed, report.calls) == (45, 0, 5)
+    first, *others = sorted(timed.spans)
+    assert all(start >= first[1] for start, _ in others)  # nothing started before the first call ended
+    overlapping = max(sum(1 for s, e in others if s <= start < e) for start, _ in others)
+    assert overlapping >= 2  # the other four did not wait for one another
+    assert len(received(queue)) == 45
+
+
+def test_a_final_error_stops_the_calls_not_yet_started(topic):
+    denied = TimedSNS(boto3.client("sns"), seconds=0.0, fail_calls=frozenset({2}))
+    report = EventPublisher(topic, denied, max_concurrency=1).publish([message(n) for n in range(45)])
+    assert (denied.count, report.calls) == (2, 2)  # calls 3 to 5 never started
+    assert (report.published, report.failed, dict(report.errors)) == (10, 35, {"AuthorizationError": 35})
