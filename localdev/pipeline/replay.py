@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable
 
 from localdev.local_snowflake.snowpipe import MERGE_EVERY_FILES
@@ -34,6 +35,10 @@ def run_days(pipeline: LocalPipeline, days: int, glue_every: int = 2, *, progres
     pipeline.say("replay", f"{days} chart days in {minutes(time.monotonic() - started)}; busy time "
                            + ", ".join(f"{stage} {minutes(seconds[stage])}" for stage in ("poll", "glue", "load"))
                            + (" (Glue and the load beside the polls)" if background_glue else ""))
+    failures = Counter(reason for poll in pipeline.polls for reason in poll["failed"].values())
+    if failures:  # each such chart was read and sent again by the next poll
+        pipeline.say("replay", f"{sum(failures.values())} chart reads failed, each retried by the next poll: "
+                               + "; ".join(f"{count} x {reason[:160]}" for reason, count in failures.most_common(3)))
 
 
 def _replay(pipeline: LocalPipeline, days: int, glue_every: int, progress_seconds: float | None,
