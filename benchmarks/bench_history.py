@@ -93,7 +93,7 @@ def main() -> int:
                 truth_lines.append(result.line())
                 truth_ok &= result.ok
             truth_seconds = time.monotonic() - truth_started
-        seconds = pipeline.seconds
+        seconds, polls = pipeline.seconds, pipeline.polls
     total = time.monotonic() - started
 
     print("\n== figures ==")
@@ -113,7 +113,9 @@ def main() -> int:
         stages["the rest (moving the server's clock, progress)"] = replay - sum(stages.values())
     for name, value in stages.items():
         print(f"  {value / replay:6.1%}  {minutes(value):>7}  {name}")
-    print(f"  per chart day: {replay / args.days:.2f} s ({seconds['poll'] / args.days:.2f} s of it the poll)")
+    inside = sum(p.get("duration_ms", 0) for p in polls) / 1000
+    print(f"  per chart day: {replay / args.days:.2f} s ({seconds['poll'] / args.days:.2f} s of it the poll: "
+          f"{inside / len(polls):.2f} s in the handler, the rest the invoke through LocalStack)")
     if text is not None:
         print(f"report --chart {REPORT_CHART} --date {REPORT_DAY}: {report_seconds:.2f} s; bump chart over "
               f"{bump_from} .. {info.last_date} (top 10): {bump_seconds:.2f} s, {len({r['track_id'] for r in bump})} "

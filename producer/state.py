@@ -14,7 +14,8 @@ expires and is taken over.
 
 A warm container keeps the playlist states it read and wrote, and skips their reads (ten
 GETs a poll for ten charts) while the lease shows that no other poll ran since its own:
-the lease object still has the ETag this container's last poll released it with. Any other
+the lease object still has the ETag this container's last poll released it with (then
+taking the lease is one conditional write, no read). Any other
 poll (another container, a redeploy) changes that ETag, and the states are read again. An
 operator who deletes a state object to have a chart sent again also deletes ``poll.lease``.
 """
@@ -162,6 +163,11 @@ class StateStore:
     def acquire_lease(self, holder: str, seconds: float) -> PollLease:
         """Take the poll lease for ``seconds``, or raise LeaseHeldError."""
         now = time.time()
+        if self._released_etag is not None:  # nobody took it since our last poll: one write, no read
+            lease = self._write_lease(holder, now + seconds, {"IfMatch": self._released_etag})
+            if lease is not None:
+                self._cache_on = True
+                return lease
         current, etag = self._get_json_and_etag(self._lease_key)
         if current is not None and not current.get("released") and current["expires_at"] > now:
             raise LeaseHeldError(f"poll {current['holder']} holds the poll lease for another "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from producer.state import ChartSlot, PlaylistState, StateStore
+from producer.state import ChartSlot, LeaseHeldError, PlaylistState, StateStore
 from tests.conftest import unique_name
 from tests.producer.conftest import WATCHED
 
@@ -92,3 +92,18 @@ def test_two_containers_taking_turns_each_start_from_the_others_state(make_polle
     spotify.control.advance(1)
     third = first.poll("day3", lambda: 60.0)
     assert {o.previous.poll_id for o in third.by_status("changed")} == {"day2"}
+
+
+def test_taking_the_lease_back_after_our_own_poll_is_one_write(bucket):
+    s3 = CountingS3()
+    reads = []
+    s3.get_object = lambda **kwargs: (reads.append(kwargs["Key"]), s3.client.get_object(**kwargs))[1]
+    store, other = StateStore(bucket, "p/", s3), StateStore(bucket, "p/")
+    in_lease(store, "a", lambda: None)
+    assert reads == ["p/poll.lease"]  # the first poll reads it
+    in_lease(store, "b", lambda: None)
+    assert reads == ["p/poll.lease"]  # ours since: taken back without a read
+    held = other.acquire_lease("c", 60)
+    with pytest.raises(LeaseHeldError):
+        store.acquire_lease("d", 60)  # the fast path's write loses; the read says who holds it
+    assert other.release_lease(held) and reads == ["p/poll.lease"] * 2
