@@ -2,6 +2,7 @@
 (glue_streaming/README.md, "Exactly once"), through the Spark session's Hadoop FileSystem."""
 from __future__ import annotations
 
+from py4j.protocol import Py4JJavaError
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -26,6 +27,7 @@ class HadoopFiles:
         # and a batch publishing a file per date (a backfill: hundreds) would ask per file.
         self._path_class = jvm.org.apache.hadoop.fs.Path
         self._file_util = jvm.org.apache.hadoop.fs.FileUtil
+        self._io_utils = jvm.org.apache.hadoop.io.IOUtils
 
     def _resolve(self, path: str):
         jpath = self._path_class(path)
@@ -50,10 +52,18 @@ class HadoopFiles:
         name in the same folder first and is renamed (atomic there)."""
         src_fs, src = self._resolve(source)
         dst_fs, dst = self._resolve(destination)
-        if dst_fs.exists(dst):
-            return
         if dst.toUri().getScheme() in ("s3", "s3a", "s3n"):
-            self._file_util.copy(src_fs, src, dst_fs, dst, False, True, self._conf)
+            # create(overwrite=False) fails if the object exists: one existence probe and the PUT
+            # (an exists() first and FileUtil.copy's own checks probed it three times more).
+            try:
+                out = dst_fs.create(dst, False)
+            except Py4JJavaError as error:
+                if error.java_exception.getClass().getSimpleName() == "FileAlreadyExistsException":
+                    return
+                raise
+            self._io_utils.copyBytes(src_fs.open(src), out, self._conf, True)
+            return
+        if dst_fs.exists(dst):
             return
         partial = self._path_class(dst.getParent(), f".{dst.getName()}.partial")
         self._file_util.copy(src_fs, src, dst_fs, partial, False, True, self._conf)
