@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 def run_days(pipeline: LocalPipeline, days: int, glue_every: int = 2, *, progress_seconds: float | None = None,
              background_glue: bool = False) -> None:
     """``days`` chart days in accelerated time: each day the server moves on and the
-    producer polls; Glue + load after every ``glue_every`` polls and at the end.
+    producer polls; Glue + load after every ``glue_every`` polls (beside the polls: also
+    near the end, see ``glue_due``) and at the end.
 
     With ``progress_seconds``, one ``replay`` progress line at most that often instead
     of a line per poll. With ``background_glue``, the stages run side by side, as on
@@ -59,11 +60,18 @@ def _replay(pipeline: LocalPipeline, days: int, glue_every: int, progress_second
             pipeline.run_glue()
             pipeline.load()
             since_glue = 0
-        elif beside is not None and since_glue >= glue_every and beside.glue_idle():
+        elif beside is not None and glue_due(since_glue, days - day - 1, glue_every) and beside.glue_idle():
             beside.start_glue()
             since_glue = 0
     if beside is not None:
         beside.finish()
+
+
+def glue_due(polls_waiting: int, polls_left: int, glue_every: int) -> bool:
+    """Whether a background Glue run should start (if none is going): every ``glue_every``
+    polls, and near the end as soon as the polls waiting are at least as many as those left,
+    so that the last run, after the last poll, has little to do."""
+    return polls_waiting >= glue_every or (polls_waiting > 0 and polls_waiting >= polls_left)
 
 
 class SideBySide:

@@ -95,3 +95,22 @@ def test_the_glue_job_runs_on_the_s3_paths_the_template_gives_it():
     assert paths.on_s3()
     with pytest.raises(StackPathsError, match="QuarantineBucketName"):
         stack_glue_paths({"RawBucketName": "raw-b", "CuratedBucketName": "cur-b"})
+
+
+def test_near_the_end_of_a_replay_glue_starts_as_soon_as_the_polls_waiting_outnumber_those_left():
+    from localdev.pipeline.replay import glue_due
+
+    # Early on: only every glue_every polls.
+    assert not glue_due(139, 400, 140) and glue_due(140, 400, 140)
+    # Near the end: once what waits is at least what is left (so the last run after the replay is small).
+    assert not glue_due(59, 60, 140) and glue_due(60, 60, 140) and glue_due(3, 2, 140)
+    assert not glue_due(0, 0, 140)  # nothing waiting: no run
+
+    # Run starts over a 560-day replay where each run lasts 50 polls: the polls left for the last run.
+    started, busy_until, waiting = [], -1, 0
+    for day in range(560):
+        waiting += 1
+        if day >= busy_until and glue_due(waiting, 560 - day - 1, 140):
+            started.append(day)
+            busy_until, waiting = day + 50, 0
+    assert started[:3] == [139, 279, 419] and waiting <= 25
