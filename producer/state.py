@@ -176,8 +176,8 @@ class StateStore:
         lease = self._write_lease(holder, now + seconds, condition)
         if lease is None:
             raise LeaseHeldError("another poll took the poll lease first")
-        if etag is None or etag != self._released_etag:  # another poll ran since ours: states may have moved
-            self._forget_states()
+        # Only the write above on our released ETag proves nobody polled since: here someone may have.
+        self._forget_states()
         self._cache_on = True
         return lease
 
