@@ -22,7 +22,6 @@ then fails with :class:`CheckpointLeaseHeldError`, before reading or writing any
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import socket
@@ -31,11 +30,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from firehose.s3_json import ObjectChangedError, get_json, if_unchanged, put_json
+
 log = logging.getLogger("firehose.run_lease")
 
 LEASE_NAME = "run.lease"
-# S3 answers a lost conditional write with 412 (changed), 409 (a concurrent write) or 404.
-_LOST_WRITE_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey", "404"}
 LOST_LEASE_EXIT_CODE = 75
 
 
@@ -113,8 +112,7 @@ class S3RunLease:
         if current is not None and not current.get("released") and current["expires_at"] > self.clock() \
                 and not _gone(current.get("holder", {})):
             return False
-        condition = {"IfNoneMatch": "*"} if current is None else {"IfMatch": etag}
-        self.etag = self._write(released=False, condition=condition)
+        self.etag = self._write(released=False, condition=if_unchanged(etag))
         return self.etag is not None
 
     def _renew_until_stopped(self) -> None:
@@ -127,28 +125,15 @@ class S3RunLease:
             self.etag = etag
 
     def _read(self) -> tuple[dict[str, Any] | None, str | None]:
-        from botocore.exceptions import ClientError
-
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None, None
-            raise
-        return json.loads(response["Body"].read()), response["ETag"]
+        return get_json(self.client, self.bucket, self.key)
 
     def _write(self, *, released: bool, condition: dict[str, str]) -> str | None:
         """Write the lease if ``condition`` holds; its new ETag, or None if another write won."""
-        from botocore.exceptions import ClientError
-
         body = {"holder": _holder(self.run_id), "expires_at": self.clock() + self.seconds, "released": released}
         try:
-            return self.client.put_object(Bucket=self.bucket, Key=self.key, Body=json.dumps(body).encode(),
-                                          ContentType="application/json", **condition)["ETag"]
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _LOST_WRITE_CODES:
-                return None
-            raise
+            return put_json(self.client, self.bucket, self.key, body, **condition)
+        except ObjectChangedError:
+            return None
 
 
 class LocalRunLease:

@@ -19,12 +19,13 @@ race on one object find out instead of overwriting each other.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
+from firehose.s3_json import LOST_WRITE_CODES, ObjectChangedError, error_code, get_json, if_unchanged, put_json
 
 INCOMING = "incoming/"
 REJECTED = "rejected/"
@@ -33,16 +34,6 @@ UPLOADS = RESULTS + "uploads/"
 HELD = RESULTS + "held/"
 CONTINUE = RESULTS + "continue/"
 HISTORY = RESULTS + "history/"
-
-_MISSING_CODES = {"NoSuchKey", "404"}
-# A conditional request lost: the object changed (412), or another conditional write is under way (409).
-_CONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
-
-
-class ObjectChangedError(RuntimeError):
-    """The object is no longer the version the caller expected (overwritten, or written by a
-    concurrent invocation)."""
-
 
 @dataclass(frozen=True)
 class HeldChart:
@@ -69,10 +60,6 @@ def _quoted(etag: str) -> str:
     return etag if etag.startswith('"') else f'"{etag}"'
 
 
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
 class ImportStore:
     def __init__(self, bucket: str, client=None):
         self.bucket = bucket
@@ -86,7 +73,7 @@ class ImportStore:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=_quoted(etag))
         except ClientError as error:
-            if _code(error) in _CONDITION_CODES | _MISSING_CODES:
+            if error_code(error) in LOST_WRITE_CODES:
                 raise ObjectChangedError(f"{key} is no longer version {etag}") from None
             raise
         if response["ContentLength"] > max_bytes:
@@ -119,7 +106,7 @@ class ImportStore:
             self.client.copy_object(Bucket=self.bucket, Key=key, CopySourceIfMatch=_quoted(etag),
                                     CopySource={"Bucket": self.bucket, "Key": upload_key})
         except ClientError as error:  # e.g. over the 5 GB a single copy takes: the upload keeps it
-            reason = {**reason, "not_copied": f"{_code(error)}: the upload stays at {upload_key}"}
+            reason = {**reason, "not_copied": f"{error_code(error)}: the upload stays at {upload_key}"}
         self._put_json(key + ".reason.json", reason)
         return key
 
@@ -133,7 +120,7 @@ class ImportStore:
     def hold(self, held: HeldChart, etag: str | None) -> None:
         """Write a ledger entry if the entry is still the one read with ``etag`` (None: none yet);
         ObjectChangedError otherwise."""
-        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        condition = if_unchanged(etag)
         self._put_json(self._held_key(held.chart, held.chart_date), asdict(held), **condition)
 
     def _held_key(self, chart: str, chart_date: str) -> str:
@@ -148,7 +135,7 @@ class ImportStore:
     def save_history(self, chart: str, body: dict[str, Any], etag: str | None) -> str:
         """Write it if it is still the version read (``etag``; None: none yet); returns the new
         ETag, or ObjectChangedError when another import wrote it meanwhile."""
-        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        condition = if_unchanged(etag)
         return self._put_json(f"{HISTORY}{chart}.json", body, **condition)
 
     # -- results and continuations ----------------------------------------------------------
@@ -162,7 +149,7 @@ class ImportStore:
     def save_results(self, upload: str, body: dict[str, Any], etag: str | None) -> str:
         """Write the results if they are still the version read (``etag``; None: none yet);
         returns the new ETag, or ObjectChangedError."""
-        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        condition = if_unchanged(etag)
         return self._put_json(self.results_key(upload), body, **condition)
 
     def continuation_key(self, upload: str, etag: str, next_entry: int) -> str:
@@ -180,20 +167,7 @@ class ImportStore:
     # -- JSON objects ------------------------------------------------------------------------
 
     def _get_json(self, key: str) -> tuple[Any, str | None]:
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if _code(error) in _MISSING_CODES:
-                return None, None
-            raise
-        return json.loads(response["Body"].read()), response["ETag"]
+        return get_json(self.client, self.bucket, key)
 
     def _put_json(self, key: str, value: Any, **condition: str) -> str:
-        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        try:
-            return self.client.put_object(Bucket=self.bucket, Key=key, Body=body,
-                                          ContentType="application/json", **condition)["ETag"]
-        except ClientError as error:
-            if condition and _code(error) in _CONDITION_CODES | _MISSING_CODES:
-                raise ObjectChangedError(f"{key} changed since it was read") from None
-            raise
+        return put_json(self.client, self.bucket, key, value, **condition)

@@ -28,9 +28,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
 from firehose import ledger
+from firehose.s3_json import ObjectChangedError, get_json, if_unchanged, put_json
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,6 @@ class ChartSlot:
     artists: list[str] = field(default_factory=list)
     # Aligned with ``artists``; chart events carry them (state written before had none).
     artist_ids: list[str | None] = field(default_factory=list)
-
-
-# What S3 answers when a conditional write loses: the object changed (412), another
-# conditional write to it is under way (409), or it was deleted meanwhile (404).
-_LOST_WRITE_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey", "404"}
 
 
 class LeaseHeldError(RuntimeError):
@@ -172,8 +167,7 @@ class StateStore:
         if current is not None and not current.get("released") and current["expires_at"] > now:
             raise LeaseHeldError(f"poll {current['holder']} holds the poll lease for another "
                                  f"{current['expires_at'] - now:.0f} s")
-        condition = {"IfNoneMatch": "*"} if current is None else {"IfMatch": etag}
-        lease = self._write_lease(holder, now + seconds, condition)
+        lease = self._write_lease(holder, now + seconds, if_unchanged(etag))
         if lease is None:
             raise LeaseHeldError("another poll took the poll lease first")
         # Only the write above on our released ETag proves nobody polled since: here someone may have.
@@ -212,10 +206,8 @@ class StateStore:
         body = {"holder": holder, "expires_at": expires_at, "released": released}
         try:
             etag = self._put_json(self._lease_key, body, **condition)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _LOST_WRITE_CODES:
-                return None
-            raise
+        except ObjectChangedError:
+            return None
         return PollLease(holder, expires_at, etag)
 
     @property
@@ -231,17 +223,8 @@ class StateStore:
         return self._get_json_and_etag(key)[0]
 
     def _get_json_and_etag(self, key: str) -> tuple[Any, str | None]:
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None, None
-            raise
-        return json.loads(response["Body"].read()), response["ETag"]
+        return get_json(self.client, self.bucket, key)
 
     def _put_json(self, key: str, value: Any, **condition: str) -> str:
         """Write the object (``IfNoneMatch``/``IfMatch`` make it conditional); returns its ETag."""
-        return self.client.put_object(
-            Bucket=self.bucket, Key=key, ContentType="application/json",
-            Body=json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), **condition,
-        )["ETag"]
+        return put_json(self.client, self.bucket, key, value, **condition)

@@ -29,8 +29,10 @@ def test_glue_wheel_holds_the_glue_packages_with_a_valid_record(tmp_path):
     code = sorted(n for n in names if not n.startswith(f"{packaging.GLUE_WHEEL_NAME}-"))
     # The job's modules and nothing else: not the Firehose writer, no local tuning, no test hook.
     job_modules = {p.name for p in (packaging.REPO_ROOT / "glue_streaming").glob("*.py")}
-    # firehose/ledger.py: the manifests' format, shared with the reconciler; firehose/run_lease.py: the checkpoint's lease.
-    assert code == ["firehose/__init__.py", "firehose/contract.py", "firehose/ledger.py", "firehose/run_lease.py"] + \
+    # firehose/ledger.py: the manifests' format, shared with the reconciler; firehose/run_lease.py: the checkpoint's
+    # lease, written as the producer writes its state (firehose/s3_json.py).
+    assert code == ["firehose/__init__.py", "firehose/contract.py", "firehose/ledger.py", "firehose/run_lease.py",
+                    "firehose/s3_json.py"] + \
         [f"glue_streaming/{m}" for m in sorted(job_modules)]
     assert job_modules >= {"__init__.py", "job.py", "publish.py", "transforms.py", "lines.py"}
     with zipfile.ZipFile(artifact.path) as wheel:
@@ -104,7 +106,7 @@ def test_lambda_zip_holds_code_and_linux_312_dependencies(lambda_zip):
     names = wheel_names(lambda_zip.path)
     ours = sorted(n for n in names if n.startswith(("producer/", "firehose/")))
     producer_modules = sorted(f"producer/{p.name}" for p in (packaging.REPO_ROOT / "producer").glob("*.py"))
-    assert ours == [f"firehose/{m}.py" for m in ("__init__", "contract", "ledger", "settings", "writer")] + producer_modules
+    assert ours == [f"firehose/{m}.py" for m in ("__init__", "contract", "ledger", "s3_json", "settings", "writer")] + producer_modules
     assert not [n for n in names if n.startswith(("localdev/", "local_spotify/", "glue_streaming/", "tests/"))]
     assert not [n for n in names if n.endswith(".pyc") or n.startswith("bin/")]
     for package in ("spotipy", "boto3", "aws_lambda_powertools"):
