@@ -18,6 +18,7 @@ shared: the shares say more than the seconds).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.cpu_by_process import tree_cpu_seconds  # noqa: E402
 from local_spotify import catalog  # noqa: E402
 from localdev.pipeline import LocalPipeline, PipelineSettings  # noqa: E402
 from localdev.pipeline.cli import HISTORY_GLUE_EVERY, PROGRESS_SECONDS  # noqa: E402
@@ -94,6 +96,7 @@ def main() -> int:
                 truth_ok &= result.ok
             truth_seconds = time.monotonic() - truth_started
         seconds, polls = pipeline.seconds, pipeline.polls
+        cpu = tree_cpu_seconds()  # before the pipeline stops the processes it started
     total = time.monotonic() - started
 
     print("\n== figures ==")
@@ -103,6 +106,9 @@ def main() -> int:
     print(f"minutes: {replay / 60:.2f} for the replay through the pipeline; {total / 60:.2f} in all (set-up "
           f"{minutes(set_up)}: LocalStack, stack deploy, engine; target {TARGET_MINUTES:.0f} in all): "
           f"{'within' if total / 60 <= TARGET_MINUTES else 'OVER'} the target")
+    if cpu is not None:  # the same work costs more CPU seconds on a slower hour of a shared host
+        print(f"cpu: {cpu:.0f} CPU seconds in this run's processes (LocalStack, the Lambda runtime, Spark, "
+              f"fakesnow, ...), {cpu / total:.2f} of {os.cpu_count()} cores busy on average")
     print("where the replay's time went: busy time per stage, as a share of the replay"
           + ("" if args.serial else " (Glue and the load run beside the polls: the shares add up to more than 100%)"))
     stages = {"producer polls (Lambda invokes, Spotify, Firehose, S3 state)": seconds["poll"],

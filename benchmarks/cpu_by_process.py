@@ -54,6 +54,23 @@ def read_processes(proc: Path = Path("/proc")) -> dict[int, tuple[int, float, st
     return found
 
 
+def tree_cpu_seconds(root: int | None = None, proc: Path = Path("/proc")) -> float | None:
+    """The CPU seconds so far of ``root`` (default: this process) and every process below it,
+    including the children each has already waited for; None where there is no ``/proc``."""
+    if not proc.is_dir():
+        return None
+    root = os.getpid() if root is None else root
+    processes = read_processes(proc)
+    total = 0.0
+    for pid in descendants(root, processes) & processes.keys():
+        try:
+            fields = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile: its parent's waited-for time will hold it
+            continue
+        total += sum(int(value) for value in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
+    return total
+
+
 def descendants(root: int, processes: dict[int, tuple[int, float, str]]) -> set[int]:
     children: dict[int, list[int]] = {}
     for pid, (parent, _, _) in processes.items():

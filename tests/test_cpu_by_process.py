@@ -4,10 +4,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
-from benchmarks.cpu_by_process import cpu_by_kind, descendants, kind_of
+from benchmarks.cpu_by_process import cpu_by_kind, descendants, kind_of, tree_cpu_seconds
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -42,3 +43,19 @@ def test_descendants_follow_parents_and_kinds_come_from_the_command_line():
     assert kind_of("/usr/bin/java -cp spark", root=False) == "Spark JVM"
     assert kind_of("make bench-history", root=True) == "the command itself"
     assert kind_of("/usr/local/bin/python3 something.py --flag", root=False) == "other: python3 something.py --flag"
+
+
+def test_the_tree_s_cpu_holds_children_already_waited_for_and_running_ones():
+    before = tree_cpu_seconds()
+    subprocess.run([sys.executable, "-c", BUSY.format(name="waited", seconds=1.0)], check=True)
+    waited = tree_cpu_seconds() - before
+    assert 0.9 <= waited < 1.5  # the child this process waited for (its own CPU is a few ms)
+    running = subprocess.Popen([sys.executable, "-c", BUSY.format(name="running", seconds=30)])
+    try:
+        deadline = time.monotonic() + 20
+        while tree_cpu_seconds() - before < waited + 1.0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tree_cpu_seconds() - before >= waited + 1.0, "a running child's CPU is not counted"
+    finally:
+        running.kill()
+        running.wait()
