@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 # The first pattern found in a process's command line names its kind.
 KINDS = (
@@ -38,8 +39,15 @@ def kind_of(command_line: str, root: bool) -> str:
                 f"other: {Path(program).name} {arguments}"[:60])
 
 
-def read_processes(proc: Path = Path("/proc")) -> dict[int, tuple[int, float, str]]:
-    """pid -> (parent pid, CPU seconds so far, command line), for every process readable now."""
+class Process(NamedTuple):
+    parent: int
+    cpu: float  # its own CPU seconds so far (user + system)
+    waited_cpu: float  # the CPU seconds of its children it has waited for
+    command_line: str
+
+
+def read_processes(proc: Path = Path("/proc")) -> dict[int, Process]:
+    """Every process readable now, by pid."""
     found = {}
     for entry in proc.iterdir():
         if not entry.name.isdigit():
@@ -50,7 +58,8 @@ def read_processes(proc: Path = Path("/proc")) -> dict[int, tuple[int, float, st
         except OSError:  # ended meanwhile
             continue
         fields = stat.rsplit(")", 1)[1].split()  # the name in parentheses may hold spaces
-        found[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS, command_line)
+        utime, stime, cutime, cstime = (int(value) / TICKS for value in fields[11:15])
+        found[int(entry.name)] = Process(int(fields[1]), utime + stime, cutime + cstime, command_line)
     return found
 
 
@@ -59,22 +68,15 @@ def tree_cpu_seconds(root: int | None = None, proc: Path = Path("/proc")) -> flo
     including the children each has already waited for; None where there is no ``/proc``."""
     if not proc.is_dir():
         return None
-    root = os.getpid() if root is None else root
     processes = read_processes(proc)
-    total = 0.0
-    for pid in descendants(root, processes) & processes.keys():
-        try:
-            fields = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile: its parent's waited-for time will hold it
-            continue
-        total += sum(int(value) for value in fields[11:15]) / TICKS  # utime, stime, cutime, cstime
-    return total
+    tree = descendants(os.getpid() if root is None else root, processes) & processes.keys()
+    return sum(processes[pid].cpu + processes[pid].waited_cpu for pid in tree)
 
 
-def descendants(root: int, processes: dict[int, tuple[int, float, str]]) -> set[int]:
+def descendants(root: int, processes: dict[int, Process]) -> set[int]:
     children: dict[int, list[int]] = {}
-    for pid, (parent, _, _) in processes.items():
-        children.setdefault(parent, []).append(pid)
+    for pid, process in processes.items():
+        children.setdefault(process.parent, []).append(pid)
     found, todo = set(), [root]
     while todo:
         pid = todo.pop()
@@ -92,9 +94,9 @@ def cpu_by_kind(command: list[str], interval: float = 1.0) -> tuple[int, float, 
         done = child.poll() is not None
         processes = read_processes()
         for pid in descendants(child.pid, processes) & processes.keys():
-            _, cpu, command_line = processes[pid]
-            kind = seen[pid][0] if pid in seen else kind_of(command_line, pid == child.pid)
-            seen[pid] = (kind, max(cpu, seen.get(pid, (kind, 0.0))[1]))
+            process = processes[pid]
+            kind = seen[pid][0] if pid in seen else kind_of(process.command_line, pid == child.pid)
+            seen[pid] = (kind, max(process.cpu, seen.get(pid, (kind, 0.0))[1]))
         if done:
             break
         time.sleep(interval)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from benchmarks.cpu_by_process import cpu_by_kind, descendants, kind_of, tree_cpu_seconds
+from benchmarks.cpu_by_process import Process, cpu_by_kind, descendants, kind_of, tree_cpu_seconds
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -35,9 +35,9 @@ def test_a_grandchild_s_cpu_is_counted_and_an_unrelated_process_s_is_not():
 
 
 def test_descendants_follow_parents_and_kinds_come_from_the_command_line():
-    processes = {1: (0, 0.0, "init"), 10: (1, 1.0, "make"), 11: (10, 2.0, "python bench"),
-                 12: (11, 5.0, "python -m localstack.runtime.main"), 13: (12, 1.0, "python runtime_shim.py"),
-                 20: (1, 9.0, "someone else")}
+    processes = {pid: Process(parent, 1.0, 0.0, command) for pid, parent, command in (
+        (1, 0, "init"), (10, 1, "make"), (11, 10, "python bench"), (12, 11, "python -m localstack.runtime.main"),
+        (13, 12, "python runtime_shim.py"), (20, 1, "someone else"))}
     assert descendants(10, processes) == {10, 11, 12, 13}
     assert kind_of("python -m localstack.runtime.main", root=False) == "LocalStack"
     assert kind_of("/usr/bin/java -cp spark", root=False) == "Spark JVM"
