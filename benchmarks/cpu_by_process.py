@@ -34,7 +34,7 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 def kind_of(command_line: str, root: bool) -> str:
     if root:
         return "the command itself"
-    program, _, arguments = command_line.partition(" ")
+    program, _, arguments = " ".join(command_line.split()).partition(" ")  # one line in the table
     return next((kind for pattern, kind in KINDS if pattern in command_line),
                 f"other: {Path(program).name} {arguments}"[:60])
 
