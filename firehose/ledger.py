@@ -30,6 +30,7 @@ from firehose import contract
 SENT_FOLDER = "sent/"
 MANIFEST_FOLDER = "manifests/"
 ENTRIES, OBSERVATIONS = "chart_entries", "chart_observations"  # the curated datasets with keys
+SENT_GZIP_LEVEL = 6
 
 
 class LedgerFormatError(ValueError):
@@ -45,7 +46,9 @@ def sent_key(prefix: str, sent_at: datetime, poll_id: str) -> str:
 
 def encode_sent(records: Iterable[bytes]) -> bytes:
     """Records as the contract encodes them (``contract.encode``: one JSON line each), gzipped."""
-    return gzip.compress(b"".join(records), mtime=0)
+    # zlib's default level: gzip's 9 took twice the CPU of every poll's ledger write (13 vs 6 ms
+    # for a poll's 510 records) for objects 0.6% smaller.
+    return gzip.compress(b"".join(records), compresslevel=SENT_GZIP_LEVEL, mtime=0)
 
 
 def decode_sent(data: bytes) -> list[dict[str, Any]]:

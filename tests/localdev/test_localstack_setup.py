@@ -132,10 +132,14 @@ def test_stamp_follows_the_pins_and_the_plugins_sources(tmp_path, monkeypatch):
 def test_every_plugin_package_is_installed_and_hashed():
     project = tomllib.loads((ls.PLUGINS_DIST / "pyproject.toml").read_text())
     hashed = {path.parent.name for path in ls.plugin_sources() if path.suffix == ".py"}
-    assert hashed == set(project["tool"]["setuptools"]["packages"]) == {"local_process_lambda", "firehose_s3_keys"}
+    assert hashed == set(project["tool"]["setuptools"]["packages"]) == {"local_process_lambda", "firehose_s3_keys",
+                                                                        "quick_exit"}
     hooks = project["project"]["entry-points"]["localstack.hooks.on_infra_start"]
     assert hooks == {"evaluate_firehose_s3_prefixes": "firehose_s3_keys.hook:evaluate_firehose_s3_prefixes"}
     assert "def evaluate_firehose_s3_prefixes()" in (ls.PLUGINS_DIST / "firehose_s3_keys" / "hook.py").read_text()
+    hooks = project["project"]["entry-points"]["localstack.hooks.on_infra_shutdown"]
+    assert hooks == {"freeze_objects_for_a_quick_exit": "quick_exit.hook:freeze_objects_for_a_quick_exit"}
+    assert "def freeze_objects_for_a_quick_exit()" in (ls.PLUGINS_DIST / "quick_exit" / "hook.py").read_text()
 
 
 class TestRuntimeShim:

@@ -1,0 +1,36 @@
+"""The host-mode plugins as LocalStack loads them, in LocalStack's own virtualenv (localdev/localstack_plugins).
+
+tests/integration/test_lambda_on_localstack.py runs the Lambda executor and
+tests/infra/test_deploy_localstack.py the Firehose keys; this file checks the shutdown hook.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from localdev import localstack as ls
+
+pytestmark = pytest.mark.localstack  # needs LocalStack's virtualenv (created here if missing)
+
+SHUTDOWN_HOOKS = """
+import gc, json
+from localstack.runtime import hooks
+plugins = hooks.on_infra_shutdown.manager.load_all_sorted()
+before = gc.get_freeze_count()
+plugins[-1]()
+print(json.dumps({"order": [p.name for p in plugins], "frozen": gc.get_freeze_count() - before}))
+"""
+
+
+def test_the_last_shutdown_hook_freezes_what_localstack_loaded_after_its_services_stopped():
+    ls.ensure_venv()
+    answer = subprocess.run([str(ls.venv_python()), "-c", SHUTDOWN_HOOKS], capture_output=True, text=True,
+                            timeout=120, check=True)
+    result = json.loads(answer.stdout.strip().splitlines()[-1])
+    order = result["order"]
+    assert order[-1] == "freeze_objects_for_a_quick_exit", order
+    # After LocalStack's own: the services (and persistence) and the gateway have stopped.
+    assert order.index("shutdown_services") < order.index("stop_server") < len(order) - 1, order
+    assert result["frozen"] > 10_000  # the loaded modules' objects, left out of exit's collections
