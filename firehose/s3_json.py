@@ -1,6 +1,7 @@
 """Small JSON objects on S3 with their ETags, written conditionally (``If-None-Match: *`` to
 create, ``If-Match: <ETag>`` to replace the version read): how the producer's state and poll
-lease, the import ledger and the Glue run lease keep their state, with no database."""
+lease, the import ledger and the Glue run lease keep their state, with no database. And
+``put_if_absent``: how the Glue job publishes a curated file once."""
 from __future__ import annotations
 
 import json
@@ -9,9 +10,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 MISSING_CODES = frozenset({"NoSuchKey", "404"})
-# A conditional write lost: the object changed (412), another conditional write to it is under
-# way (409), or it was deleted meanwhile (404).
-LOST_WRITE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}) | MISSING_CODES
+# A conditional write lost to another: the object exists or changed (412), or another
+# conditional write to it is under way (409).
+CONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+# ... or, for a replacement, the object was deleted meanwhile (404).
+LOST_WRITE_CODES = CONDITION_FAILED_CODES | MISSING_CODES
 
 
 class ObjectChangedError(RuntimeError):
@@ -51,3 +54,15 @@ def if_unchanged(etag: str | None) -> dict[str, str]:
     """The condition of a write that replaces the version read (``etag``), or creates the object
     if there was none (``etag`` None): it loses if anyone wrote in between."""
     return {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+
+
+def put_if_absent(client: Any, bucket: str, key: str, body: bytes) -> bool:
+    """Create the object unless it exists (``If-None-Match: *``, one request); False if it
+    existed, or another writer was creating it at that moment."""
+    try:
+        client.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
+    except ClientError as error:
+        if error_code(error) in CONDITION_FAILED_CODES:
+            return False
+        raise
+    return True

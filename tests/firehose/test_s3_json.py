@@ -7,7 +7,7 @@ import io
 import pytest
 from botocore.exceptions import ClientError
 
-from firehose.s3_json import ObjectChangedError, get_json, if_unchanged, put_json
+from firehose.s3_json import ObjectChangedError, get_json, if_unchanged, put_if_absent, put_json
 
 
 def client_error(code: str) -> ClientError:
@@ -63,3 +63,30 @@ def test_a_missing_object_reads_as_none_and_other_errors_are_raised():
 def test_the_condition_replaces_the_version_read_or_creates():
     assert if_unchanged('"e0"') == {"IfMatch": '"e0"'}
     assert if_unchanged(None) == {"IfNoneMatch": "*"}
+
+
+def test_put_if_absent_writes_the_bytes_once_with_if_none_match():
+    s3 = FakeS3()
+    assert put_if_absent(s3, "b", "curated/x.parquet", b"PAR1") is True
+    assert s3.puts == [{"Bucket": "b", "Key": "curated/x.parquet", "Body": b"PAR1", "IfNoneMatch": "*"}]
+
+
+@pytest.mark.parametrize("code", ["PreconditionFailed", "ConditionalRequestConflict", "412", "409"])
+def test_put_if_absent_is_false_when_the_object_exists_or_is_being_created(code):
+    assert put_if_absent(FakeS3(code), "b", "k", b"x") is False
+
+
+@pytest.mark.parametrize("code", ["NoSuchBucket", "NoSuchKey", "AccessDenied"])
+def test_put_if_absent_raises_what_is_not_an_existing_object(code):
+    with pytest.raises(ClientError, match=code):
+        put_if_absent(FakeS3(code), "b", "k", b"x")
+
+
+def test_put_if_absent_on_s3_keeps_the_first_bytes(aws_endpoint):
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint)
+    s3.create_bucket(Bucket="put-if-absent")
+    assert put_if_absent(s3, "put-if-absent", "k", b"first") is True
+    assert put_if_absent(s3, "put-if-absent", "k", b"second") is False
+    assert s3.get_object(Bucket="put-if-absent", Key="k")["Body"].read() == b"first"
