@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from firehose.s3_json import ObjectChangedError, get_json, if_unchanged, put_json
+from firehose.s3_json import ObjectChangedError, bucket_and_key, get_json, if_unchanged, put_json
 
 log = logging.getLogger("firehose.run_lease")
 
@@ -73,7 +73,7 @@ class S3RunLease:
     def __init__(self, checkpoint: str, run_id: str, seconds: float, wait_seconds: float, client: Any = None,
                  *, clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
                  on_lost: Callable[[], None] | None = None):
-        bucket, _, prefix = checkpoint.split("://", 1)[1].partition("/")
+        bucket, prefix = bucket_and_key(checkpoint)
         self.bucket, self.key = bucket, f"{prefix.rstrip('/')}/{LEASE_NAME}".lstrip("/")
         self.run_id, self.seconds, self.wait_seconds = run_id, seconds, wait_seconds
         if client is None:

@@ -22,6 +22,12 @@ class ObjectChangedError(RuntimeError):
     writer changed or deleted it, or is writing it now)."""
 
 
+def bucket_and_key(url: str) -> tuple[str, str]:
+    """``s3://bucket/key`` (or ``s3a://``, ``s3n://``) -> ``("bucket", "key")``."""
+    bucket, _, key = url.split("://", 1)[1].partition("/")
+    return bucket, key
+
+
 def error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 

@@ -7,7 +7,7 @@ import threading
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from firehose.s3_json import put_if_absent
+from firehose.s3_json import bucket_and_key, put_if_absent
 from glue_streaming import curated
 
 # Spark's partitionBy drops the partition column from the files, and Snowflake's COPY reads
@@ -65,8 +65,7 @@ class HadoopFiles:
                 body = bytes(self._io_utils.readFullyToByteArray(stream))
             finally:
                 stream.close()
-            bucket, _, key = destination.split("://", 1)[1].partition("/")
-            put_if_absent(self._s3(), bucket, key, body)
+            put_if_absent(self._s3(), *bucket_and_key(destination), body)
             return
         if dst_fs.exists(dst):
             return

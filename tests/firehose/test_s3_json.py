@@ -7,7 +7,7 @@ import io
 import pytest
 from botocore.exceptions import ClientError
 
-from firehose.s3_json import ObjectChangedError, get_json, if_unchanged, put_if_absent, put_json
+from firehose.s3_json import ObjectChangedError, bucket_and_key, get_json, if_unchanged, put_if_absent, put_json
 
 
 def client_error(code: str) -> ClientError:
@@ -90,3 +90,9 @@ def test_put_if_absent_on_s3_keeps_the_first_bytes(aws_endpoint):
     assert put_if_absent(s3, "put-if-absent", "k", b"first") is True
     assert put_if_absent(s3, "put-if-absent", "k", b"second") is False
     assert s3.get_object(Bucket="put-if-absent", Key="k")["Body"].read() == b"first"
+
+
+def test_bucket_and_key_of_an_s3_url():
+    assert bucket_and_key("s3://curated/curated/chart_entries/x.parquet") == ("curated", "curated/chart_entries/x.parquet")
+    assert bucket_and_key("s3a://raw/") == ("raw", "")
+    assert bucket_and_key("s3://raw") == ("raw", "")
