@@ -36,6 +36,7 @@ ENV_VARS: dict[str, bool] = {
     "MAX_PAGES_PER_CHART": False,  # item pages read per chart at most (default 40)
     "MAX_ENTRIES_PER_CHART": False,  # entries a chart may have (default 1000)
     "DELIVERY_RESERVE_SECONDS": False,  # time kept back from reading for delivery and state (default 20)
+    "SPOTIFY_RETRY_DELAY_MS": False,  # the first wait before retrying a Spotify 5xx, doubled each time (default 500)
     # Adaptive polling (producer/schedule.py); without POLL_SCHEDULE every poll reads every chart.
     "POLL_SCHEDULE": False,  # "adaptive" or "fixed" (default fixed)
     "POLL_INTERVAL_MINUTES": False,  # adaptive: plain interval of a chart with no history (default 15)
@@ -56,6 +57,9 @@ DEFAULT_MAX_PAGES_PER_CHART = 40
 # writes have the handler's safety margin). Less than one Firehose call's timeout would
 # leave no time to deliver anything.
 DEFAULT_DELIVERY_RESERVE_SECONDS = 20
+# A 5xx or a connection error is retried after about this long, then twice and four times
+# as long (with jitter): three retries in at most 3.5 s.
+DEFAULT_SPOTIFY_RETRY_DELAY_MS = 500
 # Integer settings: (environment variable, default, least value).
 _INTEGER_SETTINGS = {
     "max_concurrency": ("MAX_CONCURRENCY", 8, 1),
@@ -64,6 +68,7 @@ _INTEGER_SETTINGS = {
     "max_entries_per_chart": ("MAX_ENTRIES_PER_CHART", DEFAULT_MAX_ENTRIES_PER_CHART, 1),
     "delivery_reserve_seconds": ("DELIVERY_RESERVE_SECONDS", DEFAULT_DELIVERY_RESERVE_SECONDS, CALL_TIMEOUT_SECONDS),
     "climb_event_places": ("CLIMB_EVENT_PLACES", DEFAULT_CLIMB_PLACES, 1),
+    "spotify_retry_delay_ms": ("SPOTIFY_RETRY_DELAY_MS", DEFAULT_SPOTIFY_RETRY_DELAY_MS, 0),
 }
 ADAPTIVE, FIXED = "adaptive", "fixed"
 
@@ -118,6 +123,7 @@ class ProducerConfig:
     schedule: ScheduleSettings | None = None  # adaptive polling; None: every poll reads every chart
     events_topic_arn: str | None = None  # chart events' SNS topic; None: no events published
     climb_event_places: int = DEFAULT_CLIMB_PLACES
+    spotify_retry_delay_ms: int = DEFAULT_SPOTIFY_RETRY_DELAY_MS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "ProducerConfig":

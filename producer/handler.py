@@ -44,7 +44,7 @@ def build_poller(config: ProducerConfig) -> ChartPoller:
     return ChartPoller(
         config,
         ChartReader(client, market=config.market, clock=clock, max_pages=config.max_pages_per_chart,
-                    max_entries=config.max_entries_per_chart),
+                    max_entries=config.max_entries_per_chart, base_delay=config.spotify_retry_delay_ms / 1000),
         # Short timeouts and no botocore retries: the writer retries, within the poll's deadline.
         FirehoseWriter(config.delivery_stream_name, boto3.client("firehose", config=CLIENT_CONFIG)),
         state,

@@ -156,7 +156,8 @@ def test_producer_caps_and_reserve_are_parameters_with_the_code_s_defaults(templ
     for variable, parameter, default in (
             ("MAX_PAGES_PER_CHART", "MaxPagesPerChart", producer_config.DEFAULT_MAX_PAGES_PER_CHART),
             ("MAX_ENTRIES_PER_CHART", "MaxEntriesPerChart", producer_config.DEFAULT_MAX_ENTRIES_PER_CHART),
-            ("DELIVERY_RESERVE_SECONDS", "DeliveryReserveSeconds", producer_config.DEFAULT_DELIVERY_RESERVE_SECONDS)):
+            ("DELIVERY_RESERVE_SECONDS", "DeliveryReserveSeconds", producer_config.DEFAULT_DELIVERY_RESERVE_SECONDS),
+            ("SPOTIFY_RETRY_DELAY_MS", "SpotifyRetryDelayMs", producer_config.DEFAULT_SPOTIFY_RETRY_DELAY_MS)):
         assert env[variable] == {"Ref": parameter}
         assert parameters[parameter]["Default"] == default
     # A Spotify playlist holds at most 10,000 entries; the reserve fits one Firehose call at least.

@@ -58,6 +58,11 @@ def test_caps_and_the_delivery_reserve_have_defaults_and_can_be_set():
     assert (config.max_pages_per_chart, config.max_entries_per_chart, config.delivery_reserve_seconds) == (200, 10000, 30)
 
 
+def test_the_spotify_retry_delay_defaults_to_half_a_second_and_may_be_zero():
+    assert ProducerConfig.from_env(BASE).spotify_retry_delay_ms == 500
+    assert ProducerConfig.from_env({**BASE, "SPOTIFY_RETRY_DELAY_MS": "0"}).spotify_retry_delay_ms == 0
+
+
 @pytest.mark.parametrize("name, value, problem", [
     ("MAX_PAGES_PER_CHART", "0", "MAX_PAGES_PER_CHART must be at least 1, got 0"),
     ("MAX_ENTRIES_PER_CHART", "many", "MAX_ENTRIES_PER_CHART must be an integer, got 'many'"),
@@ -65,6 +70,8 @@ def test_caps_and_the_delivery_reserve_have_defaults_and_can_be_set():
     ("MOVEMENT_THRESHOLD", "-1", "MOVEMENT_THRESHOLD must be at least 1, got -1"),
     # Less than one Firehose call's timeout would leave no time to deliver anything.
     ("DELIVERY_RESERVE_SECONDS", "5", "DELIVERY_RESERVE_SECONDS must be at least 13, got 5"),
+    ("SPOTIFY_RETRY_DELAY_MS", "-1", "SPOTIFY_RETRY_DELAY_MS must be at least 0, got -1"),
+    ("SPOTIFY_RETRY_DELAY_MS", "0.5", "SPOTIFY_RETRY_DELAY_MS must be an integer, got '0.5'"),
 ])
 def test_bad_numbers_are_named_with_the_value(name, value, problem):
     with pytest.raises(ConfigError) as caught:

@@ -148,6 +148,21 @@ def test_server_errors_are_retried_then_fail_one_playlist_only(make_poller, env,
     assert len(reader_sleeps) == 2 + 3
 
 
+@pytest.mark.parametrize("delay_ms", [500, 20])
+def test_retry_waits_follow_the_retry_delay_setting(make_poller, env, spotify, delay_ms):
+    gb = WATCHED[2].playlist_id
+    spotify.control.add_fault(503, endpoint="playlist", count=10, playlist_id=gb)
+    reader_sleeps = []
+    poller = make_poller(SPOTIFY_RETRY_DELAY_MS=str(delay_ms))
+    poller.reader.sleep = reader_sleeps.append
+    poll(poller)
+    # Each wait is between half and all of the delay, doubled at each retry.
+    base = delay_ms / 1000
+    assert len(reader_sleeps) == 3
+    for retry, wait in enumerate(reader_sleeps):
+        assert base * 2 ** retry / 2 <= wait <= base * 2 ** retry
+
+
 def test_a_forbidden_chart_is_reported_with_its_likely_cause(make_poller, env, spotify, caplog):
     spotify.control.add_fault(404, endpoint="playlist", count=1, playlist_id=GLOBAL)
     result = poll(make_poller())
