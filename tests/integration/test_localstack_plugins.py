@@ -1,7 +1,7 @@
 """The host-mode plugins as LocalStack loads them, in LocalStack's own virtualenv (localdev/localstack_plugins).
 
 tests/integration/test_lambda_on_localstack.py runs the Lambda executor and
-tests/infra/test_deploy_localstack.py the Firehose keys; this file checks the shutdown hook.
+tests/infra/test_deploy_localstack.py the Firehose keys; this file checks the garbage-collection hooks.
 """
 from __future__ import annotations
 
@@ -34,3 +34,28 @@ def test_the_last_shutdown_hook_freezes_what_localstack_loaded_after_its_service
     # After LocalStack's own: the services (and persistence) and the gateway have stopped.
     assert order.index("shutdown_services") < order.index("stop_server") < len(order) - 1, order
     assert result["frozen"] > 10_000  # the loaded modules' objects, left out of exit's collections
+
+
+START_HOOKS = """
+import gc, json
+from localstack.runtime import hooks
+plugins = hooks.on_infra_start.manager.load_all_sorted()
+next(p for p in plugins if p.name == "freeze_what_survives_full_collections")()
+from gc_freeze.hook import full_collections
+before = gc.get_freeze_count()
+survivors = [[n] for n in range(100_000)]  # objects a service keeps, such as stored S3 objects
+gc.collect()
+print(json.dumps({"order": [p.name for p in plugins], "frozen": gc.get_freeze_count() - before,
+                  "collections": full_collections.count, "summary": full_collections.summary()}))
+"""
+
+
+def test_what_survives_a_full_collection_is_frozen_so_the_next_ones_skip_it():
+    ls.ensure_venv()
+    answer = subprocess.run([str(ls.venv_python()), "-c", START_HOOKS], capture_output=True, text=True,
+                            timeout=120, check=True)
+    result = json.loads(answer.stdout.strip().splitlines()[-1])
+    assert result["order"][0] == "freeze_what_survives_full_collections", result["order"]  # before any service loads
+    assert result["frozen"] >= 100_000, result  # the survivors (and what LocalStack loaded) are left out from now on
+    # Creating them may start a full collection of its own before gc.collect().
+    assert result["collections"] >= 1 and result["summary"].startswith(f"{result['collections']} full"), result

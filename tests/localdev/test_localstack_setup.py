@@ -133,13 +133,16 @@ def test_every_plugin_package_is_installed_and_hashed():
     project = tomllib.loads((ls.PLUGINS_DIST / "pyproject.toml").read_text())
     hashed = {path.parent.name for path in ls.plugin_sources() if path.suffix == ".py"}
     assert hashed == set(project["tool"]["setuptools"]["packages"]) == {"local_process_lambda", "firehose_s3_keys",
-                                                                        "quick_exit"}
+                                                                        "gc_freeze"}
     hooks = project["project"]["entry-points"]["localstack.hooks.on_infra_start"]
-    assert hooks == {"evaluate_firehose_s3_prefixes": "firehose_s3_keys.hook:evaluate_firehose_s3_prefixes"}
+    assert hooks == {"evaluate_firehose_s3_prefixes": "firehose_s3_keys.hook:evaluate_firehose_s3_prefixes",
+                     "freeze_what_survives_full_collections": "gc_freeze.hook:freeze_what_survives_full_collections"}
     assert "def evaluate_firehose_s3_prefixes()" in (ls.PLUGINS_DIST / "firehose_s3_keys" / "hook.py").read_text()
     hooks = project["project"]["entry-points"]["localstack.hooks.on_infra_shutdown"]
-    assert hooks == {"freeze_objects_for_a_quick_exit": "quick_exit.hook:freeze_objects_for_a_quick_exit"}
-    assert "def freeze_objects_for_a_quick_exit()" in (ls.PLUGINS_DIST / "quick_exit" / "hook.py").read_text()
+    assert hooks == {"freeze_objects_for_a_quick_exit": "gc_freeze.hook:freeze_objects_for_a_quick_exit"}
+    hook_source = (ls.PLUGINS_DIST / "gc_freeze" / "hook.py").read_text()
+    assert "def freeze_objects_for_a_quick_exit()" in hook_source
+    assert "def freeze_what_survives_full_collections()" in hook_source
 
 
 class TestRuntimeShim:
