@@ -147,6 +147,31 @@ def test_timeout_is_reported_and_the_next_invoke_runs_cold(aws_client, probe):
     assert "Init Duration" in base64.b64decode(response["LogResult"]).decode(), "a timeout resets the runtime"
 
 
+def test_functions_made_from_one_archive_share_one_unzipped_copy(localstack, aws_client, probe):
+    if localstack.mode != "host":
+        pytest.skip("the local-process executor runs in host mode only")
+    lam = aws_client("lambda")
+    twin = f"{probe['FunctionName']}-twin"
+    role = lam.get_function_configuration(FunctionName=probe["FunctionName"])["Role"]
+    lam.create_function(FunctionName=twin, Runtime="python3.12", Role=role, Handler="probe.handler",
+                        Code={"ZipFile": probe_zip()}, Timeout=TIMEOUT_SECONDS)
+    try:
+        lam.get_waiter("function_active_v2").wait(FunctionName=twin, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+        _, original = invoke(lam, probe["FunctionName"], {"action": "echo"})
+        _, copy = invoke(lam, twin, {"action": "echo"})
+        assert original["task_root"] != copy["task_root"]  # each function has its own code location ...
+        assert original["code_folder"] == copy["code_folder"]  # ... and both lead to one unzipped archive
+        assert "lambda-shared-code" in copy["code_folder"]
+    finally:
+        lam.delete_function(FunctionName=twin)
+    # Deleting a function removes its link only: the other runs on from a cold start.
+    lam.update_function_configuration(FunctionName=probe["FunctionName"], Description="after the twin's deletion")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=probe["FunctionName"],
+                                               WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    response, result = invoke(lam, probe["FunctionName"], {"action": "echo", "marker": "after"})
+    assert "FunctionError" not in response and result["event"]["marker"] == "after", result
+
+
 def test_schedule_invokes_the_function(aws_client, probe, module_started, record_timing):
     """Runs last: LocalStack's scheduler fires rules once per ~60 s loop."""
     s3 = aws_client("s3")

@@ -4,7 +4,8 @@ Runs inside LocalStack's process. The contract is LocalStack's ``RuntimeExecutor
 (``localstack/services/lambda_/invocation/runtime_executor.py``); the Docker executor
 beside it is the reference. Differences from Docker, on purpose:
 
-- ``prepare_version`` only unzips the code: no image, no runtime-init download.
+- ``prepare_version`` only unzips the code: no image, no runtime-init download; and
+  functions made from one archive share one unzipped copy (``prepare_code``).
 - the environment is ``runtime_shim.py`` run by a configurable Python interpreter
   (``LOCAL_LAMBDA_PYTHON``, set by ``localdev.localstack`` to the project's
   ``.venv/bin/python``) in the unzipped code folder, listening on a free loopback port.
@@ -19,6 +20,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from pathlib import Path
@@ -45,6 +48,31 @@ STOP_TIMEOUT_SECONDS = 5.0
 # The only variables of LocalStack's own environment a function also gets. LocalStack's
 # settings, the user's credentials and proxy settings stay out, as in a real Lambda.
 INHERITED_VARS = ("PATH", "LANG", "LC_ALL")
+# Unzipped archives by SHA-256, shared by the functions made from them.
+SHARED_CODE_DIR = "lambda-shared-code"
+_shared_code_lock = threading.Lock()
+
+
+def prepare_code(code) -> None:
+    """Unzip a function's code once per archive. The stack's three Lambdas are made from one
+    19 MB archive (2,800 files): LocalStack downloaded, unzipped and chmod-ed it for each, 1-2 s
+    a function on every deploy. The first unzips it and the copy moves to a folder named by its
+    SHA-256; each function's code location is a link to it. The code is never written to
+    (``PYTHONDONTWRITEBYTECODE``), and LocalStack deleting a function removes only its link."""
+    target = Path(code.get_unzipped_code_location())
+    sha256 = getattr(code, "code_sha256", None)
+    if not sha256 or target.exists():  # e.g. hot-reloading code, which is a folder already
+        code.prepare_for_execution()
+        return
+    shared = Path(tempfile.gettempdir()) / SHARED_CODE_DIR / sha256
+    with _shared_code_lock:
+        if not shared.exists():
+            code.prepare_for_execution()
+            shared.parent.mkdir(parents=True, exist_ok=True)
+            target.rename(shared)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.symlink_to(shared, target_is_directory=True)
 
 
 def function_python() -> str:
@@ -179,7 +207,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     def prepare_version(cls, function_version: FunctionVersion) -> None:
         check_supported(function_version)
         if function_version.config.code:
-            function_version.config.code.prepare_for_execution()
+            prepare_code(function_version.config.code)
 
     @classmethod
     def cleanup_version(cls, function_version: FunctionVersion) -> None:

@@ -32,6 +32,8 @@ def handler(event, context):
             "python": sys.executable,
             "endpoint": os.environ.get("AWS_ENDPOINT_URL"),
             "pid": os.getpid(),
+            "task_root": os.environ.get("LAMBDA_TASK_ROOT"),
+            "code_folder": os.path.realpath(os.getcwd()),  # the unzipped code, links resolved
         }
     if action == "put":
         s3 = boto3.client("s3")
