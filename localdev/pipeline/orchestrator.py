@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -73,9 +74,17 @@ class LocalPipeline:
         try:
             shutil.rmtree(self.settings.work_dir / "stage", ignore_errors=True)  # a new stack starts empty: so does this
             self.settings.logs.mkdir(parents=True, exist_ok=True)
-            for part in (self.clock, self.stack, self.snowflake, self.glue):
-                part.start(self._exit)
-            self.deploy()
+            self.clock.start(self._exit)
+            # The Snowflake engine (its server and migrations, ~2 s) comes up beside LocalStack
+            # and the deploy, which need nothing of it.
+            with ThreadPoolExecutor(1, thread_name_prefix="snowflake-start") as pool:
+                engine = pool.submit(self.snowflake.start, self._exit)
+                try:
+                    self.stack.start(self._exit)
+                    self.glue.start(self._exit)
+                    self.deploy()
+                finally:
+                    engine.result()  # started (and its stop registered), or its error
         except BaseException:
             self.stop()
             raise
