@@ -11,6 +11,7 @@ from typing import Callable, Mapping
 
 from producer.chart_events import DEFAULT_CLIMB_PLACES
 from producer.schedule import ScheduleSettings
+from producer.spotify import DEFAULT_RETRY_DELAY_SECONDS
 
 from firehose.writer import CALL_TIMEOUT_SECONDS
 
@@ -57,9 +58,7 @@ DEFAULT_MAX_PAGES_PER_CHART = 40
 # writes have the handler's safety margin). Less than one Firehose call's timeout would
 # leave no time to deliver anything.
 DEFAULT_DELIVERY_RESERVE_SECONDS = 20
-# A 5xx or a connection error is retried after about this long, then twice and four times
-# as long (with jitter): three retries in at most 3.5 s.
-DEFAULT_SPOTIFY_RETRY_DELAY_MS = 500
+DEFAULT_SPOTIFY_RETRY_DELAY_MS = round(DEFAULT_RETRY_DELAY_SECONDS * 1000)  # the reader's own default
 # Integer settings: (environment variable, default, least value).
 _INTEGER_SETTINGS = {
     "max_concurrency": ("MAX_CONCURRENCY", 8, 1),

@@ -44,6 +44,9 @@ from producer.observability import logger
 from producer.records import json_kind
 
 PAGE_LIMIT = 50  # Spotify's maximum for playlist items
+# A 5xx or a connection error is retried after about this long, then twice and four times
+# as long (with jitter): three retries in at most 3.5 s.
+DEFAULT_RETRY_DELAY_SECONDS = 0.5
 SNAPSHOT_FIELDS = "snapshot_id,name"
 _TRACK_FIELDS = (
     "id,name,type,uri,duration_ms,explicit,popularity,is_local,is_playable,restrictions,"
@@ -314,7 +317,7 @@ class ChartReader:
         *,
         market: str | None = None,
         max_retries: int = 3,
-        base_delay: float = 0.5,
+        base_delay: float = DEFAULT_RETRY_DELAY_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         gate: RateGate | None = None,
         clock: ResponseClock | None = None,

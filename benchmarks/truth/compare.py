@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Any, Callable
 
 from benchmarks.truth.csv_charts import DayChart, MarketTruth, Mover, Row, Track, TrackStats
