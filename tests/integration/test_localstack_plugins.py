@@ -1,7 +1,7 @@
 """The host-mode plugins as LocalStack loads them, in LocalStack's own virtualenv (localdev/localstack_plugins).
 
 tests/integration/test_lambda_on_localstack.py runs the Lambda executor and
-tests/infra/test_deploy_localstack.py the Firehose keys; this file checks the garbage-collection hooks.
+tests/infra/test_deploy_localstack.py the Firehose keys; this file checks the garbage-collection hooks and where shared Lambda code is unzipped.
 """
 from __future__ import annotations
 
@@ -59,3 +59,23 @@ def test_what_survives_a_full_collection_is_frozen_so_the_next_ones_skip_it():
     assert result["frozen"] >= 100_000, result  # the survivors (and what LocalStack loaded) are left out from now on
     # Creating them may start a full collection of its own before gc.collect().
     assert result["collections"] >= 1 and result["summary"].startswith(f"{result['collections']} full"), result
+
+
+SHARED_CODE_FOLDERS = """
+import json, sys, tempfile
+tempfile.tempdir = sys.argv[1]
+from local_process_lambda.executor import shared_code_folder
+digests = ["/b8U/FejsuVaEJI+M+JgJQhlQ9rl0RGZc02fnca1we8=", "not base64!", "c2hvcnQ=", None]
+print(json.dumps([str(f) if (f := shared_code_folder(d)) else None for d in digests]))
+"""
+
+
+def test_shared_lambda_code_is_named_by_the_hex_digest_inside_the_temporary_folder(tmp_path):
+    """Lambda's CodeSha256 is base64: it holds "/" and "+", and may start with "/" (CI once made /b8U)."""
+    ls.ensure_venv()
+    answer = subprocess.run([str(ls.venv_python()), "-c", SHARED_CODE_FOLDERS, str(tmp_path)], capture_output=True,
+                            text=True, timeout=120, check=True)
+    slashed, not_base64, too_short, missing = json.loads(answer.stdout.strip().splitlines()[-1])
+    assert slashed == str(tmp_path / "lambda-shared-code" /
+                          "fdbf14fc57a3b2e55a10923e33e26025086543dae5d11199734d9f9dc6b5c1ef")
+    assert not_base64 is None and too_short is None and missing is None  # each function unzips its own copy

@@ -14,6 +14,7 @@ beside it is the reference. Differences from Docker, on purpose:
 """
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import shutil
@@ -60,11 +61,10 @@ def prepare_code(code) -> None:
     SHA-256; each function's code location is a link to it. The code is never written to
     (``PYTHONDONTWRITEBYTECODE``), and LocalStack deleting a function removes only its link."""
     target = Path(code.get_unzipped_code_location())
-    sha256 = getattr(code, "code_sha256", None)
-    if not sha256 or target.exists():  # e.g. hot-reloading code, which is a folder already
+    shared = shared_code_folder(getattr(code, "code_sha256", None))
+    if shared is None or target.exists():  # e.g. hot-reloading code, which is a folder already
         code.prepare_for_execution()
         return
-    shared = Path(tempfile.gettempdir()) / SHARED_CODE_DIR / sha256
     with _shared_code_lock:
         if not shared.exists():
             code.prepare_for_execution()
@@ -73,6 +73,20 @@ def prepare_code(code) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
             target.symlink_to(shared, target_is_directory=True)
+
+
+def shared_code_folder(code_sha256: str | None) -> Path | None:
+    """Where the archive with this SHA-256 is unzipped for every function made from it, or None
+    (no or a malformed digest: the function unzips its own copy). Lambda gives the digest in
+    base64, whose letters include "/" (a folder named by it could even start at "/"), so the
+    folder is named by its hex digits."""
+    try:
+        digest = base64.b64decode(code_sha256 or "", validate=True)
+    except ValueError:  # binascii.Error included
+        return None
+    if len(digest) != 32:
+        return None
+    return Path(tempfile.gettempdir()) / SHARED_CODE_DIR / digest.hex()
 
 
 def function_python() -> str:
